@@ -1,0 +1,46 @@
+# README's two commands: `make demo` and `make test`. Both build .venv from this
+# repository's own files, so a fresh machine needs nothing installed by hand.
+
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+STAMP  := $(VENV)/.installed-stamp
+HEAP   := 192K
+# .frozen must stay first on MICROPYPATH or the frozen asyncio disappears.
+MPY    := MICROPYPATH=.frozen:$(CURDIR) $(BIN)/micropython -X heapsize=$(HEAP)
+
+.PHONY: setup test test-cpython test-micropython demo bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test,svg]'
+	touch $(STAMP)
+
+# Both runtimes always run; the target fails if either failed.
+test: $(STAMP)
+	@status=0; \
+	$(MAKE) --no-print-directory test-cpython || status=1; \
+	$(MAKE) --no-print-directory test-micropython || status=1; \
+	exit $$status
+
+test-cpython: $(STAMP)
+	$(BIN)/pytest --cov --cov-report=term
+	$(BIN)/coverage report --include='fsm/*,states/*' --fail-under=100
+
+test-micropython: $(STAMP)
+	$(MPY) tests/mpy_runner.py
+
+demo: $(STAMP)
+	$(BIN)/pybms diagram --format mermaid
+	$(BIN)/pybms replay tests/logs/normal_startup.jsonl --check
+	$(BIN)/pybms replay tests/logs/fault_and_reset.jsonl --check
+	$(BIN)/pybms replay tests/logs/precharge_failure.jsonl --check
+
+bench: $(STAMP)
+	$(BIN)/pybms bench fsm
+
+clean:
+	rm -rf $(VENV) .coverage .pytest_cache .hypothesis

@@ -1,0 +1,142 @@
+# The diagnosis table: every reason pyBMS warns or faults is one row here.
+# The bus master, the state machine and the limit checks raise these ids; the
+# Victron 0x35A alarms map from them; the safety report reads them. Add a reason by
+# adding a row, never by an if-chain elsewhere.
+
+from drivers.clock import ticks_diff
+
+WARN = "warn"
+FAULT = "fault"
+
+# How an active diagnosis goes away:
+CONDITION = "condition"  # when its condition has been absent for the debounce time
+RESET = "reset"          # only by an operator reset (the event itself was the evidence)
+
+# (id, severity, quantity, compare, threshold_key, debounce_ms, clears, text)
+#   quantity/compare: what bms.checks compares against config[threshold_key]
+#   (PackSummary attribute, ">" or "<"); None means the row is raised directly by
+#   its owner (bus master, state machine) and threshold_key only documents the limit.
+#   Units of quantities: mV, 0.1 degC, ms; thresholds come from config in V, degC, ms.
+ROWS = (
+    ("comm_loss", FAULT, None, None, "comm_fail_limit", 0, CONDITION,
+     "a module board stopped answering for comm_fail_limit cycles"),
+    ("data_stale", FAULT, "age_ms", ">", "stale_ms", 0, CONDITION,
+     "module measurements are older than stale_ms"),
+    ("module_count", FAULT, None, None, "module_count", 0, CONDITION,
+     "the number of boards on the bus differs from module_count"),
+    ("comm_errors", WARN, None, None, None, 0, CONDITION,
+     "corrupt or missing replies on the module bus (recovered by retry)"),
+    ("board_fault", FAULT, None, None, None, 0, CONDITION,
+     "a module board reports a fault of its own (hardware COV/CUV/OT, self-test)"),
+    ("board_alert", WARN, None, None, None, 0, CONDITION,
+     "a module board reports an alert"),
+    ("temp_sensor", FAULT, "t_invalid", ">", None, 1000, CONDITION,
+     "a thermistor reads open or shorted"),
+    ("cell_ov", FAULT, "v_max", ">", "cell_v_max", 500, CONDITION,
+     "a cell is above cell_v_max"),
+    ("cell_ov_warn", WARN, "v_max", ">", "cell_v_high_warn", 1000, CONDITION,
+     "a cell is above cell_v_high_warn"),
+    ("cell_uv", FAULT, "v_min", "<", "cell_v_min", 500, CONDITION,
+     "a cell is below cell_v_min"),
+    ("cell_uv_warn", WARN, "v_min", "<", "cell_v_low_warn", 1000, CONDITION,
+     "a cell is below cell_v_low_warn"),
+    ("cell_imbalance", WARN, "spread", ">", "cell_spread_warn", 5000, CONDITION,
+     "highest minus lowest cell exceeds cell_spread_warn"),
+    ("temp_high", FAULT, "t_max", ">", "temp_max", 3000, CONDITION,
+     "a module is above temp_max"),
+    ("temp_high_warn", WARN, "t_max", ">", "temp_high_warn", 3000, CONDITION,
+     "a module is above temp_high_warn"),
+    ("temp_low", FAULT, "t_min", "<", "temp_min", 3000, CONDITION,
+     "a module is below temp_min"),
+    ("temp_low_warn", WARN, "t_min", "<", "temp_low_warn", 3000, CONDITION,
+     "a module is below temp_low_warn"),
+    ("precharge_failed", FAULT, None, None, "precharge_retries", 0, RESET,
+     "the bus did not charge within precharge_timeout_ms after all retries"),
+    ("internal", FAULT, None, None, None, 0, RESET,
+     "BMS internal error: unexpected exception or an unknown diagnosis id"),
+)
+
+# Column positions, so code reads names rather than magic numbers.
+ID = 0
+SEVERITY = 1
+QUANTITY = 2
+COMPARE = 3
+THRESHOLD_KEY = 4
+DEBOUNCE_MS = 5
+CLEARS = 6
+TEXT = 7
+
+COUNT = len(ROWS)
+_INDEX = {}
+for _i in range(COUNT):
+    _INDEX[ROWS[_i][ID]] = _i
+INTERNAL = _INDEX["internal"]
+
+
+def index(diag_id):
+    """Row index of an id; unknown ids map to `internal` so they still fault."""
+    return _INDEX.get(diag_id, INTERNAL)
+
+
+def known(diag_id):
+    return diag_id in _INDEX
+
+
+class Diagnosis:
+    """Debounced active/inactive state of every row.
+
+    `report(i, condition, t_ms)` is called every time the owner evaluates the
+    condition; the row turns active once the condition has held for its debounce
+    time and inactive once it has been absent for as long. `on_change(i, active,
+    t_ms)` hears every flip (the main loop turns FAULT flips into state-machine
+    events). RESET rows only leave through `acknowledge()`.
+    """
+
+    def __init__(self, on_change=None):
+        self.on_change = on_change
+        self.active = bytearray(COUNT)
+        self.detail = [0] * COUNT        # e.g. which board or cell, for reports
+        self._pending = bytearray(COUNT)  # condition differs from `active` since...
+        self._since = [0] * COUNT
+
+    def report(self, i, condition, t_ms, detail=0):
+        row = ROWS[i]
+        if condition:
+            self.detail[i] = detail
+        if bool(condition) == bool(self.active[i]):
+            self._pending[i] = 0
+            return
+        if condition == 0 and row[CLEARS] == RESET:
+            return
+        if not self._pending[i]:
+            self._pending[i] = 1
+            self._since[i] = t_ms
+        if ticks_diff(t_ms, self._since[i]) >= row[DEBOUNCE_MS]:
+            self._set(i, 1 if condition else 0, t_ms)
+
+    def latch(self, i, t_ms, detail=0):
+        """Set a row at once (no debounce): for evidence that is an event, not a level."""
+        self.detail[i] = detail
+        if not self.active[i]:
+            self._set(i, 1, t_ms)
+
+    def acknowledge(self, t_ms):
+        """Operator reset: clear RESET rows (CONDITION rows clear themselves)."""
+        for i in range(COUNT):
+            if self.active[i] and ROWS[i][CLEARS] == RESET:
+                self._set(i, 0, t_ms)
+
+    def _set(self, i, value, t_ms):
+        self.active[i] = value
+        self._pending[i] = 0
+        if self.on_change is not None:
+            self.on_change(i, value, t_ms)
+
+    def any_active(self, severity):
+        for i in range(COUNT):
+            if self.active[i] and ROWS[i][SEVERITY] == severity:
+                return True
+        return False
+
+    def active_ids(self):
+        return [ROWS[i][ID] for i in range(COUNT) if self.active[i]]

@@ -1,0 +1,109 @@
+# The pack as the rest of pyBMS sees it, whatever modules it is built from.
+# Integer units throughout (mV, 0.1 degC, ms) because floats are heap objects on
+# MicroPython: a poll cycle that summarises the pack must not allocate.
+
+TEMP_INVALID = -32768   # temp_dc() of a sensor that reads open or shorted
+AGE_NEVER = 0x3FFFFFFF  # age_ms() before the first good reading
+
+
+class Pack:
+    """Interface every battery-module driver implements (e.g. the Tesla bus master).
+
+    The state machine, limits and state of charge use only these methods; nothing
+    outside drivers/ imports a module family by name. Methods not overridden raise
+    NotImplementedError so a half-written driver fails loudly in its first test.
+    """
+
+    def cell_count(self):
+        """Cells in the pack (all strings)."""
+        raise NotImplementedError
+
+    def temp_count(self):
+        raise NotImplementedError
+
+    def cell_mv(self, i):
+        """Last good voltage of cell i in mV. Only meaningful while age_ms() is fresh."""
+        raise NotImplementedError
+
+    def temp_dc(self, i):
+        """Last good temperature i in 0.1 degC, or TEMP_INVALID for a failed sensor."""
+        raise NotImplementedError
+
+    def age_ms(self, t_ms):
+        """Age of the oldest module's last complete, verified reading (AGE_NEVER if none)."""
+        raise NotImplementedError
+
+    def poll(self, t_ms):
+        """Run one measurement cycle; errors go to the diagnosis table, never raise."""
+        raise NotImplementedError
+
+    def set_balance(self, cell_mask_by_module):
+        """Bleed the cells whose bits are set (one int mask per module)."""
+        raise NotImplementedError
+
+    def stop_balance(self):
+        raise NotImplementedError
+
+
+class PackSummary:
+    """Extremes and totals of a Pack, refreshed in place once per cycle."""
+
+    def __init__(self, strings=1):
+        self.strings = strings
+        self.valid = False
+        self.v_pack = 0       # mV, average string voltage
+        self.v_min = 0        # mV
+        self.v_max = 0
+        self.i_min = -1       # index of the lowest / highest cell
+        self.i_max = -1
+        self.spread = 0       # mV
+        self.t_min = 0        # 0.1 degC over valid sensors
+        self.t_max = 0
+        self.j_min = -1
+        self.j_max = -1
+        self.t_invalid = 0    # sensors reading open/short
+        self.age_ms = AGE_NEVER
+
+    def update(self, pack, t_ms, stale_ms):
+        self.age_ms = pack.age_ms(t_ms)
+        n = pack.cell_count()
+        if n == 0 or self.age_ms > stale_ms:
+            self.valid = False
+            return False
+        total = 0
+        lo = 0x3FFFFFFF
+        hi = -1
+        for i in range(n):
+            mv = pack.cell_mv(i)
+            total += mv
+            if mv < lo:
+                lo = mv
+                self.i_min = i
+            if mv > hi:
+                hi = mv
+                self.i_max = i
+        self.v_min = lo
+        self.v_max = hi
+        self.spread = hi - lo
+        self.v_pack = total // self.strings
+        lo = 0x3FFFFFFF
+        hi = -0x3FFFFFFF
+        bad = 0
+        for j in range(pack.temp_count()):
+            t = pack.temp_dc(j)
+            if t == TEMP_INVALID:
+                bad += 1
+                continue
+            if t < lo:
+                lo = t
+                self.j_min = j
+            if t > hi:
+                hi = t
+                self.j_max = j
+        self.t_invalid = bad
+        # With no valid sensor there is no temperature: extremes stay at the safe side
+        # of every check (cold and hot at once), so charge and discharge both stop.
+        self.t_min = lo if bad < pack.temp_count() else -0x3FFFFFFF
+        self.t_max = hi if bad < pack.temp_count() else 0x3FFFFFFF
+        self.valid = True
+        return True

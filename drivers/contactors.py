@@ -1,0 +1,55 @@
+# The three contactor outputs (main negative, precharge, main positive). Only the
+# state machine's actions call this; an interlock asks the machine's permission
+# table before anything closes, so a bug elsewhere cannot connect the pack.
+
+NEGATIVE = 0
+PRECHARGE = 1
+POSITIVE = 2
+NAMES = ("negative", "precharge", "positive")
+
+
+def _never(*_args):
+    return False
+
+
+class Contactors:
+    def __init__(self, negative, precharge, positive, feedback=None):
+        self.pins = (negative, precharge, positive)
+        # Optional feedback inputs (auxiliary contacts), same order; None where absent.
+        self.feedback = feedback
+        self.commanded = bytearray(3)
+        self.interlock = _never   # replaced by the machine: may contactors close now?
+        self.refused = 0           # close requests the interlock refused
+        self.open_all()
+
+    def close(self, which):
+        if not self.interlock():
+            self.refused += 1
+            return False
+        self.commanded[which] = 1
+        self.pins[which].value(1)
+        return True
+
+    def open(self, which):
+        self.pins[which].value(0)
+        self.commanded[which] = 0
+
+    def open_all(self):
+        # Reverse of the closing order: positive first, negative last, so the
+        # contactor that breaks the load current is the one rated for it.
+        self.open(POSITIVE)
+        self.open(PRECHARGE)
+        self.open(NEGATIVE)
+
+    def is_closed(self, which):
+        return self.commanded[which] == 1
+
+    def all_open(self):
+        """True when nothing is commanded closed and no feedback says closed."""
+        for i in range(3):
+            if self.commanded[i]:
+                return False
+            if self.feedback is not None and self.feedback[i] is not None \
+                    and self.feedback[i].value():
+                return False
+        return True

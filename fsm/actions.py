@@ -1,0 +1,77 @@
+# Transition actions named in fsm.table.TRANSITIONS: action(ctx, t_ms, fields).
+# Entry/exit/tick behaviour of a state lives in states/, not here.
+
+from bms import diagnosis
+from drivers.contactors import POSITIVE, PRECHARGE
+
+
+def mark_ready(ctx, t_ms, fields):
+    ctx.ready = True
+
+
+def request_connect(ctx, t_ms, fields):
+    ctx.want_connect = True
+
+
+def cancel_connect(ctx, t_ms, fields):
+    ctx.want_connect = False
+    ctx.attempts = 0
+
+
+def _diag_index(fields):
+    if fields is None or "diag" not in fields:
+        return diagnosis.INTERNAL
+    return diagnosis.index(fields["diag"])
+
+
+def record_fault(ctx, t_ms, fields):
+    i = _diag_index(fields)
+    ctx.faults[i] = 1
+    ctx.last_fault = diagnosis.ROWS[i][diagnosis.ID]
+
+
+def clear_fault(ctx, t_ms, fields):
+    # Only condition-type rows clear themselves; an unknown id clears nothing.
+    if fields is None or not diagnosis.known(fields.get("diag")):
+        return
+    i = diagnosis.index(fields["diag"])
+    if diagnosis.ROWS[i][diagnosis.CLEARS] == diagnosis.CONDITION:
+        ctx.faults[i] = 0
+
+
+def close_main(ctx, t_ms, fields):
+    # Main positive first, then drop precharge: the bus is never left unfed.
+    if not ctx.contactors.close(POSITIVE):
+        raise RuntimeError("interlock refused the main positive contactor")
+    ctx.contactors.open(PRECHARGE)
+    ctx.attempts = 0
+
+
+def end_precharge_attempt(ctx, t_ms, fields):
+    ctx.attempt_end_ms = t_ms
+
+
+def precharge_failed(ctx, t_ms, fields):
+    i = diagnosis.index("precharge_failed")
+    ctx.faults[i] = 1
+    ctx.last_fault = "precharge_failed"
+
+
+def acknowledge_faults(ctx, t_ms, fields):
+    for i in range(diagnosis.COUNT):
+        if diagnosis.ROWS[i][diagnosis.CLEARS] == diagnosis.RESET:
+            ctx.faults[i] = 0
+    ctx.attempts = 0
+
+
+ACTIONS = {
+    "mark_ready": mark_ready,
+    "request_connect": request_connect,
+    "cancel_connect": cancel_connect,
+    "record_fault": record_fault,
+    "clear_fault": clear_fault,
+    "close_main": close_main,
+    "end_precharge_attempt": end_precharge_attempt,
+    "precharge_failed": precharge_failed,
+    "acknowledge_faults": acknowledge_faults,
+}

@@ -1,0 +1,57 @@
+# JSON Lines event log (format: docs/event-log.md). One record per line; the kind
+# of a record is told by which key it carries: log, event, transition, rejected,
+# error. Writing allocates, so a machine without a log (log=None) allocates nothing.
+
+import json
+
+FORMAT = "pybms-events"
+VERSION = 1
+
+
+def _value(v):
+    # JSON has no NaN or infinity (and MicroPython would write bare nan): log null.
+    # A replayed null fails the same number checks the original value failed.
+    if isinstance(v, float) and (v != v or v in (_INF, -_INF)):
+        return "null"
+    return json.dumps(v)
+
+
+_INF = float("inf")
+
+
+class EventLog:
+    def __init__(self, stream):
+        self.stream = stream  # anything with write(str): file, UART, list adapter
+
+    def header(self, t_ms, cfg):
+        self.stream.write('{"t_ms": %d, "log": "%s", "version": %d, "config": %s}\n'
+                          % (t_ms, FORMAT, VERSION, json.dumps(cfg)))
+
+    def event(self, t_ms, name, fields):
+        line = '{"t_ms": %d, "event": %s' % (t_ms, json.dumps(name))
+        if fields:
+            for key in fields:
+                line += ', %s: %s' % (json.dumps(key), _value(fields[key]))
+        self.stream.write(line + "}\n")
+
+    def transition(self, t_ms, event, source, dest):
+        self.stream.write('{"t_ms": %d, "transition": "%s->%s", "on": %s}\n'
+                          % (t_ms, source, dest, json.dumps(event)))
+
+    def rejected(self, t_ms, event, state, reason):
+        self.stream.write('{"t_ms": %d, "rejected": %s, "state": "%s", "reason": "%s"}\n'
+                          % (t_ms, json.dumps(event), state, reason))
+
+    def error(self, t_ms, event, message):
+        self.stream.write('{"t_ms": %d, "error": %s, "on": %s}\n'
+                          % (t_ms, json.dumps(message), json.dumps(event)))
+
+
+class ListStream:
+    """Collects lines in memory (tests, replay, a RAM ring later)."""
+
+    def __init__(self):
+        self.lines = []
+
+    def write(self, text):
+        self.lines.append(text)

@@ -1,0 +1,42 @@
+from drivers.contactors import NEGATIVE, POSITIVE, PRECHARGE, Contactors
+from drivers.gpio import Inverted, MemoryPin
+
+
+def _make(feedback=None):
+    history = []
+    pins = [MemoryPin(n, record=history) for n in ("neg", "pre", "pos")]
+    c = Contactors(pins[0], pins[1], pins[2], feedback)
+    return c, pins, history
+
+
+def test_starts_open_and_refuses_without_interlock():
+    c, pins, history = _make()
+    assert c.all_open() and c.close(NEGATIVE) is False and c.refused == 1
+    assert [p.value() for p in pins] == [0, 0, 0]
+
+
+def test_close_and_open_all_in_reverse():
+    c, pins, history = _make()
+    c.interlock = lambda: True
+    for which in (NEGATIVE, PRECHARGE, POSITIVE):
+        assert c.close(which)
+    assert c.is_closed(POSITIVE) and not c.all_open()
+    c.open_all()
+    assert history[-3:] == [("pos", 0), ("pre", 0), ("neg", 0)]
+    assert c.all_open()
+
+
+def test_feedback_closed_means_not_open():
+    fb = MemoryPin("fb", value=1)
+    c, pins, history = _make(feedback=(fb, None, None))
+    assert not c.all_open()
+    fb.value(0)
+    assert c.all_open()
+
+
+def test_inverted_pin_for_active_low_relays():
+    raw = MemoryPin("raw", value=1)
+    pin = Inverted(raw)
+    assert pin.value() == 0
+    pin.value(1)
+    assert raw.value() == 0 and pin.value() == 1

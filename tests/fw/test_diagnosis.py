@@ -1,0 +1,66 @@
+from bms import config, diagnosis as D
+
+
+def test_table_is_consistent():
+    ids = set()
+    names = set(r[0] for r in config.SCHEMA)
+    for row in D.ROWS:
+        assert len(row) == 8
+        ident, severity, quantity, compare, key, debounce, clears, text = row
+        assert ident not in ids, ident
+        ids.add(ident)
+        assert severity in (D.WARN, D.FAULT)
+        assert clears in (D.CONDITION, D.RESET)
+        assert key is None or key in names, key
+        assert (quantity is None) == (compare is None)
+        assert compare in (None, ">", "<")
+        assert 0 <= debounce <= 5000 and text
+
+
+def test_reaction_budgets():
+    # foxBMS-style budgets: voltage faults react within ~0.7 s, temperature within a few s.
+    for ident in ("cell_ov", "cell_uv"):
+        assert D.ROWS[D.index(ident)][D.DEBOUNCE_MS] <= 700
+    for ident in ("temp_high", "temp_low"):
+        assert D.ROWS[D.index(ident)][D.DEBOUNCE_MS] <= 5000
+
+
+def test_unknown_id_maps_to_internal():
+    assert D.index("nope") == D.INTERNAL and not D.known("nope") and D.known("cell_ov")
+
+
+def test_debounce_sets_and_clears():
+    flips = []
+    d = D.Diagnosis(lambda i, active, t: flips.append((D.ROWS[i][0], active, t)))
+    ov = D.index("cell_ov")
+    d.report(ov, True, 1000, detail=3)
+    d.report(ov, True, 1400)
+    assert not d.active[ov]
+    d.report(ov, False, 1450)  # a glitch restarts the debounce
+    d.report(ov, True, 1500)
+    d.report(ov, True, 1999)
+    assert not d.active[ov]
+    d.report(ov, True, 2000, detail=7)
+    assert d.active[ov] and d.detail[ov] == 7
+    assert flips == [("cell_ov", 1, 2000)]
+    d.report(ov, False, 2100)
+    d.report(ov, False, 2599)
+    assert d.active[ov]
+    d.report(ov, False, 2600)
+    assert not d.active[ov] and flips[-1] == ("cell_ov", 0, 2600)
+    assert d.any_active(D.FAULT) is False
+
+
+def test_zero_debounce_is_immediate_and_reset_rows_need_acknowledge():
+    d = D.Diagnosis()
+    loss = D.index("comm_loss")
+    d.report(loss, True, 5)
+    assert d.active[loss] and d.any_active(D.FAULT) and not d.any_active(D.WARN)
+    pf = D.index("precharge_failed")
+    d.latch(pf, 10, detail=3)
+    d.latch(pf, 11)
+    d.report(pf, False, 20)
+    assert d.active[pf]
+    assert d.active_ids() == ["comm_loss", "precharge_failed"]
+    d.acknowledge(30)
+    assert d.active_ids() == ["comm_loss"]
