@@ -1,0 +1,20 @@
+# `pybms bench NAME`: each benchmark is a row (name, module, help); the module's
+# run(args) prints a readable table and ends with one line of key=value figures.
+
+BENCHES = (
+    ("fsm", "tools.bench.fsm", "events per second through the firmware state machine"),
+)
+
+
+def add_arguments(parser):
+    parser.add_argument("name", choices=[b[0] for b in BENCHES], help="which benchmark")
+    parser.add_argument("--quick", action="store_true",
+                        help="a short run (used by the tests); figures are less steady")
+
+
+def run(args):
+    from tools.cli import _load
+    for name, module_name, _text in BENCHES:
+        if name == args.name:
+            return _load(module_name).run(args)
+    return 2
