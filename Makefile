@@ -9,7 +9,7 @@ HEAP   := 192K
 # .frozen must stay first on MICROPYPATH or the frozen asyncio disappears.
 MPY    := MICROPYPATH=.frozen:$(CURDIR) $(BIN)/micropython -X heapsize=$(HEAP)
 
-.PHONY: setup test test-cpython test-micropython demo bench clean
+.PHONY: setup test test-cpython test-micropython demo docs bench clean
 
 setup: $(STAMP)
 
@@ -38,6 +38,9 @@ demo: $(STAMP)
 	$(BIN)/pybms replay tests/logs/normal_startup.jsonl --check
 	$(BIN)/pybms replay tests/logs/fault_and_reset.jsonl --check
 	$(BIN)/pybms replay tests/logs/precharge_failure.jsonl --check
+
+docs: $(STAMP)
+	$(BIN)/pybms diagram --format markdown -o docs/state-machine.md
 
 bench: $(STAMP)
 	$(BIN)/pybms bench fsm

@@ -31,15 +31,23 @@ class Contactors:
         return True
 
     def open(self, which):
-        self.pins[which].value(0)
         self.commanded[which] = 0
+        self.pins[which].value(0)
 
     def open_all(self):
         # Reverse of the closing order: positive first, negative last, so the
-        # contactor that breaks the load current is the one rated for it.
-        self.open(POSITIVE)
-        self.open(PRECHARGE)
-        self.open(NEGATIVE)
+        # contactor that breaks the load current is the one rated for it. A pin
+        # that fails to write (a broken expander) must not stop the others opening:
+        # try all three, then report the first failure.
+        failure = None
+        for which in (POSITIVE, PRECHARGE, NEGATIVE):
+            try:
+                self.open(which)
+            except Exception as e:
+                if failure is None:
+                    failure = e
+        if failure is not None:
+            raise failure
 
     def is_closed(self, which):
         return self.commanded[which] == 1

@@ -125,7 +125,10 @@ class Machine:
         ctx = self.ctx
         self.errors += 1
         self.state = FAULT
-        ctx.contactors.open_all()
+        try:
+            ctx.contactors.open_all()
+        except Exception:  # nothing more software can do; every other pin is open
+            self.errors += 1
         ctx.faults[diagnosis.INTERNAL] = 1
         ctx.last_fault = "internal"
         ctx.entered_ms = t_ms

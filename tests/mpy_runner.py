@@ -1,13 +1,19 @@
 # Runs tests/fw/test_*.py under MicroPython: every module-level function named
-# test_* is one test. Prints failures with tracebacks and a closing line
+# test_* is one test. Each test module runs in its own interpreter with the full
+# board-sized heap (as a board would hold one program, not the whole suite), so a
+# module that cannot fit fails here rather than passing thanks to a big machine.
+# Prints failures with tracebacks and a closing line
 # "micropython: N passed, N failed, N skipped"; exits 1 on any failure or no test.
-# Usage: MICROPYPATH=.frozen:<repo> micropython -X heapsize=192K tests/mpy_runner.py [module ...]
+#
+# Usage (from the repository root):
+#   MICROPYPATH=.frozen:<repo> micropython -X heapsize=192K tests/mpy_runner.py [module ...]
+# PYBMS_MPY_HEAP sets the child interpreters' heap (default 192K).
 
 import gc
 import os
 import sys
 
-from tests.fw.support import Skip
+RESULT_FILE = "/tmp/pybms-mpy-result-%s.txt"  # unique per run: runs may overlap
 
 
 def discover():
@@ -17,6 +23,7 @@ def discover():
 
 
 def run_module(name, counts):
+    from tests.fw.support import Skip
     full = "tests.fw." + name
     try:
         __import__(full)
@@ -33,23 +40,55 @@ def run_module(name, counts):
         try:
             fn()
             counts[0] += 1
-        except Skip as e:
+        except Skip:
             counts[2] += 1
         except Exception as e:
             counts[1] += 1
             print("FAIL", full + "." + test)
             sys.print_exception(e)
         gc.collect()
-    del sys.modules[full]
-    gc.collect()
+
+
+def child(result_path, name):
+    counts = [0, 0, 0]
+    run_module(name, counts)
+    with open(result_path, "w") as f:
+        f.write("%d %d %d" % (counts[0], counts[1], counts[2]))
+
+
+def parent(names):
+    heap = os.getenv("PYBMS_MPY_HEAP") or "192K"
+    import binascii
+    result_path = RESULT_FILE % binascii.hexlify(os.urandom(6)).decode()
+    totals = [0, 0, 0]
+    for name in names:
+        try:
+            os.remove(result_path)
+        except OSError:
+            pass
+        os.system("%s -X heapsize=%s tests/mpy_runner.py --child %s %s"
+                  % (sys.executable, heap, result_path, name))
+        try:
+            with open(result_path) as f:
+                counts = [int(x) for x in f.read().split()]
+        except (OSError, ValueError):
+            print("FAIL tests.fw.%s (the interpreter died before reporting)" % name)
+            counts = [0, 1, 0]
+        for i in range(3):
+            totals[i] += counts[i]
+    try:
+        os.remove(result_path)
+    except OSError:
+        pass
+    print("micropython: %d passed, %d failed, %d skipped" % (totals[0], totals[1], totals[2]))
+    return 1 if totals[1] or not totals[0] else 0
 
 
 def main(argv):
-    counts = [0, 0, 0]  # passed, failed, skipped
-    for name in (argv or discover()):
-        run_module(name, counts)
-    print("micropython: %d passed, %d failed, %d skipped" % (counts[0], counts[1], counts[2]))
-    return 1 if counts[1] or not counts[0] else 0
+    if argv[:1] == ["--child"]:
+        child(argv[1], argv[2])
+        return 0
+    return parent(argv or discover())
 
 
 sys.exit(main(sys.argv[1:]))

@@ -29,13 +29,20 @@ def build_parser():
     sub.required = True
     for name, module_name, text in COMMANDS:
         p = sub.add_parser(name, help=text, description=text)
-        p.set_defaults(_module=module_name)
-        _load(module_name).add_arguments(p)
+        p.set_defaults(_module=module_name, _broken=None)
+        try:
+            _load(module_name).add_arguments(p)
+        except Exception as e:  # report it when that command is used, not for all
+            p.set_defaults(_broken="%s: %s" % (type(e).__name__, e))
+            p.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    if args._broken:
+        print("pybms %s is unavailable: %s" % (args.command, args._broken), file=sys.stderr)
+        return 1
     try:
         return _load(args._module).run(args) or 0
     except UsageError as e:

@@ -40,3 +40,26 @@ def test_inverted_pin_for_active_low_relays():
     assert pin.value() == 0
     pin.value(1)
     assert raw.value() == 0 and pin.value() == 1
+
+
+class FailingPin(MemoryPin):
+    def value(self, v=None):
+        if v is not None:
+            raise OSError(5)
+        return MemoryPin.value(self, v)
+
+
+def test_open_all_tries_every_pin_even_when_one_fails():
+    c, pins, history = _make()
+    c.interlock = lambda: True
+    for which in (NEGATIVE, PRECHARGE):
+        c.close(which)
+    neg, pre = pins[0], pins[1]
+    c.pins = (neg, pre, FailingPin("pos"))
+    c.commanded[POSITIVE] = 1
+    try:
+        c.open_all()
+        raise AssertionError("the failure must be reported")
+    except OSError:
+        pass
+    assert neg.value() == 0 and pre.value() == 0 and c.all_open()

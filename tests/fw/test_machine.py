@@ -384,3 +384,30 @@ def test_fault_names_come_from_the_diagnosis_table():
     for i in range(diagnosis.COUNT):
         rig.send("fault", {"diag": diagnosis.ROWS[i][diagnosis.ID]})
     assert rig.ctx.active_faults() == [r[0] for r in diagnosis.ROWS]
+
+
+class BrokenPin(MemoryPin):
+    """An output whose driver fails (an I2C expander that stopped answering)."""
+
+    def value(self, v=None):
+        if v is not None and self.broken:
+            raise OSError(5)
+        return MemoryPin.value(self, v)
+
+
+def test_a_failing_output_pin_still_opens_the_others_and_faults():
+    rig = Rig()
+    rig.to_run()
+    broken = BrokenPin("positive")
+    broken.broken = False
+    broken.value(1)
+    rig.contactors.pins = (rig.pins[0], rig.pins[1], broken)
+    broken.broken = True
+    rig.send("fault", {"diag": "cell_ov"})
+    assert rig.state == "Fault"
+    assert rig.pins[0].value() == 0 and rig.pins[1].value() == 0
+    assert rig.machine.errors == 2  # the entry action, then the fail-safe retry
+    assert records(rig, "error")[0]["on"] == "fault"
+    rig.send("tick")  # Fault's tick re-opens, fails again, stays in Fault
+    assert rig.state == "Fault" and rig.machine.errors == 4
+    assert [r["transition"] for r in records(rig, "transition")][-1] == "Run->Fault"

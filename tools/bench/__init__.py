@@ -2,7 +2,7 @@
 # run(args) prints a readable table and ends with one line of key=value figures.
 
 BENCHES = (
-    ("fsm", "tools.bench.fsm", "events per second through the firmware state machine"),
+    ("fsm", "tools.bench.state_machine", "events per second through the firmware state machine"),
 )
 
 
