@@ -72,3 +72,18 @@ class Rig:
         assert self.state == "Precharge", self.state
         self.send("bus_voltage", {"v_bus": 49.6, "v_pack": 50.0})
         assert self.state == "Run", self.state
+
+    def reach(self, state):
+        """Drive a fresh rig to `state` by the ordinary events."""
+        if state in ("Precharge", "Run", "Balance"):
+            self.send("pack_ready")
+            self.send("tick")
+        if state in ("Run", "Balance"):
+            self.send("bus_voltage", {"v_bus": 50.0, "v_pack": 50.0})
+        if state == "Balance":
+            self.send("balance_needed")
+        if state == "Fault":
+            self.send("fault", {"diag": "cell_ov"})
+        if state == "Shutdown":
+            self.send("shutdown")
+        assert self.state == state, (state, self.state)

@@ -132,14 +132,7 @@ def test_disconnect_during_precharge_aborts():
 def test_fault_from_every_operating_state_opens_everything():
     for setup in ("Init", "Precharge", "Run", "Balance"):
         rig = Rig()
-        if setup != "Init":
-            rig.send("pack_ready")
-            rig.send("tick")
-        if setup in ("Run", "Balance"):
-            rig.send("bus_voltage", {"v_bus": 50.0, "v_pack": 50.0})
-        if setup == "Balance":
-            rig.send("balance_needed")
-        assert rig.state == setup
+        rig.reach(setup)
         rig.send("fault", {"diag": "cell_ov"})
         assert rig.state == "Fault" and rig.outputs() == OPEN, setup
         assert rig.ctx.last_fault == "cell_ov"
@@ -248,16 +241,7 @@ def test_balance_round_trip_and_permissions():
 def test_shutdown_from_every_state_stays_forever():
     for setup in ("Init", "Precharge", "Run", "Balance", "Fault"):
         rig = Rig()
-        if setup != "Init":
-            rig.send("pack_ready")
-            rig.send("tick")
-        if setup in ("Run", "Balance"):
-            rig.send("bus_voltage", {"v_bus": 50.0, "v_pack": 50.0})
-        if setup == "Balance":
-            rig.send("balance_needed")
-        if setup == "Fault":
-            rig.send("fault", {"diag": "cell_ov"})
-        assert rig.state == setup
+        rig.reach(setup)
         rig.send("shutdown")
         assert rig.state == "Shutdown" and rig.outputs() == OPEN, setup
         for event in table.EVENTS:
