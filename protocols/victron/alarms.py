@@ -1,0 +1,115 @@
+# 0x35A alarms and warnings from ONE mapping table: every diagnosis row
+# (bms/diagnosis.py) and every signalled limits reason (bms/limits.py REASONS) names
+# the Victron flag that shows it. Diagnosis severity FAULT sets the flag in the
+# alarm half, WARN in the warning half. A flag (half) no source maps to is sent as
+# 0 "not supported" rather than claiming OK; a mapped one is 2 "OK" until a source
+# is active, then 1 "active". Encoding is table-driven and allocates nothing.
+
+from bms import diagnosis as D
+from bms import limits as L
+from protocols.victron import FLAGS, FLAG_ACTIVE, FLAG_OK
+
+LIMITS_PREFIX = "limits:"
+
+# (source, flag). Source: a diagnosis id, or "limits:<reason>" from bms.limits.REASONS.
+MAP = (
+    ("comm_loss", "bms_internal"),
+    ("data_stale", "bms_internal"),
+    ("module_count", "bms_internal"),
+    ("comm_errors", "bms_internal"),
+    ("board_fault", "general"),
+    ("board_alert", "general"),
+    ("temp_sensor", "bms_internal"),
+    ("cell_ov", "high_voltage"),
+    ("cell_ov_warn", "high_voltage"),
+    ("cell_uv", "low_voltage"),
+    ("cell_uv_warn", "low_voltage"),
+    ("cell_imbalance", "cell_imbalance"),
+    ("temp_high", "high_temp"),
+    ("temp_high_warn", "high_temp"),
+    ("temp_low", "low_temp"),
+    ("temp_low_warn", "low_temp"),
+    ("precharge_failed", "contactor"),
+    ("internal", "bms_internal"),
+    ("limits:stale", "bms_internal"),
+    ("limits:cold_charge", "low_temp_charge"),
+    ("limits:hot_charge", "high_temp_charge"),
+    ("limits:hot_discharge", "high_temp"),
+)
+
+ALARM = "alarm"
+WARNING = "warning"
+
+
+def _reason(name):
+    for row in L.REASONS:
+        if row[0] == name:
+            return row
+    raise ValueError("alarm map: unknown limits reason %r" % name)
+
+
+def resolve(source):
+    """(kind, index or bit, half) of a MAP source: kind "diag" or "limits"."""
+    if source.startswith(LIMITS_PREFIX):
+        row = _reason(source[len(LIMITS_PREFIX):])
+        if row[2] is None:
+            raise ValueError("alarm map: limits reason %r is declared not signalled" % source)
+        return "limits", row[1], row[2]
+    if not D.known(source):
+        raise ValueError("alarm map: unknown diagnosis id %r" % source)
+    i = D.index(source)
+    return "diag", i, ALARM if D.ROWS[i][D.SEVERITY] == D.FAULT else WARNING
+
+
+def _place(flag, half):
+    k = FLAGS.index(flag)
+    return (k >> 2) + (4 if half == WARNING else 0), (k & 3) * 2
+
+
+def _build():
+    diag_rows = []
+    limit_rows = []
+    supported = []
+    for source, flag in MAP:
+        kind, ref, half = resolve(source)
+        byte, shift = _place(flag, half)
+        if (byte, shift) not in supported:
+            supported.append((byte, shift))
+        if kind == "diag":
+            diag_rows.append((ref, byte, shift))
+        else:
+            limit_rows.append((ref, byte, shift))
+    return tuple(diag_rows), tuple(limit_rows), tuple(supported)
+
+
+_DIAG, _LIMITS, _SUPPORTED = _build()
+
+# The frame with nothing active: 2 for every mapped flag, 0 for the rest.
+HEALTHY = bytearray(8)
+for _b, _s in _SUPPORTED:
+    HEALTHY[_b] |= FLAG_OK << _s
+
+
+def encode(buf, active, reasons):
+    """Fill 8-byte buf from Diagnosis.active (bytearray by row) and Limits.reasons."""
+    for i in range(8):
+        buf[i] = HEALTHY[i]
+    for i, byte, shift in _DIAG:
+        if active[i]:
+            buf[byte] = (buf[byte] & ~(3 << shift)) | (FLAG_ACTIVE << shift)
+    for bit, byte, shift in _LIMITS:
+        if reasons & bit:
+            buf[byte] = (buf[byte] & ~(3 << shift)) | (FLAG_ACTIVE << shift)
+
+
+def rows_for_docs():
+    """(source, severity text, Victron flag, half) for the generated docs table."""
+    out = []
+    for source, flag in MAP:
+        kind, _ref, half = resolve(source)
+        if kind == "diag":
+            sev = D.ROWS[D.index(source)][D.SEVERITY]
+        else:
+            sev = "limits"
+        out.append((source, sev, flag, half))
+    return out

@@ -1,0 +1,178 @@
+# The Victron transmit scheduler: once per can_period_ms it fills the preallocated
+# frame set from the limits policy, the pack summary and the diagnosis table and
+# sends it, only while the state machine's permission table allows CAN TX (Fault
+# keeps transmitting: limits are zero there because Fault permits neither charge
+# nor discharge, and the alarms say why). Non-blocking: when the controller is busy
+# the rest of the set goes out on the next poll; a new cycle that finds frames of
+# the old one unsent aborts them, so old limits never go out late. Received frames
+# (the GX's 0x305/0x307 or anything else) are drained, counted and ignored.
+# A poll allocates nothing on MicroPython (tests/fw/test_victron_reporter.py).
+
+import protocols.victron as V
+from bms import diagnosis as D
+from drivers.clock import ticks_add, ticks_diff
+from fsm.table import P_CAN_TX
+from protocols.victron import alarms
+
+_T_NONE_HI = 0x3FFFFFFF  # PackSummary's "no valid sensor" extremes
+
+
+def _write_name(buf, letter, idx, per):
+    """ "M01C03" (module 1, cell 3) when per > 0, else "C0012"; zero padded."""
+    pos = 0
+    if per > 0:
+        m = idx // per + 1
+        buf[0] = 0x4D  # M
+        buf[1] = 0x30 + (m // 10) % 10
+        buf[2] = 0x30 + m % 10
+        pos = 3
+        n = idx % per + 1
+        width = 2
+    else:
+        n = idx + 1
+        width = 4
+    buf[pos] = letter
+    pos += 1
+    for k in range(width - 1, -1, -1):
+        buf[pos + k] = 0x30 + n % 10
+        n //= 10
+    for k in range(pos + width, 8):
+        buf[k] = 0
+
+
+class Reporter:
+    def __init__(self, bus, cfg, machine, summary, limits, diag,
+                 cells_per_module=0, temps_per_module=0, rx_per_poll=8):
+        self.bus = bus
+        self.machine = machine
+        self.summary = summary
+        self.limits = limits
+        self.diag = diag
+        self.period = cfg["can_period_ms"]
+        self.cells_per_module = cells_per_module
+        self.temps_per_module = temps_per_module
+        self.rx_per_poll = rx_per_poll
+        self.module_count = cfg["module_count"]
+        self.frames = fs = V.FrameSet()
+        self.ids = fs.ids
+        self.bufs = fs.bufs
+        self.n = len(fs.ids)
+        self._f = f = V.field
+        self.f_cvl, self.f_ccl, self.f_dcl, self.f_dvl = f("cvl"), f("ccl"), f("dcl"), f("dvl")
+        self.f_soc, self.f_soh, self.f_soc_hi = f("soc"), f("soh"), f("soc_hires")
+        self.f_volt, self.f_curr, self.f_temp = f("voltage"), f("current"), f("temperature")
+        self.f_mok, self.f_mch = f("modules_ok"), f("modules_blocking_charge")
+        self.f_mdis, self.f_moff = f("modules_blocking_discharge"), f("modules_offline")
+        self.f_vmin, self.f_vmax = f("cell_v_min"), f("cell_v_max")
+        self.f_tmin, self.f_tmax = f("cell_t_min"), f("cell_t_max")
+        self.b_alarms = fs.buf(0x35A)
+        self.b_names = (fs.buf(0x374), fs.buf(0x375), fs.buf(0x376), fs.buf(0x377))
+        # Frames whose content never changes: filled once.
+        installed = cfg["module_capacity_ah"] * cfg["parallel_strings"]
+        fs.put_text(f("manufacturer"), V.MANUFACTURER)
+        fs.put(f("model"), V.MODEL)
+        fs.put(f("firmware_major"), V.FIRMWARE[0])
+        fs.put(f("firmware_minor"), V.FIRMWARE[1])
+        fs.put(f("capacity_available"), installed * cfg["soh_pct"] // 100)
+        fs.put(f("capacity_installed"), installed)
+        fs.put(self.f_soh, cfg["soh_pct"])
+        # Until the first valid measurement: SoC 0 and zero measurements.
+        self.soc_x100 = 0
+        alarms.encode(self.b_alarms, diag.active, limits.reasons)
+        self._due = None          # None: start a cycle at the next allowed poll
+        self._cursor = self.n     # next frame of the current cycle to send
+        self.cycles = 0           # cycles started
+        self.completed = 0        # cycles whose every frame was accepted
+        self.overruns = 0         # cycles started before the previous one finished
+        self.last_start = 0
+        self.rx_gx = 0            # 0x305/0x306/0x307 seen
+        self.rx_other = 0
+
+    def poll(self, t_ms, soc_x100=None, current_da=None):
+        """Call every main-loop pass. soc_x100: state of charge in 0.01 % or None
+        (unknown: a coarse voltage estimate is sent); current_da: pack current in
+        0.1 A, positive = charging, or None (unknown: 0 is sent). Returns the number
+        of frames handed to the controller."""
+        self._drain(self.rx_per_poll)
+        bus = self.bus
+        bus.service(t_ms)
+        if not self.machine.allows(P_CAN_TX):
+            self._due = None
+            self._cursor = self.n
+            return 0
+        if self._due is None or ticks_diff(t_ms, self._due) >= 0:
+            if self._cursor < self.n:
+                self.overruns += 1
+                bus.abort_pending()
+            self.build(soc_x100, current_da)
+            self._cursor = 0
+            self.cycles += 1
+            self.last_start = t_ms
+            if self._due is None or ticks_diff(t_ms, self._due) >= self.period:
+                self._due = ticks_add(t_ms, self.period)  # (re)start the phase
+            else:
+                self._due = ticks_add(self._due, self.period)  # keep the phase
+        sent = 0
+        n = self.n
+        while self._cursor < n:
+            i = self._cursor
+            if not bus.send(self.ids[i], self.bufs[i]):
+                break
+            self._cursor = i + 1
+            sent += 1
+            if self._cursor == n:
+                self.completed += 1
+        return sent
+
+    def _drain(self, limit):
+        bus = self.bus
+        for _ in range(limit):
+            if not bus.recv():
+                return
+            if 0x305 <= bus.rx_id <= 0x307:
+                self.rx_gx += 1
+            else:
+                self.rx_other += 1
+
+    def build(self, soc_x100=None, current_da=None):
+        """Fill every periodic frame from the current limits, summary, diagnosis."""
+        fs = self.frames
+        lim = self.limits
+        s = self.summary
+        fs.put(self.f_cvl, lim.cvl_dv)
+        fs.put(self.f_ccl, lim.ccl_da)
+        fs.put(self.f_dcl, lim.dcl_da)
+        fs.put(self.f_dvl, lim.dvl_dv)
+        alarms.encode(self.b_alarms, self.diag.active, lim.reasons)
+        if soc_x100 is None:
+            soc_x100 = lim.soc_estimate_x100(s)
+        if soc_x100 is not None and 0 <= soc_x100 <= 10000:
+            self.soc_x100 = soc_x100
+        fs.put(self.f_soc, (self.soc_x100 + 50) // 100)
+        fs.put(self.f_soc_hi, self.soc_x100)
+        fs.put(self.f_curr, current_da if current_da is not None else 0)
+        valid = s.valid
+        if valid:
+            # Stale data keeps the last valid measurements (with the alarm set).
+            fs.put(self.f_volt, (s.v_pack + 5) // 10)
+            fs.put(self.f_vmin, s.v_min)
+            fs.put(self.f_vmax, s.v_max)
+            _write_name(self.b_names[0], 0x43, s.i_min, self.cells_per_module)
+            _write_name(self.b_names[1], 0x43, s.i_max, self.cells_per_module)
+            if s.t_max < _T_NONE_HI and s.t_min > -_T_NONE_HI:
+                fs.put(self.f_temp, s.t_max)
+                # 0.1 degC -> K, rounded: (t + 2731.5) / 10
+                fs.put(self.f_tmin, (2 * s.t_min + 5473) // 20)
+                fs.put(self.f_tmax, (2 * s.t_max + 5473) // 20)
+                _write_name(self.b_names[2], 0x54, s.j_min, self.temps_per_module)
+                _write_name(self.b_names[3], 0x54, s.j_max, self.temps_per_module)
+        m = self.module_count
+        fault = self.diag.any_active(D.FAULT)
+        fs.put(self.f_mok, m if valid and not fault else 0)
+        fs.put(self.f_mch, 0 if lim.ccl_da > 0 else m)
+        fs.put(self.f_mdis, 0 if lim.dcl_da > 0 else m)
+        fs.put(self.f_moff, 0 if valid else m)
+
+    def silent_ms(self, t_ms):
+        """How long since the last cycle started."""
+        return ticks_diff(t_ms, self.last_start)
