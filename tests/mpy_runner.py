@@ -23,7 +23,6 @@ def discover():
 
 
 def run_module(name, counts):
-    from tests.fw.support import Skip
     full = "tests.fw." + name
     try:
         __import__(full)
@@ -40,9 +39,12 @@ def run_module(name, counts):
         try:
             fn()
             counts[0] += 1
-        except Skip:
-            counts[2] += 1
         except Exception as e:
+            # tests.fw.support.Skip, matched by name: importing support here would
+            # load half the firmware before the test module and skew its heap.
+            if type(e).__name__ == "Skip":
+                counts[2] += 1
+                continue
             counts[1] += 1
             print("FAIL", full + "." + test)
             sys.print_exception(e)

@@ -1,0 +1,20 @@
+# ESP32 DevKit (30-pin), as the original project wired it: Tesla UART1 on
+# GPIO33/32, the ESP32's own CAN controller (TWAI) with an SN65HVD230
+# transceiver on GPIO5/17 through machine.CAN (MicroPython's portable CAN API,
+# once the ESP32 port has it), a 3-relay board, allow outputs, heater and LED,
+# MCP3421 current ADC on I2C0 (GPIO21/22).
+
+BOARD = {
+    "name": "esp32_devkit",
+    "port": "esp32",
+    "tesla_uart": {"id": 1, "tx": 33, "rx": 32},
+    "contactors": {"negative": 25, "precharge": 26, "positive": 27},
+    "contactor_feedback": {"negative": None, "precharge": None, "positive": None},
+    "relay_active_low": True,
+    "allow_charge": 18,
+    "allow_discharge": 19,
+    "heater": 4,
+    "led": 2,
+    "i2c": {"id": 0, "sda": 21, "scl": 22},
+    "can": {"kind": "machine", "id": 0, "tx": 5, "rx": 17},
+}

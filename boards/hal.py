@@ -1,0 +1,109 @@
+# Turns a board file's BOARD dict into driver objects. The only place that knows
+# how a pin number becomes a machine.Pin, a UART or a CAN controller. `machine`
+# (and the MCP2515 library) can be handed in, so tests build every board here.
+
+from drivers.allow_outputs import AllowOutputs
+from drivers.contactors import Contactors
+from drivers.gpio import Inverted, MemoryPin
+
+CONTACTOR_ORDER = ("negative", "precharge", "positive")
+
+
+class BoardError(ValueError):
+    pass
+
+
+def _machine(machine):
+    if machine is None:
+        import machine
+    return machine
+
+
+def output(board, pin, machine=None, record=None):
+    """An output that starts inactive. On active-low relay boards the pin is
+    created high, so no relay clicks on between power-up and the first command."""
+    if pin is None:
+        return None
+    if board["port"] == "unix":
+        return MemoryPin(pin, record=record)
+    m = _machine(machine)
+    if board["relay_active_low"]:
+        return Inverted(m.Pin(pin, m.Pin.OUT, value=1))
+    return m.Pin(pin, m.Pin.OUT, value=0)
+
+
+def _input(board, pin, machine=None):
+    if pin is None:
+        return None
+    if board["port"] == "unix":
+        return MemoryPin(pin)
+    m = _machine(machine)
+    return m.Pin(pin, m.Pin.IN, m.Pin.PULL_UP)
+
+
+def contactors(board, machine=None, record=None):
+    pins = [output(board, board["contactors"][n], machine, record) for n in CONTACTOR_ORDER]
+    fb = board["contactor_feedback"]
+    feedback = None
+    if fb is not None and any(fb[n] is not None for n in CONTACTOR_ORDER):
+        feedback = tuple(_input(board, fb[n], machine) for n in CONTACTOR_ORDER)
+    return Contactors(pins[0], pins[1], pins[2], feedback)
+
+
+def allow_outputs(board, machine=None):
+    return AllowOutputs(output(board, board["allow_charge"], machine),
+                        output(board, board["allow_discharge"], machine))
+
+
+def tesla_uart(board, baudrate, path=None, machine=None):
+    """The module-bus UART: machine.UART on boards, a pty on the unix port."""
+    u = board["tesla_uart"]
+    if board["port"] == "unix":
+        path = path or u.get("path")
+        if not path:
+            raise BoardError("the unix board needs the module bus pty path (see `pybms sim modules`)")
+        from drivers.posix_serial import PosixSerial
+        return PosixSerial(path)
+    m = _machine(machine)
+    # timeout=0: reads never block; the bus master keeps its own deadlines.
+    return m.UART(u["id"], baudrate=baudrate, bits=8, parity=None, stop=1,
+                  tx=m.Pin(u["tx"]), rx=m.Pin(u["rx"]), timeout=0)
+
+
+def _can_mcp2515(board, c, path, machine, lib, spi_base):
+    # The SPI subclass takes the board's pins, so it serves any port whose
+    # machine.SPI accepts sck/mosi/miso (rp2, esp32); the library's own ESP32
+    # class has its pins fixed.
+    from drivers.can_mcp2515 import Mcp2515Bus, rp2040_spi
+    spi = rp2040_spi(c["spi"], c["sck"], c["mosi"], c["miso"], c["cs"], base=spi_base,
+                     machine=machine)
+    return Mcp2515Bus(spi, c["crystal_hz"], lib=lib)
+
+
+def _can_machine(board, c, path, machine, lib, spi_base):
+    from drivers.can_machine import MachineCanBus
+    m = _machine(machine)
+    return MachineCanBus(m.CAN(c["id"], 500000, tx=c["tx"], rx=c["rx"]))
+
+
+def _can_slcan(board, c, path, machine, lib, spi_base):
+    from drivers.can_slcan import SlcanBus
+    from drivers.posix_serial import PosixSerial
+    path = path or c.get("path")
+    if not path:
+        raise BoardError("the unix board needs the CAN pty path (see `pybms monitor`)")
+    return SlcanBus(PosixSerial(path))
+
+
+CAN_KINDS = (("mcp2515", _can_mcp2515), ("machine", _can_machine), ("slcan", _can_slcan))
+
+
+def can_bus(board, path=None, machine=None, lib=None, spi_base=None):
+    """The Victron CAN bus as a drivers.can.CanBus, 500 kbit/s, normal mode.
+    machine, lib (the MCP2515 library) and spi_base (its SPI class) are imported
+    on the board; tests hand in fakes."""
+    c = board["can"]
+    for kind, build in CAN_KINDS:
+        if kind == c["kind"]:
+            return build(board, c, path, machine, lib, spi_base)
+    raise BoardError("unknown CAN kind %r" % c["kind"])

@@ -1,0 +1,23 @@
+# Raspberry Pi Pico (RP2040), 264 KB RAM: Tesla UART0 on GP0/GP1 (through a 5 V
+# level shifter, isolation advised), an MCP2515 CAN module on SPI0, a 3-relay
+# board for the contactors, allow-to-charge/discharge outputs, and an MCP3421
+# current ADC on I2C0. Change the numbers to match your wiring; nothing else.
+
+BOARD = {
+    "name": "rp2_pico",
+    "port": "rp2",
+    "tesla_uart": {"id": 0, "tx": 0, "rx": 1},
+    # GPIOs of the relays that drive main negative, precharge and main positive.
+    "contactors": {"negative": 2, "precharge": 3, "positive": 4},
+    # Auxiliary-contact inputs (same order), None where not wired.
+    "contactor_feedback": {"negative": None, "precharge": None, "positive": None},
+    # Most opto-isolated relay boards switch on with a LOW input.
+    "relay_active_low": True,
+    "allow_charge": 6,
+    "allow_discharge": 7,
+    "heater": 8,
+    "led": 25,
+    "i2c": {"id": 0, "sda": 20, "scl": 21},
+    "can": {"kind": "mcp2515", "spi": 0, "sck": 18, "mosi": 19, "miso": 16, "cs": 17,
+            "crystal_hz": 8000000},
+}
