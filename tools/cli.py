@@ -9,6 +9,7 @@ COMMANDS = (
     ("diagram", "tools.diagram", "draw the state machine from its table (mermaid, dot, svg)"),
     ("replay", "tools.replay", "feed a recorded event log through the firmware state machine"),
     ("bench", "tools.bench", "run a benchmark and print its figures"),
+    ("monitor", "tools.monitor", "watch Victron CAN-bus BMS frames (decoded with the shipped DBC), flag gaps, CVL = 0, alarms"),
 )
 
 
