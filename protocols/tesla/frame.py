@@ -1,0 +1,139 @@
+# Framing and CRC of the Tesla module bus. Everything here works on caller-owned
+# buffers (bytearray / memoryview) so the bus master's hot path allocates nothing;
+# write_frame/read_frame return new bytes objects for tests, tools and one-off use.
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+    def const(x):
+        return x
+
+from protocols.tesla.registers import BROADCAST
+
+
+def _make_table():
+    t = bytearray(256)
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = ((c << 1) ^ 0x07) & 0xFF if c & 0x80 else (c << 1) & 0xFF
+        t[i] = c
+    return bytes(t)
+
+
+CRC_TABLE = _make_table()  # CRC-8/SMBUS: poly 0x07, init 0, no reflection, no xor
+
+
+def crc8(data, start=0, end=-1, crc=0):
+    """CRC-8 (poly 0x07) of data[start:end] without slicing; end=-1 means len(data)."""
+    t = CRC_TABLE
+    if end < 0:
+        end = len(data)
+    for i in range(start, end):
+        crc = t[crc ^ data[i]]
+    return crc
+
+
+def pack_write(buf, addr, reg, value):
+    """Fill buf[0:4] with a write frame; returns 4. Raises ValueError on a bad field
+    (a wrapped address or value would talk to the wrong board or register)."""
+    if not 0 <= addr <= BROADCAST or not 0 <= reg <= 0xFF or not 0 <= value <= 0xFF:
+        raise ValueError("write field out of range")
+    buf[0] = (addr << 1) | 1
+    buf[1] = reg
+    buf[2] = value
+    buf[3] = crc8(buf, 0, 3)
+    return 4
+
+
+def pack_read(buf, addr, reg, count, with_crc=False):
+    """Fill buf with a read request; returns its length (3, or 4 with a CRC byte)."""
+    if not 0 <= addr <= BROADCAST or not 0 <= reg <= 0xFF or not 1 <= count <= 0x7F:
+        raise ValueError("read field out of range")
+    buf[0] = addr << 1
+    buf[1] = reg
+    buf[2] = count
+    if with_crc:
+        buf[3] = crc8(buf, 0, 3)
+        return 4
+    return 3
+
+
+def write_frame(addr, reg, value):
+    """The 4 bytes of a register write: [addr<<1|1, reg, value, crc]."""
+    b = bytearray(4)
+    pack_write(b, addr, reg, value)
+    return bytes(b)
+
+
+def read_frame(addr, reg, count, with_crc=False):
+    """The 3 bytes of a read request, or 4 with with_crc=True (bjpirt-style masters)."""
+    b = bytearray(4)
+    n = pack_read(b, addr, reg, count, with_crc)
+    return bytes(b[:n])
+
+
+# Reply check results. OK is 0 so `if code:` reads as "failed".
+OK = const(0)
+E_TIMEOUT = const(1)   # nothing came back
+E_SHORT = const(2)     # fewer bytes than the frame needs
+E_LONG = const(3)      # more bytes than the frame needs (inserted / trailing garbage)
+E_ADDRESS = const(4)   # address byte is not the one asked
+E_REGISTER = const(5)  # register byte differs
+E_LENGTH = const(6)    # count byte differs (read) / value differs (write echo)
+E_CRC = const(7)       # CRC byte wrong
+E_DATA = const(8)      # frame intact but a value is impossible (bits a 14-bit ADC cannot set)
+E_NOT_READY = const(9) # DEVICE_STATUS says the conversion was not finished
+ERROR_NAMES = ("ok", "timeout", "short", "long", "address", "register", "length",
+               "crc", "data", "not_ready")
+ERROR_COUNT = const(10)
+
+
+def reply_length(count, write=False):
+    """Bytes the chain returns for a request: 4 for a write echo, count + 4 for a read."""
+    return 4 if write else count + 4
+
+
+def check_reply(buf, n, addr, reg, count, write=False, value=0):
+    """Check n received bytes in buf against the request (addr, reg, count | value).
+
+    Returns OK or the first failed check, in wire order: length of what arrived,
+    address byte, register, count (or echoed value), CRC. A board still at
+    address 0 answers with bit 7 set; its CRC is accepted computed with or without
+    that bit, because peers differ on it. Never raises, never allocates.
+    """
+    need = 4 if write else count + 4
+    if n <= 0:
+        return E_TIMEOUT
+    if n < need:
+        return E_SHORT
+    if n > need:
+        return E_LONG
+    a = (addr << 1) | (1 if write else 0)
+    b0 = buf[0]
+    if addr == 0:
+        # Only a board that took the frame sets bit 7; our own request coming back
+        # unchanged (no board at address 0) must not pass as an answer.
+        if b0 != (a | 0x80):
+            return E_ADDRESS
+    elif b0 != a:
+        return E_ADDRESS
+    if buf[1] != reg:
+        return E_REGISTER
+    if buf[2] != (value if write else count):
+        return E_LENGTH
+    crc = crc8(buf, 1, need - 1, CRC_TABLE[b0])
+    if crc != buf[need - 1]:
+        if b0 & 0x80 and crc8(buf, 1, need - 1, CRC_TABLE[b0 & 0x7F]) == buf[need - 1]:
+            return OK
+        return E_CRC
+    return OK
+
+
+def parse_reply(frame, addr, reg, count, write=False, value=0):
+    """check_reply() on a whole bytes-like frame; returns OK or an E_* code."""
+    return check_reply(frame, len(frame), addr, reg, count, write, value)
+
+
+def error_name(code):
+    return ERROR_NAMES[code] if 0 <= code < ERROR_COUNT else "unknown"
