@@ -5,7 +5,9 @@
 #
 # Rules (docs/victron-can.md has the numbers):
 # - never CVL = 0; to stop charging: CCL = 0 AND CVL = present pack voltage
-#   (rounded up to the next 0.1 V, never below it);
+#   (rounded up to the next 0.1 V) at the moment charging stops; while stopped CVL
+#   follows the pack voltage down, never up (no ratchet with a charger that
+#   regulates to CVL);
 # - to stop discharging: DCL = 0, DVL stays the configured cut-off;
 # - stale or missing measurements: CCL = DCL = 0, CVL at the last valid pack
 #   voltage, reason STALE (the BMS-internal alarm on the GX);
@@ -100,6 +102,7 @@ class Limits:
         self.v_last_mv = -1     # last valid pack voltage, -1 before the first
         self._full = False
         self._empty = False
+        self._stop_dv = -1      # CVL held since charging stopped, -1 while not stopped
 
     def update(self, summary, charge_permitted, discharge_permitted):
         """One decision from a PackSummary and the permissions the caller got from
@@ -130,10 +133,18 @@ class Limits:
         self.dcl_da = dcl
         if ccl > 0:
             self.cvl_dv = self.cvl_full_dv
+            self._stop_dv = -1
         elif self.v_last_mv >= 0:
             # Stop: hold the present (or last valid) pack voltage, rounded up so the
-            # target is never below the pack (an ESS Multi would discharge to it).
-            self.cvl_dv = _ceil_div(self.v_last_mv, 100)
+            # target is not below the pack (an ESS Multi would discharge to it).
+            # While the stop lasts the target may follow the pack down but never up:
+            # a charger regulating to CVL (DC-coupled PV ignores CCL) plus a BMS that
+            # reads a little high would otherwise ratchet CVL up 0.1 V per cycle.
+            cvl = _ceil_div(self.v_last_mv, 100)
+            if 0 <= self._stop_dv < cvl:
+                cvl = self._stop_dv
+            self._stop_dv = cvl
+            self.cvl_dv = cvl
         else:
             self.cvl_dv = self.dvl_dv  # never measured: lowest real voltage, never 0
         self.charge_allowed = ccl > 0

@@ -69,8 +69,8 @@ def test_full_stop_has_hysteresis():
 
 
 def test_stop_charging_holds_cvl_at_pack_voltage_never_below_never_zero():
-    lim = _lim()
     for mv in (3001, 3333, 3700, 3999):
+        lim = _lim()
         s = _run(lim, mv=mv, charge=False)
         assert lim.ccl_da == 0 and lim.cvl_dv > 0
         assert lim.cvl_dv * 100 >= s.v_pack, (mv, lim.cvl_dv, s.v_pack)
@@ -203,3 +203,28 @@ def test_allow_outputs_follow_the_same_decision():
     only = AllowOutputs(None, MemoryPin("d"))
     only.update(lim)
     assert pack12().cell_count() == CELLS
+
+
+def test_stopped_cvl_never_ratchets_up_behind_a_charger_that_follows_it():
+    # DC-coupled PV in ESS ignores CCL and regulates to CVL; if the BMS reads the
+    # pack a little higher than the charger does, a naive "CVL = ceil(pack)" would
+    # climb 0.1 V per cycle. The held target may only fall while stopped.
+    lim = _lim()
+    s = _run(lim, mv=4050, vmax=4100)  # full: stop
+    held = lim.cvl_dv
+    assert lim.ccl_da == 0 and held * 100 >= s.v_pack
+    for _ in range(50):
+        mv = (lim.cvl_dv * 100 + 60) // CELLS  # charger holds CVL; BMS reads +60 mV
+        _run(lim, mv=mv, vmax=4100)
+        assert lim.cvl_dv <= held, (lim.cvl_dv, held)
+    s = _run(lim, mv=4000, vmax=4080)  # relaxing: still full (hysteresis), follows down
+    assert lim.cvl_dv == (s.v_pack + 99) // 100 < held
+    _run(lim, mv=3990, vmax=4040)      # resumes: normal target again
+    assert lim.ccl_da > 0 and lim.cvl_dv == 492
+
+
+def test_first_measurement_after_boot_is_not_held_at_the_cut_off():
+    lim = _lim()
+    assert lim.cvl_dv == lim.dvl_dv
+    s = _run(lim, charge=False)
+    assert lim.cvl_dv == (s.v_pack + 99) // 100
