@@ -25,9 +25,15 @@ def _set_raw(fd):
 
 
 class PosixSerial:
-    def __init__(self, path):
+    def __init__(self, path, fd=None):
+        """Open the tty at `path`; or, with fd=, wrap a descriptor that is already open
+        (e.g. the master side of os.openpty(), CPython only): it stays owned by the
+        caller and close() leaves it open."""
         self.path = path
-        self._file = open(path, "r+b", buffering=0)
+        if fd is None:
+            self._file = open(path, "r+b", buffering=0)
+        else:
+            self._file = open(fd, "r+b", buffering=0, closefd=False)
         _set_raw(self._file.fileno())
         self._poll = select.poll()
         self._poll.register(self._file, select.POLLIN)
@@ -44,9 +50,13 @@ class PosixSerial:
     def any(self):
         return 1 if self.wait(0) else 0
 
-    def readinto(self, buf):
-        """Bytes read into buf, or None when nothing was waiting (as machine.UART)."""
-        n = self._file.readinto(buf)
+    def readinto(self, buf, nbytes=-1):
+        """Bytes read into buf (at most nbytes when given), or None when nothing was
+        waiting (as machine.UART)."""
+        if nbytes >= 0 and nbytes < len(buf):
+            n = self._file.readinto(memoryview(buf)[:nbytes])
+        else:
+            n = self._file.readinto(buf)
         return n if n else None
 
     def read(self, nbytes=256):
