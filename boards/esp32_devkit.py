@@ -10,7 +10,8 @@ BOARD = {
     "tesla_uart": {"id": 1, "tx": 33, "rx": 32},
     "contactors": {"negative": 25, "precharge": 26, "positive": 27},
     "contactor_feedback": {"negative": None, "precharge": None, "positive": None},
-    "relay_active_low": True,
+    # See boards/rp2_pico.py: active-high keeps a resetting MCU from closing anything.
+    "relay_active_low": False,
     "allow_charge": 18,
     "allow_discharge": 19,
     "heater": 4,

@@ -11,8 +11,11 @@ BOARD = {
     "contactors": {"negative": 2, "precharge": 3, "positive": 4},
     # Auxiliary-contact inputs (same order), None where not wired.
     "contactor_feedback": {"negative": None, "precharge": None, "positive": None},
-    # Most opto-isolated relay boards switch on with a LOW input.
-    "relay_active_low": True,
+    # False: a HIGH output energises a relay. Keep it so: while the MCU resets or
+    # is unpowered its pins float or are pulled low, which must mean "contactor
+    # open, nothing allowed". An active-low relay board would read that as ON; use
+    # one only with its own pull-ups guaranteeing released = off, then set True.
+    "relay_active_low": False,
     "allow_charge": 6,
     "allow_discharge": 7,
     "heater": 8,

@@ -12,8 +12,6 @@
 # Nothing here blocks: reads use the port's non-blocking readinto; writes happen only
 # when poll() says the stream has room, otherwise the frame is counted busy.
 
-import select
-
 from drivers.can import CanBus
 
 _HEX = b"0123456789ABCDEF"
@@ -50,23 +48,11 @@ class SlcanBus(CanBus):
         self._version = b"V1010\r"
         self._status = b"F00\r"
         # Room-to-write check, so a host that stopped reading cannot block the BMS
-        # loop on a full pty. Uses the port's file when it exposes one.
-        f = getattr(port, "_file", None)
-        self._wpoll = None
-        self._wipoll = None
-        if f is not None:
-            self._wpoll = select.poll()
-            self._wpoll.register(f, select.POLLOUT)
-            self._wipoll = getattr(self._wpoll, "ipoll", None)
+        # loop on a full pty (drivers.posix_serial.PosixSerial.writable).
+        self._port_writable = getattr(port, "writable", None)
 
     def _writable(self):
-        if self._wpoll is None:
-            return True
-        if self._wipoll is not None:
-            for _ in self._wipoll(0):
-                return True
-            return False
-        return bool(self._wpoll.poll(0))
+        return self._port_writable is None or self._port_writable(0)
 
     def _write(self, data):
         try:

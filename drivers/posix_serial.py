@@ -38,6 +38,9 @@ class PosixSerial:
         self._poll = select.poll()
         self._poll.register(self._file, select.POLLIN)
         self._ipoll = getattr(self._poll, "ipoll", None)  # MicroPython: no list per call
+        self._wpoll = select.poll()
+        self._wpoll.register(self._file, select.POLLOUT)
+        self._wipoll = getattr(self._wpoll, "ipoll", None)
 
     def wait(self, timeout_ms):
         """True once bytes are waiting, False after timeout_ms with none."""
@@ -46,6 +49,14 @@ class PosixSerial:
                 return True
             return False
         return bool(self._poll.poll(timeout_ms))
+
+    def writable(self, timeout_ms=0):
+        """True when a write would not block (the reader has not stopped reading)."""
+        if self._wipoll is not None:
+            for _ in self._wipoll(timeout_ms):
+                return True
+            return False
+        return bool(self._wpoll.poll(timeout_ms))
 
     def any(self):
         return 1 if self.wait(0) else 0
@@ -67,8 +78,9 @@ class PosixSerial:
         return self._file.write(data)
 
     def close(self):
-        try:
-            self._poll.unregister(self._file)
-        except (OSError, ValueError, KeyError):
-            pass
+        for poll in (self._poll, self._wpoll):
+            try:
+                poll.unregister(self._file)
+            except (OSError, ValueError, KeyError):
+                pass
         self._file.close()

@@ -82,9 +82,16 @@ def test_unknown_board_is_a_clear_error():
     assert "unknown board" in str(raises(ValueError, load, "arduino"))
 
 
+def test_shipped_boards_drive_relays_active_high():
+    # A resetting MCU's floating/low pins must read as "open, nothing allowed".
+    for name in BOARDS:
+        assert load(name)["relay_active_low"] is False, name
+
+
 def test_active_low_relays_start_released_and_contactors_open():
     for name in ("rp2_pico", "esp32_devkit"):
-        board = load(name)
+        board = dict(load(name))
+        board["relay_active_low"] = True
         m = FakeMachine()
         c = hal.contactors(board, machine=m)
         raw = [p.pin for p in c.pins]  # Inverted wrappers around machine pins
