@@ -16,62 +16,9 @@ from bms import config
 from bms.diagnosis import Diagnosis
 from protocols.tesla import frame as F
 from protocols.tesla import registers as R
-from simulator.tesla_modules import ModuleChain
+from simulator.tesla_direct import ChainLink
 
 FAST = {"bus_timeout_ms": 3, "bus_reset_wait_ms": 0}
-
-
-class _ChainSide:
-    """The emulator's end of the link: what it writes lands in the master's rx."""
-
-    def __init__(self, link):
-        self.link = link
-
-    def any(self):
-        return 0
-
-    def read(self, n=256):
-        return None
-
-    def write(self, data):
-        self.link.rx += bytes(data)
-        return len(data)
-
-
-class ChainLink:
-    """Master-side UART (any/readinto/write/wait) driving a ModuleChain directly."""
-
-    def __init__(self, count=4, **kwargs):
-        self.rx = b""
-        self.chain = ModuleChain(_ChainSide(self), count, **kwargs)
-        self.written = 0
-
-    def write(self, data):
-        self.written += len(data)
-        self.chain.feed(bytes(data))
-        return len(data)
-
-    def any(self):
-        if not self.rx:
-            self.chain.step()
-        return len(self.rx)
-
-    def readinto(self, buf, nbytes=-1):
-        if not self.any():
-            return None
-        n = min(len(buf), len(self.rx))
-        if nbytes >= 0:
-            n = min(n, nbytes)
-        for i in range(n):
-            buf[i] = self.rx[i]
-        self.rx = self.rx[n:]
-        return n
-
-    def wait(self, timeout_ms):
-        if self.any():
-            return True
-        sleep_ms(1 if timeout_ms > 0 else 0)
-        return bool(self.any())
 
 
 def make_bus(count=4, overrides=None, link_count=None, **chain_kwargs):
