@@ -7,7 +7,9 @@ PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed-stamp
 HEAP   := 192K
 # .frozen must stay first on MICROPYPATH or the frozen asyncio disappears.
-MPY    := MICROPYPATH=.frozen:$(CURDIR) $(BIN)/micropython -X heapsize=$(HEAP)
+# Tests under MicroPython load bytecode from build/mpy, as a board does after deploy.
+MPYBUILD := $(CURDIR)/build/mpy
+MPY    := MICROPYPATH=.frozen:$(MPYBUILD) $(BIN)/micropython -X heapsize=$(HEAP)
 
 .PHONY: setup test test-cpython test-micropython demo docs bench clean
 
@@ -31,6 +33,7 @@ test-cpython: $(STAMP)
 	$(BIN)/coverage report --include='fsm/*,states/*' --fail-under=100
 
 test-micropython: $(STAMP)
+	$(PY) tests/build_mpy.py $(MPYBUILD)
 	$(MPY) tests/mpy_runner.py
 
 demo: $(STAMP)
@@ -46,4 +49,4 @@ bench: $(STAMP)
 	$(BIN)/pybms bench fsm
 
 clean:
-	rm -rf $(VENV) .coverage .pytest_cache .hypothesis
+	rm -rf $(VENV) build .coverage .pytest_cache .hypothesis

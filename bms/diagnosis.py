@@ -50,6 +50,8 @@ ROWS = (
      "a module is below temp_min"),
     ("temp_low_warn", WARN, "t_min", "<", "temp_low_warn", 3000, CONDITION,
      "a module is below temp_low_warn"),
+    ("contactor_feedback", FAULT, None, None, None, 200, RESET,
+     "a contactor's auxiliary contact disagrees with its command (welded, or not pulling in)"),
     ("precharge_failed", FAULT, None, None, "precharge_retries", 0, RESET,
      "the bus did not charge within precharge_timeout_ms after all retries"),
     ("internal", FAULT, None, None, None, 0, RESET,

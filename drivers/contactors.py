@@ -52,6 +52,18 @@ class Contactors:
     def is_closed(self, which):
         return self.commanded[which] == 1
 
+    def mismatch(self):
+        """First contactor whose feedback disagrees with its command, or -1.
+        Report it every loop to the `contactor_feedback` diagnosis, whose debounce
+        covers the contactor's own operate time."""
+        if self.feedback is None:
+            return -1
+        for i in range(3):
+            fb = self.feedback[i]
+            if fb is not None and (1 if fb.value() else 0) != self.commanded[i]:
+                return i
+        return -1
+
     def all_open(self):
         """True when nothing is commanded closed and no feedback says closed."""
         for i in range(3):

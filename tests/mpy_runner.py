@@ -5,8 +5,10 @@
 # Prints failures with tracebacks and a closing line
 # "micropython: N passed, N failed, N skipped"; exits 1 on any failure or no test.
 #
-# Usage (from the repository root):
-#   MICROPYPATH=.frozen:<repo> micropython -X heapsize=192K tests/mpy_runner.py [module ...]
+# Usage (from the repository root; `make test-micropython` does both steps):
+#   python tests/build_mpy.py build/mpy      # precompile, as deploy will
+#   MICROPYPATH=.frozen:build/mpy micropython -X heapsize=192K tests/mpy_runner.py [module ...]
+# (MICROPYPATH=.frozen:<repo> runs the sources instead, handy while editing.)
 # PYBMS_MPY_HEAP sets the child interpreters' heap (default 192K).
 
 import gc

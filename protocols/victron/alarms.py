@@ -29,6 +29,7 @@ MAP = (
     ("temp_high_warn", "high_temp"),
     ("temp_low", "low_temp"),
     ("temp_low_warn", "low_temp"),
+    ("contactor_feedback", "contactor"),
     ("precharge_failed", "contactor"),
     ("internal", "bms_internal"),
     ("limits:stale", "bms_internal"),

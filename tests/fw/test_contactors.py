@@ -63,3 +63,20 @@ def test_open_all_tries_every_pin_even_when_one_fails():
     except OSError:
         pass
     assert neg.value() == 0 and pre.value() == 0 and c.all_open()
+
+
+def test_mismatch_names_the_disagreeing_contactor():
+    fb = (MemoryPin("fb_neg"), None, MemoryPin("fb_pos"))
+    c, pins, history = _make(feedback=fb)
+    assert c.mismatch() == -1
+    c.interlock = lambda: True
+    c.close(NEGATIVE)
+    assert c.mismatch() == NEGATIVE  # commanded closed, aux contact still open
+    fb[0].value(1)
+    assert c.mismatch() == -1
+    c.open_all()
+    fb[0].value(0)
+    fb[2].value(1)  # positive welded: reads closed while commanded open
+    assert c.mismatch() == POSITIVE and not c.all_open()
+    c2, _, _ = _make()
+    assert c2.mismatch() == -1  # no feedback wired: nothing to compare

@@ -64,3 +64,17 @@ def test_zero_debounce_is_immediate_and_reset_rows_need_acknowledge():
     assert d.active_ids() == ["comm_loss", "precharge_failed"]
     d.acknowledge(30)
     assert d.active_ids() == ["comm_loss"]
+
+
+def test_contactor_feedback_debounce_covers_operate_time_and_latches():
+    d = D.Diagnosis()
+    fb = D.index("contactor_feedback")
+    d.report(fb, True, 0, detail=2)
+    d.report(fb, False, 50)   # contact closed within its operate time: no fault
+    d.report(fb, True, 1000)
+    d.report(fb, True, 1199)
+    assert not d.active[fb]
+    d.report(fb, True, 1200, detail=2)
+    assert d.active[fb] and d.detail[fb] == 2
+    d.report(fb, False, 5000)
+    assert d.active[fb], "a welded contactor stays a fault until an operator reset"
