@@ -29,7 +29,7 @@ except ImportError:  # CPython
 from bms import diagnosis
 from bms.pack import AGE_NEVER, TEMP_INVALID, Pack
 from drivers.clock import ticks_diff
-from drivers.tesla_link import STATS, TeslaLink
+from drivers.tesla_link import QUIET_MS, STATS, TeslaLink
 from protocols.tesla import convert as C
 from protocols.tesla import frame as F
 from protocols.tesla import registers as R
@@ -165,10 +165,10 @@ class TeslaBus(TeslaLink, Pack):
             m = masks[i] & 0x3F
             a = i + 1
             if m:
-                ok = self._write(a, R.CB_TIME, self.cb_time) == F.OK and \
-                    self._write(a, R.CB_CTRL, m) == F.OK
+                ok = self._write_retry(a, R.CB_TIME, self.cb_time) and \
+                    self._write_retry(a, R.CB_CTRL, m)
             elif self.balancing[i]:
-                ok = self._write(a, R.CB_CTRL, 0) == F.OK
+                ok = self._write_retry(a, R.CB_CTRL, 0)
             else:
                 continue
             if ok:
@@ -209,13 +209,27 @@ class TeslaBus(TeslaLink, Pack):
 
     def clear_faults(self):
         """Broadcast ALERT_STATUS 0xFF, 0x00 and FAULT_STATUS 0xFF, 0x00 (all echoed)."""
-        self._budget = max(self._budget, self.retries * 4)
+        self._budget = self.retries * 4
+        return self._clear()
+
+    def _clear(self):
+        """clear_faults() within whatever retry budget the cycle has left."""
         ok = True
         for reg in (R.ALERT_STATUS, R.FAULT_STATUS):
             if self._bwrite(reg, 0xFF) != F.OK or self._bwrite(reg, 0x00) != F.OK:
                 ok = False
         self._want_clear = not ok
         return ok
+
+    def worst_case_ms(self):
+        """Upper bound of one steady-state poll() in ms, Python time excluded:
+        frames = 3 broadcast + 2 per board (measurement, status) + 4 fault-clear
+        + 1 recovery probe + the retry budget; each frame at most timeout + 1 ms
+        (reply wire time) + the resync (timeout + QUIET_MS) + a 1 ms not-ready
+        pause; plus the ADC wait. Recovery that finds a reset board (at most every
+        REDISCOVER_MS) and discover() are outside this bound (docs/tesla-bus.md)."""
+        frames = 3 + 2 * self.expected + 4 + 1 + self.retry_budget
+        return frames * (2 * self.timeout_ms + QUIET_MS + 2) + ADC_WAIT_MS
 
     # --- discovery and configuration ---------------------------------------
     def discover(self, t_ms):
@@ -224,7 +238,7 @@ class TeslaBus(TeslaLink, Pack):
         self.ready = False
         self._discovered_once = True
         self._last_discovery = t_ms
-        self._budget = max(self._budget, self.retries * 8)
+        self._budget = self.retries * 8
         self._bwrite(R.RESET, R.RESET_VALUE)        # twice, as proven on hardware:
         if self._bwrite(R.RESET, R.RESET_VALUE) != F.OK:  # the second must echo
             self.found = 0
@@ -283,8 +297,11 @@ class TeslaBus(TeslaLink, Pack):
         """Write CONFIG_COV..CONFIG_OTT (each after a SHDW_CONTROL unlock) to addr or
         broadcast, then read them back from every board concerned."""
         for k in range(_CFG_COUNT):
-            self._write(addr, R.SHDW_CONTROL, R.SHDW_UNLOCK)
-            self._write(addr, R.CONFIG_COV + k, self.cfg_codes[k])
+            for attempt in range(1 + self.retries):
+                # unlock and write as a pair: a lost unlock would leave the write ignored
+                if self._write(addr, R.SHDW_CONTROL, R.SHDW_UNLOCK) == F.OK and \
+                        self._write(addr, R.CONFIG_COV + k, self.cfg_codes[k]) == F.OK:
+                    break
         first = 0 if addr == R.BROADCAST else addr - 1
         last = self.expected if addr == R.BROADCAST else addr
         for i in range(first, last):
@@ -309,6 +326,10 @@ class TeslaBus(TeslaLink, Pack):
                 lost = i
                 break
         if lost < 0:
+            for i in range(self.expected):
+                if self.cfg_bad[i] and self.fails[i] == 0:
+                    self._configure(i + 1)       # thresholds did not read back: again
+                    return
             return
         if self._read(0, R.DEVICE_STATUS, 1) != F.OK:
             return
@@ -343,10 +364,16 @@ class TeslaBus(TeslaLink, Pack):
                 if self.fails[i] >= self.fail_limit:
                     lost = True
         if self._want_clear:
-            self.clear_faults()
-        if lost and (not self._recovered_once or
-                     ticks_diff(t_ms, self._last_recover) >= REDISCOVER_MS):
+            self._clear()
+        if (lost or self._any_cfg_bad()) and (not self._recovered_once or
+                                              ticks_diff(t_ms, self._last_recover) >= REDISCOVER_MS):
             self._recover(t_ms)
+
+    def _any_cfg_bad(self):
+        for i in range(self.expected):
+            if self.cfg_bad[i]:
+                return True
+        return False
 
     def _read_board(self, i, t_ms):
         addr = i + 1

@@ -63,6 +63,15 @@ class TeslaLink:
                 self.stats[code] += 1
         return code
 
+    def _write_retry(self, addr, reg, value):
+        """Addressed write with up to `retries` further attempts; True once echoed.
+        (Outside the poll cycle: balancing commands.)"""
+        for attempt in range(1 + self.retries):
+            if self._write(addr, reg, value) == F.OK:
+                return True
+            self.cycle_errors += 1
+        return False
+
     def _write(self, addr, reg, value):
         F.pack_write(self._tx, addr, reg, value)
         return self._exchange(4, 4, addr, reg, 0, True, value)

@@ -179,3 +179,20 @@ def test_uart_error_is_reported_not_raised():
     for k in range(4):
         bus.poll(k * 250)
     assert diag.active[LOSS] and bus.age_ms(1000) == AGE_NEVER
+
+
+def test_poll_wall_time_stays_within_the_documented_bound():
+    from drivers.clock import ticks_diff, ticks_ms
+    bus, link, diag, _ = make_bus(6, {"bus_timeout_ms": 3, "bus_retry_budget": 4})
+    t = _run(bus, 1)
+    for b in link.chain.boards:
+        b.silent = True                    # broadcasts still echo: every read times out
+    bound = bus.worst_case_ms()
+    worst = 0
+    for _ in range(4):
+        t += 250
+        t0 = ticks_ms()
+        bus.poll(t)
+        worst = max(worst, ticks_diff(ticks_ms(), t0))
+    assert worst <= bound, (worst, bound)
+    assert diag.active[LOSS]
