@@ -281,7 +281,9 @@ class TeslaBus(TeslaLink, Pack):
     def _own_request_returned(self):
         rx = self._rx
         tx = self._tx
-        return self._last_got == 3 and rx[0] == tx[0] and rx[1] == tx[1] and rx[2] == tx[2]
+        # 3 bytes, or 4 when the ring passes our read CRC on as well
+        return 3 <= self._last_got <= 4 and rx[0] == tx[0] and rx[1] == tx[1] and \
+            rx[2] == tx[2]
 
     def _assign(self, addr):
         """Give the first address-0 board `addr` and prove it answers there."""

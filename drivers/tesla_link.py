@@ -18,6 +18,7 @@ QUIET_MS = const(2)        # after a bad frame, the line must be silent this lon
 E_GARBAGE = const(10)      # stats index: bytes that arrived between frames
 STATS = const(11)          # protocols.tesla ERROR_COUNT + garbage
 RX_SIZE = const(48)
+FLUSH_MAX = const(256)     # bytes one flush may discard
 
 
 class TeslaLink:
@@ -126,13 +127,22 @@ class TeslaLink:
                 self._wait(left)
 
     def _flush(self):
-        """Discard whatever arrived between frames (counted as garbage)."""
-        while self.uart.any():
-            n = self.uart.readinto(self._junk)
+        """Discard whatever arrived between frames (counted as garbage); at most
+        FLUSH_MAX bytes, so a babbling line cannot hold the cycle."""
+        dropped = 0
+        while dropped < FLUSH_MAX:
+            avail = self.uart.any()
+            if not avail:
+                break
+            if self._nonblocking:
+                n = self.uart.readinto(self._junk)
+            else:  # never ask machine.UART for more than is waiting
+                n = self.uart.readinto(self._junk, avail if avail < 32 else 32)
             if not n:
                 break
             self.stats[E_GARBAGE] += n
             self.rx_bytes += n
+            dropped += n
 
     def _resync(self):
         """After a bad frame, wait until the line has been quiet for QUIET_MS (at most

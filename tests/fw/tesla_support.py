@@ -4,14 +4,6 @@
 
 from drivers.tesla_bus import TeslaBus  # first: the biggest module to compile
 
-try:
-    from time import sleep_ms
-except ImportError:  # CPython
-    import time as _time
-
-    def sleep_ms(ms):
-        _time.sleep(ms / 1000)
-
 from bms import config
 from bms.diagnosis import Diagnosis
 from protocols.tesla import frame as F

@@ -4,11 +4,10 @@ import gc
 
 import drivers.tesla_bus  # noqa: F401  first, while the heap is unfragmented (192K)
 from bms import diagnosis
-from bms.pack import AGE_NEVER, TEMP_INVALID
-from protocols.tesla import convert as C
+from bms.pack import AGE_NEVER
 from protocols.tesla import registers as R
 from tests.fw.support import MICROPYTHON, skip
-from tests.fw.tesla_support import ReplayLink, make_bus, sleep_ms
+from tests.fw.tesla_support import ReplayLink, make_bus
 
 LOSS = diagnosis.index("comm_loss")
 COUNT = diagnosis.index("module_count")

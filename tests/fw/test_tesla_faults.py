@@ -4,10 +4,8 @@
 import drivers.tesla_bus  # noqa: F401  first, while the heap is unfragmented (192K)
 from bms import diagnosis
 from bms.pack import AGE_NEVER, TEMP_INVALID
-from protocols.tesla import convert as C
 from protocols.tesla import registers as R
-from tests.fw.support import MICROPYTHON, skip
-from tests.fw.tesla_support import ReplayLink, make_bus, sleep_ms
+from tests.fw.tesla_support import make_bus
 
 LOSS = diagnosis.index("comm_loss")
 COUNT = diagnosis.index("module_count")
@@ -196,3 +194,37 @@ def test_poll_wall_time_stays_within_the_documented_bound():
         worst = max(worst, ticks_diff(ticks_ms(), t0))
     assert worst <= bound, (worst, bound)
     assert diag.active[LOSS]
+
+
+def test_a_babbling_line_cannot_hold_the_cycle():
+    from bms import config
+    from bms.diagnosis import Diagnosis
+    from drivers.clock import ticks_diff, ticks_ms
+    from drivers.tesla_bus import TeslaBus
+
+    class Babbler:
+        """Always has bytes waiting, none of them a frame."""
+
+        def any(self):
+            return 64
+
+        def readinto(self, buf, n=-1):
+            k = len(buf) if n < 0 else min(n, len(buf))
+            for i in range(k):
+                buf[i] = 0x55
+            return k
+
+        def write(self, data):
+            return len(data)
+
+    diag = Diagnosis()
+    bus = TeslaBus(Babbler(), config.make({"module_count": 4, "bus_timeout_ms": 2,
+                                           "bus_reset_wait_ms": 0}), diag)
+    bus.ready = True
+    bus._discovered_once = True
+    bus.found = 4
+    t0 = ticks_ms()
+    for k in range(3):
+        bus.poll(k * 250)
+    assert ticks_diff(ticks_ms(), t0) <= 3 * bus.worst_case_ms()
+    assert bus.age_ms(500) == AGE_NEVER and bus.stats[10] > 0
