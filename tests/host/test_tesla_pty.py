@@ -158,3 +158,52 @@ def test_sim_command_rejects_bad_arguments():
                            capture_output=True, text=True, cwd=ROOT, timeout=20)
         assert r.returncode == 2, (args, r.stdout, r.stderr)
         assert "pybms sim" in r.stderr
+
+
+EMULATOR_ON_MPY = """
+import sys
+from drivers.posix_serial import PosixSerial
+from drivers.clock import ticks_diff, ticks_ms
+from simulator.tesla_modules import ModuleChain
+chain = ModuleChain(PosixSerial(sys.argv[1]), 4, cells_mv=[3650] * 6)
+print("ready")
+start = ticks_ms()
+chain.run(lambda: ticks_diff(ticks_ms(), start) > int(sys.argv[2]))
+print("frames", chain.frames_in, chain.frames_out)
+"""
+
+
+def test_emulator_itself_runs_on_micropython():
+    """Hardware-in-the-loop shape: the emulator under MicroPython behind a tty, the
+    CPython bus master on the other end."""
+    import tty
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    path = os.ttyname(slave)
+    import tempfile
+    fd, script = tempfile.mkstemp(suffix=".py")
+    with os.fdopen(fd, "w") as f:
+        f.write(EMULATOR_ON_MPY)
+    env = dict(os.environ, MICROPYPATH=".frozen:" + ROOT)
+    p = subprocess.Popen([MPY, "-X", "heapsize=192K", script, path, "4000"], cwd=ROOT, env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().strip() == "ready", p.stderr.read()
+        serial = PosixSerial(path, fd=master)
+        cfg = config.make({"module_count": 4, "bus_timeout_ms": 50, "bus_reset_wait_ms": 0})
+        diag = Diagnosis()
+        bus = TeslaBus(serial, cfg, diag)
+        t = 0
+        for _ in range(4):
+            t += 250
+            bus.poll(t)
+        assert bus.found == 4 and bus.age_ms(t) == 0, (bus.found, bus.stats)
+        assert [bus.cell_mv(i) for i in range(24)] == [3650] * 24
+        assert not diag.active_ids()
+        serial.close()
+    finally:
+        p.kill()
+        p.communicate(timeout=5)
+        os.remove(script)
+        os.close(slave)
+        os.close(master)
