@@ -279,20 +279,40 @@ class TeslaBus(TeslaLink, Pack):
         return False
 
     def _own_request_returned(self):
+        """The last read request came back untouched: no board took it. A reply that
+        lost bytes cannot look like this under a single fault: a reply is at least 5
+        bytes, the request 3 (or 4 with its CRC, which the ring may pass on)."""
+        got = self._last_got
+        if got != 3 and got != self._last_nout:
+            return False
         rx = self._rx
         tx = self._tx
-        # 3 bytes, or 4 when the ring passes our read CRC on as well
-        return 3 <= self._last_got <= 4 and rx[0] == tx[0] and rx[1] == tx[1] and \
-            rx[2] == tx[2]
+        for k in range(got):
+            if rx[k] != tx[k]:
+                return False
+        return True
 
     def _assign(self, addr):
-        """Give the first address-0 board `addr` and prove it answers there."""
+        """Give the first address-0 board `addr` and prove it answers there.
+
+        The address write is repeated only after two reads at `addr` in a row came
+        back untouched, which shows no board has that address, so writing again
+        cannot hand it to a second board. A proof that fails any other way ends
+        discovery instead; the next discovery starts from a reset."""
         for attempt in range(1 + self.retries):
             self._write(0, R.ADDRESS_CONTROL, addr | R.ADDRESS_REQUEST)
-            # The echo may have been lost after the board took the address: the read
-            # at the new address is the proof either way.
-            if self._read(addr, R.DEVICE_STATUS, 1) == F.OK:
-                return True
+            untouched = 0
+            for k in range(2 + self.retries):
+                if self._read(addr, R.DEVICE_STATUS, 1) == F.OK:
+                    return True
+                if self._own_request_returned():
+                    untouched += 1
+                    if untouched == 2:
+                        break
+                else:
+                    untouched = 0
+            if untouched < 2:
+                return False
         return False
 
     def _configure(self, addr):

@@ -38,6 +38,7 @@ class TeslaLink:
         self._wait = getattr(uart, "wait", None)
         self._budget = 0          # retries left in this cycle (set by the bus)
         self._last_got = 0
+        self._last_nout = 0
         self.stats = [0] * STATS  # failed frames by cause, garbage bytes
         self.tx_bytes = 0
         self.rx_bytes = 0
@@ -88,6 +89,7 @@ class TeslaLink:
         self.frames += 1
         got = self._receive(need)
         self._last_got = got
+        self._last_nout = nout
         self.rx_bytes += got
         code = F.check_reply(self._rx, got, addr, reg, count, write, value)
         if code != F.OK:

@@ -228,3 +228,16 @@ def test_a_babbling_line_cannot_hold_the_cycle():
         bus.poll(k * 250)
     assert ticks_diff(ticks_ms(), t0) <= 3 * bus.worst_case_ms()
     assert bus.age_ms(500) == AGE_NEVER and bus.stats[10] > 0
+
+
+def test_discovery_under_noise_never_gives_an_address_twice():
+    for seed in range(1, 9):
+        bus, link, diag, _ = make_bus(5, {"bus_retries": 1}, noise=0.02, seed=seed)
+        t = 0
+        for _ in range(12):                    # rediscovery every 2 s until it succeeds
+            t += 250
+            bus.poll(t)
+            given = [a for a in link.chain.addresses() if a]
+            assert len(given) == len(set(given)), (seed, link.chain.addresses())
+            if bus.ready:
+                assert link.chain.addresses() == [1, 2, 3, 4, 5]
