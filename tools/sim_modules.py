@@ -49,6 +49,9 @@ def serve(args):
     chain = _chain(args, uart)
     stop = []
     signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
+    # Ctrl-C must stop it even when started from a shell that ignores SIGINT for
+    # background jobs (the ignore would be inherited).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     print(path, flush=True)
     print("%d boards, noise %g; Ctrl-C stops" % (args.count, args.noise), file=sys.stderr,
           flush=True)
