@@ -29,7 +29,7 @@ except ImportError:  # CPython
 from bms import diagnosis
 from bms.pack import AGE_NEVER, TEMP_INVALID, Pack
 from drivers.clock import ticks_diff
-from drivers.tesla_link import QUIET_MS, STATS, TeslaLink
+from drivers.tesla_link import QUIET_MS, STATS, WRAP, TeslaLink
 from protocols.tesla import convert as C
 from protocols.tesla import frame as F
 from protocols.tesla import registers as R
@@ -144,7 +144,7 @@ class TeslaBus(TeslaLink, Pack):
     def poll(self, t_ms):
         """One measurement cycle. Never raises: link trouble becomes diagnosis rows,
         anything unexpected latches `internal`."""
-        self.cycles += 1
+        self.cycles = (self.cycles + 1) & WRAP
         self.cycle_errors = 0
         self._budget = self.retry_budget
         try:
@@ -407,7 +407,7 @@ class TeslaBus(TeslaLink, Pack):
                 if self._budget <= 0:
                     break
                 self._budget -= 1
-                self.retries_used += 1
+                self.retries_used = (self.retries_used + 1) & WRAP
             code = self._read(addr, R.DEVICE_STATUS, _READ_COUNT)
             if code == F.OK:
                 code = self._store_reading(i)
@@ -473,11 +473,11 @@ class TeslaBus(TeslaLink, Pack):
         self.cycle_errors += 1
 
     def _count_fail(self, i, code):
-        self.errors[i] += 1
+        self.errors[i] = (self.errors[i] + 1) & WRAP
         self.cycle_errors += 1
         self.last_error_board = i + 1
         if 0 <= code < STATS:
-            self.stats[code] += 1
+            self.stats[code] = (self.stats[code] + 1) & WRAP
 
     def _report(self, t_ms):
         d = self.diag

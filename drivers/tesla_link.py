@@ -19,6 +19,9 @@ E_GARBAGE = const(10)      # stats index: bytes that arrived between frames
 STATS = const(11)          # protocols.tesla ERROR_COUNT + garbage
 RX_SIZE = const(48)
 FLUSH_MAX = const(256)     # bytes one flush may discard
+# Counters wrap at 2**30: past that a 32-bit port would make every increment a big
+# int (an allocation); at 440 bytes a cycle, 4 cycles a second, tx+rx reach it in a week.
+WRAP = const(0x3FFFFFFF)
 
 
 class TeslaLink:
@@ -56,13 +59,13 @@ class TeslaLink:
                 if self._budget <= 0:
                     break
                 self._budget -= 1
-                self.retries_used += 1
+                self.retries_used = (self.retries_used + 1) & WRAP
             code = self._write(R.BROADCAST, reg, value)
             if code == F.OK:
                 return code
             self.cycle_errors += 1
             if 0 <= code < STATS:
-                self.stats[code] += 1
+                self.stats[code] = (self.stats[code] + 1) & WRAP
         return code
 
     def _write_retry(self, addr, reg, value):
@@ -85,12 +88,12 @@ class TeslaLink:
     def _exchange(self, nout, need, addr, reg, count, write, value):
         self._flush()
         self.uart.write(self._txv[nout])
-        self.tx_bytes += nout
-        self.frames += 1
+        self.tx_bytes = (self.tx_bytes + nout) & WRAP
+        self.frames = (self.frames + 1) & WRAP
         got = self._receive(need)
         self._last_got = got
         self._last_nout = nout
-        self.rx_bytes += got
+        self.rx_bytes = (self.rx_bytes + got) & WRAP
         code = F.check_reply(self._rx, got, addr, reg, count, write, value)
         if code != F.OK:
             self._resync()
@@ -142,8 +145,8 @@ class TeslaLink:
                 n = self.uart.readinto(self._junk, avail if avail < 32 else 32)
             if not n:
                 break
-            self.stats[E_GARBAGE] += n
-            self.rx_bytes += n
+            self.stats[E_GARBAGE] = (self.stats[E_GARBAGE] + n) & WRAP
+            self.rx_bytes = (self.rx_bytes + n) & WRAP
             dropped += n
 
     def _resync(self):

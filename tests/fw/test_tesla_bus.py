@@ -132,3 +132,14 @@ def test_steady_state_cycle_allocates_nothing():
     finally:
         gc.enable()
     assert used == 0, used
+
+
+def test_counters_wrap_instead_of_growing_into_big_ints():
+    from drivers.tesla_link import WRAP
+    bus, link, diag, _ = make_bus(2)
+    _run(bus, 1)
+    bus.tx_bytes = WRAP - 2
+    bus.rx_bytes = WRAP - 2
+    bus.frames = WRAP
+    _run(bus, 1, 250)
+    assert 0 <= bus.tx_bytes < 100 and 0 <= bus.rx_bytes < 200 and bus.frames < 20
