@@ -116,6 +116,7 @@ def test_micropython_master_polls_16_boards_from_pybms_sim():
     assert rc == 0
     assert r["found"] == "16" and r["diag"] == "-", r
     assert int(r["fresh"]) == 16 * 20 and r["wrong"] == "0" and r["errors"] == "0"
+    assert r["alloc"] == "0", "the poll cycle allocates on MicroPython with a real pty"
     assert int(r["tx"]) + int(r["rx"]) == 20 * (24 + 26 * 16)   # bytes per cycle as designed
 
 

@@ -65,6 +65,7 @@ def measure(n, cycles):
         "wire_ms": wire * BYTE_US / 1000, "mpy_ms": us / 1000, "py_share": py_us / us,
         "py_ms": py_us / 1000, "cpy_ms": cpy["us"] / cycles / 1000,
         "hw_ms": (py_us + wire * BYTE_US) / 1000 + ADC_WAIT_MS,
+        "alloc": mpy["alloc"],
         "ok": mpy["wrong"] == 0 and mpy["fresh"] == n * cycles and cpy["wrong"] == 0,
     }
 
@@ -185,6 +186,8 @@ def run(args):
     print("bytes/cyc: out + back per clean cycle; minimum: 8 + 26 x boards (one broadcast"
           " convert, one 19-byte read per board); est. hw: Python time + wire time + %d ms"
           " ADC wait (board forwarding latency not included)" % ADC_WAIT_MS)
+    print("bytes allocated by the timed MicroPython cycles (gc.mem_alloc, gc disabled): %s"
+          % ", ".join("%d boards %d" % (n, res[n]["alloc"]) for n in (1, 16, 62)))
     n_parse = 4000 if quick else 100000
     n_master = 40 if quick else 400
     print()

@@ -5,6 +5,7 @@
 # cycles, fresh (board readings with a new timestamp), wrong (fresh readings whose
 # cells differ from cells_mv=, when given), us (wall time of all polls), wait_us
 # (blocked in the UART's wait), sleep_us (ADC settling sleeps), tx, rx (bytes),
+# alloc (bytes allocated by all the timed cycles on MicroPython, -1 on CPython),
 # errors (failed frames), diag (active diagnosis ids joined by '+').
 # Options: timeout=MS retries=N budget=N read_crc=0|1 cells_mv=MV poll_ms=MS
 
@@ -74,6 +75,13 @@ def main(argv):
     errors0 = sum(bus.errors)
     fresh = wrong = 0
     total = 0
+    try:
+        import gc
+        gc.collect()
+        gc.disable()
+        alloc0 = gc.mem_alloc()
+    except AttributeError:  # CPython: no gc.mem_alloc
+        alloc0 = None
     for _ in range(cycles):
         t = ticks_ms()
         t0 = ticks_us()
@@ -88,8 +96,12 @@ def main(argv):
                             wrong += 1
         if poll_ms:
             sleep_ms(poll_ms)
-    print("RESULT cycles=%d fresh=%d wrong=%d us=%d wait_us=%d sleep_us=%d tx=%d rx=%d "
-          "errors=%d found=%d diag=%s" % (cycles, fresh, wrong, total, uart.waited, slept[0],
+    alloc = -1
+    if alloc0 is not None:
+        alloc = gc.mem_alloc() - alloc0
+        gc.enable()
+    print("RESULT alloc=%d cycles=%d fresh=%d wrong=%d us=%d wait_us=%d sleep_us=%d tx=%d rx=%d "
+          "errors=%d found=%d diag=%s" % (alloc, cycles, fresh, wrong, total, uart.waited, slept[0],
                                          bus.tx_bytes - tx0, bus.rx_bytes - rx0,
                                          sum(bus.errors) - errors0, bus.found,
                                          "+".join(diag.active_ids()) or "-"))
