@@ -12,49 +12,52 @@ FAULT = "fault"
 CONDITION = "condition"  # when its condition has been absent for the debounce time
 RESET = "reset"          # only by an operator reset (the event itself was the evidence)
 
-# (id, severity, quantity, compare, threshold_key, debounce_ms, clears, text)
+# (id, severity, quantity, compare, threshold_key, set_ms, clear_ms, clears, text)
 #   quantity/compare: what bms.checks compares against config[threshold_key]
 #   (PackSummary attribute, ">" or "<"); None means the row is raised directly by
 #   its owner (bus master, state machine) and threshold_key only documents the limit.
 #   Units of quantities: mV, 0.1 degC, ms; thresholds come from config in V, degC, ms.
+#   set_ms: the condition must hold this long before the row turns active;
+#   clear_ms: a CONDITION row turns inactive once the condition has been absent this
+#   long (a sporadic condition can be held visible longer than it lasts).
 ROWS = (
-    ("comm_loss", FAULT, None, None, "comm_fail_limit", 0, CONDITION,
+    ("comm_loss", FAULT, None, None, "comm_fail_limit", 0, 0, CONDITION,
      "a module board stopped answering for comm_fail_limit cycles"),
-    ("data_stale", FAULT, "age_ms", ">", "stale_ms", 0, CONDITION,
+    ("data_stale", FAULT, "age_ms", ">", "stale_ms", 0, 0, CONDITION,
      "module measurements are older than stale_ms"),
-    ("module_count", FAULT, None, None, "module_count", 0, CONDITION,
+    ("module_count", FAULT, None, None, "module_count", 0, 0, CONDITION,
      "the number of boards on the bus differs from module_count"),
-    ("comm_errors", WARN, None, None, None, 0, CONDITION,
+    ("comm_errors", WARN, None, None, None, 0, 10000, CONDITION,
      "corrupt or missing replies on the module bus (recovered by retry)"),
-    ("board_fault", FAULT, None, None, None, 0, CONDITION,
+    ("board_fault", FAULT, None, None, None, 0, 0, CONDITION,
      "a module board reports a fault of its own (hardware COV/CUV/OT, self-test)"),
-    ("board_alert", WARN, None, None, None, 0, CONDITION,
+    ("board_alert", WARN, None, None, None, 0, 0, CONDITION,
      "a module board reports an alert"),
-    ("temp_sensor", FAULT, "t_invalid", ">", None, 1000, CONDITION,
+    ("temp_sensor", FAULT, "t_invalid", ">", None, 1000, 1000, CONDITION,
      "a thermistor reads open or shorted"),
-    ("cell_ov", FAULT, "v_max", ">", "cell_v_max", 500, CONDITION,
+    ("cell_ov", FAULT, "v_max", ">", "cell_v_max", 500, 500, CONDITION,
      "a cell is above cell_v_max"),
-    ("cell_ov_warn", WARN, "v_max", ">", "cell_v_high_warn", 1000, CONDITION,
+    ("cell_ov_warn", WARN, "v_max", ">", "cell_v_high_warn", 1000, 1000, CONDITION,
      "a cell is above cell_v_high_warn"),
-    ("cell_uv", FAULT, "v_min", "<", "cell_v_min", 500, CONDITION,
+    ("cell_uv", FAULT, "v_min", "<", "cell_v_min", 500, 500, CONDITION,
      "a cell is below cell_v_min"),
-    ("cell_uv_warn", WARN, "v_min", "<", "cell_v_low_warn", 1000, CONDITION,
+    ("cell_uv_warn", WARN, "v_min", "<", "cell_v_low_warn", 1000, 1000, CONDITION,
      "a cell is below cell_v_low_warn"),
-    ("cell_imbalance", WARN, "spread", ">", "cell_spread_warn", 5000, CONDITION,
+    ("cell_imbalance", WARN, "spread", ">", "cell_spread_warn", 5000, 5000, CONDITION,
      "highest minus lowest cell exceeds cell_spread_warn"),
-    ("temp_high", FAULT, "t_max", ">", "temp_max", 3000, CONDITION,
+    ("temp_high", FAULT, "t_max", ">", "temp_max", 3000, 3000, CONDITION,
      "a module is above temp_max"),
-    ("temp_high_warn", WARN, "t_max", ">", "temp_high_warn", 3000, CONDITION,
+    ("temp_high_warn", WARN, "t_max", ">", "temp_high_warn", 3000, 3000, CONDITION,
      "a module is above temp_high_warn"),
-    ("temp_low", FAULT, "t_min", "<", "temp_min", 3000, CONDITION,
+    ("temp_low", FAULT, "t_min", "<", "temp_min", 3000, 3000, CONDITION,
      "a module is below temp_min"),
-    ("temp_low_warn", WARN, "t_min", "<", "temp_low_warn", 3000, CONDITION,
+    ("temp_low_warn", WARN, "t_min", "<", "temp_low_warn", 3000, 3000, CONDITION,
      "a module is below temp_low_warn"),
-    ("contactor_feedback", FAULT, None, None, None, 200, RESET,
+    ("contactor_feedback", FAULT, None, None, None, 200, 200, RESET,
      "a contactor's auxiliary contact disagrees with its command (welded, or not pulling in)"),
-    ("precharge_failed", FAULT, None, None, "precharge_retries", 0, RESET,
+    ("precharge_failed", FAULT, None, None, "precharge_retries", 0, 0, RESET,
      "the bus did not charge within precharge_timeout_ms after all retries"),
-    ("internal", FAULT, None, None, None, 0, RESET,
+    ("internal", FAULT, None, None, None, 0, 0, RESET,
      "BMS internal error: unexpected exception or an unknown diagnosis id"),
 )
 
@@ -64,9 +67,10 @@ SEVERITY = 1
 QUANTITY = 2
 COMPARE = 3
 THRESHOLD_KEY = 4
-DEBOUNCE_MS = 5
-CLEARS = 6
-TEXT = 7
+SET_MS = 5
+CLEAR_MS = 6
+CLEARS = 7
+TEXT = 8
 
 COUNT = len(ROWS)
 _INDEX = {}
@@ -88,8 +92,8 @@ class Diagnosis:
     """Debounced active/inactive state of every row.
 
     `report(i, condition, t_ms)` is called every time the owner evaluates the
-    condition; the row turns active once the condition has held for its debounce
-    time and inactive once it has been absent for as long. `on_change(i, active,
+    condition; the row turns active once the condition has held for its set_ms
+    and inactive once it has been absent for its clear_ms. `on_change(i, active,
     t_ms)` hears every flip (the main loop turns FAULT flips into state-machine
     events). RESET rows only leave through `acknowledge()`.
     """
@@ -113,7 +117,7 @@ class Diagnosis:
         if not self._pending[i]:
             self._pending[i] = 1
             self._since[i] = t_ms
-        if ticks_diff(t_ms, self._since[i]) >= row[DEBOUNCE_MS]:
+        if ticks_diff(t_ms, self._since[i]) >= row[SET_MS if condition else CLEAR_MS]:
             self._set(i, 1 if condition else 0, t_ms)
 
     def latch(self, i, t_ms, detail=0):
