@@ -5,12 +5,34 @@
 from drivers.tesla_bus import TeslaBus  # first: the biggest module to compile
 
 from bms import config
+from bms import diagnosis
 from bms.diagnosis import Diagnosis
 from protocols.tesla import frame as F
 from protocols.tesla import registers as R
 from simulator.tesla_direct import ChainLink
 
 FAST = {"bus_timeout_ms": 3, "bus_reset_wait_ms": 0}
+
+
+LOSS = diagnosis.index("comm_loss")
+COUNT = diagnosis.index("module_count")
+ERRORS = diagnosis.index("comm_errors")
+FAULT = diagnosis.index("board_fault")
+ALERT = diagnosis.index("board_alert")
+
+
+def distinct_cells(link):
+    for b in range(len(link.chain.boards)):
+        link.chain.set_cells(b, [3000 + 100 * b + 10 * c for c in range(6)])
+        link.chain.set_temps(b, [200 + 10 * b, 300 - 10 * b])
+
+
+def run_cycles(bus, cycles, t0=0, dt=250):
+    t = t0
+    for _ in range(cycles):
+        t += dt
+        bus.poll(t)
+    return t
 
 
 def make_bus(count=4, overrides=None, link_count=None, **chain_kwargs):

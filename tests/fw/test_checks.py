@@ -1,29 +1,8 @@
 from bms import config, diagnosis as D
 from bms.checks import LimitChecks
 from bms.pack import AGE_NEVER, TEMP_INVALID, Pack, PackSummary
+from tests.fw.fake_pack import FakePack
 from tests.fw.support import raises
-
-
-class FakePack(Pack):
-    def __init__(self, cells, temps, age=0):
-        self.cells = cells
-        self.temps = temps
-        self.age = age
-
-    def cell_count(self):
-        return len(self.cells)
-
-    def temp_count(self):
-        return len(self.temps)
-
-    def cell_mv(self, i):
-        return self.cells[i]
-
-    def temp_dc(self, i):
-        return self.temps[i]
-
-    def age_ms(self, t_ms):
-        return self.age
 
 
 def test_interface_methods_fail_loudly_until_implemented():

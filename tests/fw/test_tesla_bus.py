@@ -3,31 +3,10 @@
 import gc
 
 import drivers.tesla_bus  # noqa: F401  first, while the heap is unfragmented (192K)
-from bms import diagnosis
 from bms.pack import AGE_NEVER
 from protocols.tesla import registers as R
 from tests.fw.support import MICROPYTHON, skip
-from tests.fw.tesla_support import ReplayLink, make_bus
-
-LOSS = diagnosis.index("comm_loss")
-COUNT = diagnosis.index("module_count")
-ERRORS = diagnosis.index("comm_errors")
-FAULT = diagnosis.index("board_fault")
-ALERT = diagnosis.index("board_alert")
-
-
-def _distinct_cells(link):
-    for b in range(len(link.chain.boards)):
-        link.chain.set_cells(b, [3000 + 100 * b + 10 * c for c in range(6)])
-        link.chain.set_temps(b, [200 + 10 * b, 300 - 10 * b])
-
-
-def _run(bus, cycles, t0=0, dt=250):
-    t = t0
-    for _ in range(cycles):
-        t += dt
-        bus.poll(t)
-    return t
+from tests.fw.tesla_support import COUNT, ReplayLink, distinct_cells, make_bus, run_cycles
 
 
 def test_discovery_addresses_in_chain_order_and_configures_boards():
@@ -41,10 +20,11 @@ def test_discovery_addresses_in_chain_order_and_configures_boards():
     assert bus.cfg_codes[4] == 0x77          # 70 degC on both thermistors
     assert not diag.active_ids()
 
+
 def test_poll_reads_every_board_exactly():
     bus, link, diag, _ = make_bus(4)
-    _distinct_cells(link)
-    t = _run(bus, 2)
+    distinct_cells(link)
+    t = run_cycles(bus, 2)
     for b in range(4):
         for c in range(6):
             assert bus.cell_mv(b * 6 + c) == 3000 + 100 * b + 10 * c
@@ -56,10 +36,12 @@ def test_poll_reads_every_board_exactly():
     assert bus.cell_count() == 24 and bus.temp_count() == 8
     assert not diag.active_ids()
 
+
 def test_age_is_never_before_the_first_reading():
     bus, link, diag, _ = make_bus(2)
     assert bus.age_ms(0) == AGE_NEVER
     assert bus.board_age_ms(0, 0) == AGE_NEVER
+
 
 def test_fewer_or_more_boards_than_configured_is_a_fault():
     bus, link, diag, changes = make_bus(4, link_count=3)
@@ -71,9 +53,10 @@ def test_fewer_or_more_boards_than_configured_is_a_fault():
     assert bus.found == 3 and not bus.ready
     assert diag.active[COUNT]
 
+
 def test_balancing_sets_time_then_mask_and_stops():
     bus, link, diag, _ = make_bus(3, {"balance_time_s": 120})
-    t = _run(bus, 1)
+    run_cycles(bus, 1)
     assert bus.set_balance([0x05, 0, 0x20]) == 0
     b = link.chain.boards
     assert b[0].bleeding() == 0x05 and b[1].bleeding() == 0 and b[2].bleeding() == 0x20
@@ -83,30 +66,34 @@ def test_balancing_sets_time_then_mask_and_stops():
     assert bus.stop_balance()
     assert [x.bleeding() for x in b] == [0, 0, 0]
 
+
 def test_balance_times_out_on_the_board():
     bus, link, diag, _ = make_bus(1, {"balance_time_s": 1})
-    _run(bus, 1)
+    run_cycles(bus, 1)
     bus.set_balance([0x3F])
     board = link.chain.boards[0]
     assert board.bleeding() == 0x3F
     board.tick(board.cb_until)                  # the board's own timer runs out
     assert board.bleeding() == 0
 
+
 def test_plan_balance_uses_only_fresh_data():
     bus, link, diag, _ = make_bus(2)
     link.chain.set_cells(0, [3950, 3900, 3930, 4000, 3800, 3910])
     link.chain.set_cells(1, [3900] * 6)
-    t = _run(bus, 1)
+    t = run_cycles(bus, 1)
     out = [0, 0]
     assert bus.plan_balance(t, 750, out)
     assert out == [0b101101, 0]                 # > 3.90 V and > 40 mV above 3.80 V
     assert not bus.plan_balance(t + 1000, 750, out)
     assert out == [0, 0]
 
+
 def test_read_requests_with_crc():
     bus, link, diag, _ = make_bus(3, {"bus_read_crc": True}, read_crc=True)
-    t = _run(bus, 2)
+    t = run_cycles(bus, 2)
     assert bus.ready and bus.age_ms(t) == 0 and not diag.active_ids()
+
 
 def test_steady_state_cycle_allocates_nothing():
     if not MICROPYTHON:
@@ -137,9 +124,9 @@ def test_steady_state_cycle_allocates_nothing():
 def test_counters_wrap_instead_of_growing_into_big_ints():
     from drivers.tesla_link import WRAP
     bus, link, diag, _ = make_bus(2)
-    _run(bus, 1)
+    run_cycles(bus, 1)
     bus.tx_bytes = WRAP - 2
     bus.rx_bytes = WRAP - 2
     bus.frames = WRAP
-    _run(bus, 1, 250)
+    run_cycles(bus, 1, 250)
     assert 0 <= bus.tx_bytes < 100 and 0 <= bus.rx_bytes < 200 and bus.frames < 20

@@ -2,76 +2,58 @@
 # a broken ring, noise, sensor and protection faults (both runtimes).
 
 import drivers.tesla_bus  # noqa: F401  first, while the heap is unfragmented (192K)
-from bms import diagnosis
 from bms.pack import AGE_NEVER, TEMP_INVALID
 from protocols.tesla import registers as R
-from tests.fw.tesla_support import make_bus
-
-LOSS = diagnosis.index("comm_loss")
-COUNT = diagnosis.index("module_count")
-ERRORS = diagnosis.index("comm_errors")
-FAULT = diagnosis.index("board_fault")
-ALERT = diagnosis.index("board_alert")
-
-
-def _distinct_cells(link):
-    for b in range(len(link.chain.boards)):
-        link.chain.set_cells(b, [3000 + 100 * b + 10 * c for c in range(6)])
-        link.chain.set_temps(b, [200 + 10 * b, 300 - 10 * b])
-
-
-def _run(bus, cycles, t0=0, dt=250):
-    t = t0
-    for _ in range(cycles):
-        t += dt
-        bus.poll(t)
-    return t
+from tests.fw.tesla_support import (ALERT, ERRORS, FAULT, LOSS, distinct_cells, make_bus,
+                                     run_cycles)
 
 
 def test_silent_board_is_lost_after_fail_limit_and_recovers():
     bus, link, diag, changes = make_bus(4)
-    t = _run(bus, 2)
+    t = run_cycles(bus, 2)
     link.chain.boards[2].silent = True
     limit = bus.fail_limit
-    t = _run(bus, limit - 1, t)
+    t = run_cycles(bus, limit - 1, t)
     assert not diag.active[LOSS]
     assert diag.active[ERRORS]
-    t = _run(bus, 1, t)
+    t = run_cycles(bus, 1, t)
     assert diag.active[LOSS] and diag.detail[LOSS] == 3
     assert bus.board_age_ms(2, t) == limit * 250
     assert bus.board_age_ms(1, t) == 0
     assert bus.age_ms(t) == limit * 250       # the pack is as old as its oldest board
     link.chain.boards[2].silent = False
-    t = _run(bus, 1, t)
+    t = run_cycles(bus, 1, t)
     assert not diag.active[LOSS]
     assert bus.age_ms(t) == 0
     assert (LOSS, 1, t - 250) in changes and (LOSS, 0, t) in changes
 
+
 def test_corrupt_replies_are_never_taken():
     bus, link, diag, _ = make_bus(3)
-    t = _run(bus, 1)
+    t = run_cycles(bus, 1)
     link.chain.boards[1].bad_crc = True
     link.chain.set_cells(1, [4100] * 6)
-    t = _run(bus, 2, t)
+    t = run_cycles(bus, 2, t)
     assert bus.cell_mv(6) == 3700               # old value kept, not the corrupt frame's
     assert bus.board_age_ms(1, t) == 500
     assert bus.stats[7] >= 2                    # E_CRC counted
     assert bus.errors[1] >= 2 and bus.errors[0] == 0
     link.chain.boards[1].bad_crc = False
-    t = _run(bus, 1, t)
+    t = run_cycles(bus, 1, t)
     assert bus.cell_mv(6) == 4100
+
 
 def test_late_board_does_not_shift_replies_onto_the_next_board():
     bus, link, diag, _ = make_bus(3, {"bus_retries": 1})
-    _distinct_cells(link)
-    t = _run(bus, 1)
+    distinct_cells(link)
+    t = run_cycles(bus, 1)
     truth = ([3000 + 10 * c for c in range(6)], [4000] * 6, [3500] * 6)
     link.chain.set_cells(1, truth[1])
     link.chain.set_cells(2, truth[2])
     link.chain.boards[1].late_ms = 8           # beyond the 3 ms timeout
     fresh3 = 0
     for _ in range(4):
-        t = _run(bus, 1, t)
+        t = run_cycles(bus, 1, t)
         for b in range(3):                     # a fresh board always holds its own values
             if bus.board_age_ms(b, t) == 0:
                 assert [bus.cell_mv(b * 6 + c) for c in range(6)] == truth[b], b
@@ -80,70 +62,77 @@ def test_late_board_does_not_shift_replies_onto_the_next_board():
     assert fresh3 >= 1
     assert bus.stats[1] >= 1                    # timeouts counted
 
+
 def test_open_and_shorted_thermistors_read_invalid():
     bus, link, diag, _ = make_bus(2)
     link.chain.boards[0].open_therm = 1
     link.chain.boards[1].short_therm = 2
-    _run(bus, 2)
+    run_cycles(bus, 2)
     assert bus.temp_dc(0) == TEMP_INVALID
     assert bus.temp_dc(1) != TEMP_INVALID
     assert bus.temp_dc(2) != TEMP_INVALID
     assert bus.temp_dc(3) == TEMP_INVALID
 
+
 def test_stuck_board_keeps_its_values():
     bus, link, diag, _ = make_bus(2)
-    _run(bus, 1)
+    run_cycles(bus, 1)
     link.chain.boards[0].stuck = True
     link.chain.set_cells(0, [3900] * 6)
-    _run(bus, 2, 250)
+    run_cycles(bus, 2, 250)
     assert bus.cell_mv(0) == 3700              # the emulator froze its ADC registers
+
 
 def test_hardware_over_voltage_is_a_board_fault_until_cleared():
     bus, link, diag, _ = make_bus(3)
-    t = _run(bus, 1)
+    t = run_cycles(bus, 1)
     link.chain.set_cells(1, [3700, 3700, 4300, 3700, 3700, 3700])  # above hw_cov 4.25
-    t = _run(bus, 1, t)
+    t = run_cycles(bus, 1, t)
     assert diag.active[FAULT] and diag.detail[FAULT] == 2
     assert bus.cov[1] == 0x04 and bus.faults[1] & R.FS_COV
     link.chain.set_cells(1, [3700] * 6)
-    t = _run(bus, 1, t)
+    t = run_cycles(bus, 1, t)
     assert diag.active[FAULT]                   # latched on the board
     assert bus.clear_faults()
-    t = _run(bus, 1, t)
+    t = run_cycles(bus, 1, t)
     assert not diag.active[FAULT]
+
 
 def test_over_temperature_alert():
     bus, link, diag, _ = make_bus(2)
-    t = _run(bus, 1)
+    t = run_cycles(bus, 1)
     link.chain.set_temps(0, [250, 750])         # TS2 above 70 degC
-    t = _run(bus, 1, t)
+    t = run_cycles(bus, 1, t)
     assert diag.active[ALERT] and diag.detail[ALERT] == 1
     assert bus.alerts[0] & R.AL_OT2
 
+
 def test_broken_ring_fails_everything_then_recovers():
     bus, link, diag, _ = make_bus(3)
-    t = _run(bus, 1)
+    t = run_cycles(bus, 1)
     link.chain.boards[1].break_ring = True
-    t = _run(bus, bus.fail_limit, t)
+    t = run_cycles(bus, bus.fail_limit, t)
     assert diag.active[LOSS] and diag.detail[LOSS] == 1
     assert bus.age_ms(t) == bus.fail_limit * 250
     link.chain.boards[1].break_ring = False
-    t = _run(bus, 1, t)
+    t = run_cycles(bus, 1, t)
     assert not diag.active[LOSS] and bus.age_ms(t) == 0
+
 
 def test_board_reset_at_runtime_is_readdressed():
     bus, link, diag, _ = make_bus(3)
-    t = _run(bus, 1)
+    t = run_cycles(bus, 1)
     link.chain.boards[1].reset(0)               # brown-out: address 0, OTP thresholds
-    t = _run(bus, bus.fail_limit, t)
+    t = run_cycles(bus, bus.fail_limit, t)
     assert link.chain.addresses() == [1, 2, 3]  # recovery gave it its address back
-    t = _run(bus, 1, t)
+    t = run_cycles(bus, 1, t)
     assert not diag.active[LOSS] and bus.age_ms(t) == 0
     assert bytes(link.chain.boards[1].regs[R.CONFIG_COV:R.CONFIG_OTT + 1]) == bus.cfg_codes
 
+
 def test_noise_never_yields_a_wrong_value():
     bus, link, diag, _ = make_bus(4, {"bus_retry_budget": 32}, noise=0.01, seed=7)
-    _distinct_cells(link)
+    distinct_cells(link)
     t = 0
     good = 0
     for _ in range(25):
@@ -157,6 +146,7 @@ def test_noise_never_yields_a_wrong_value():
     assert sum(link.chain.injected) > 0
     assert good > 60, good
     assert sum(bus.stats) > 0
+
 
 def test_uart_error_is_reported_not_raised():
     class Broken:
@@ -182,7 +172,7 @@ def test_uart_error_is_reported_not_raised():
 def test_poll_wall_time_stays_within_the_documented_bound():
     from drivers.clock import ticks_diff, ticks_ms
     bus, link, diag, _ = make_bus(6, {"bus_timeout_ms": 3, "bus_retry_budget": 4})
-    t = _run(bus, 1)
+    t = run_cycles(bus, 1)
     for b in link.chain.boards:
         b.silent = True                    # broadcasts still echo: every read times out
     bound = bus.worst_case_ms()

@@ -3,39 +3,10 @@
 from bms import config
 from bms import diagnosis as D
 from bms.limits import Limits
-from bms.pack import Pack, PackSummary
+from bms.pack import PackSummary
 from drivers.can import MemoryBus
 from protocols.victron.reporter import Reporter
-
-
-class FakePack(Pack):
-    """cells in mV, temps in 0.1 degC; age in ms (0 = fresh)."""
-
-    def __init__(self, cells, temps, age=0):
-        self.cells = list(cells)
-        self.temps = list(temps)
-        self.age = age
-
-    def cell_count(self):
-        return len(self.cells)
-
-    def temp_count(self):
-        return len(self.temps)
-
-    def cell_mv(self, i):
-        return self.cells[i]
-
-    def temp_dc(self, i):
-        return self.temps[i]
-
-    def age_ms(self, t_ms):
-        return self.age
-
-    def set_all(self, mv=None, dc=None):
-        if mv is not None:
-            self.cells = [mv] * len(self.cells)
-        if dc is not None:
-            self.temps = [dc] * len(self.temps)
+from tests.fw.fake_pack import FakePack
 
 
 def summary_of(cells, temps, age=0, strings=1):
