@@ -43,6 +43,10 @@ SCHEMA = (
      "further attempts for a failed frame within one cycle"),
     ("bus_retry_budget", INT, 8, 0, 64, "",
      "retries one whole poll cycle may spend; bounds the cycle's worst-case time"),
+    ("bus_check_drdy", BOOL, True, None, None, "",
+     "reject a reading whose DEVICE_STATUS.DRDY (datasheet bit 0) says the conversion is "
+     "unfinished; the masters proven on real modules never checked it, so turn it off only "
+     "if every reading fails as not-ready on your boards"),
     ("bus_read_crc", BOOL, False, None, None, "",
      "append a CRC byte to read requests (boards or emulators that expect it)"),
     ("bus_reset_wait_ms", INT, 100, 0, 1000, "ms",

@@ -61,6 +61,7 @@ class TeslaBus(TeslaLink, Pack):
         self.retry_budget = cfg["bus_retry_budget"]
         self.reset_wait_ms = cfg["bus_reset_wait_ms"]
         self.fail_limit = cfg["comm_fail_limit"]
+        self.check_drdy = cfg["bus_check_drdy"]
         self.balance_mv = int(round(cfg["balance_v"] * 1000))
         self.balance_delta_mv = int(round(cfg["balance_delta_v"] * 1000))
         self.cb_time = C.cb_time_code(cfg["balance_time_s"])
@@ -430,7 +431,7 @@ class TeslaBus(TeslaLink, Pack):
         for k in range(4, 4 + 2 * 9, 2):
             if rx[k] & 0xC0:      # a 14-bit converter never sets these
                 return F.E_DATA
-        if not status & R.DS_DRDY:
+        if self.check_drdy and not status & R.DS_DRDY:
             return F.E_NOT_READY
         self._module[i] = C.module_mv((rx[4] << 8) | rx[5])
         base = i * R.CELLS

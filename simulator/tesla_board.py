@@ -21,6 +21,7 @@ class Board:
         self.silent = False      # passes every frame on, answers none
         self.break_ring = False  # nothing gets past this board
         self.stuck = False       # ADC registers keep their last values
+        self.no_drdy = False     # never reports DEVICE_STATUS.DRDY (if real boards behave so)
         self.bad_crc = False     # its replies carry a wrong CRC
         self.late_ms = 0         # its replies leave this much later
         self.open_therm = 0      # bit 0: TS1 reads open, bit 1: TS2
@@ -111,7 +112,7 @@ class Board:
     def _status(self):
         regs = self.regs
         s = 0
-        if self.drdy:
+        if self.drdy and not self.no_drdy:
             s |= R.DS_DRDY
         if self.bleeding():
             s |= R.DS_CBT

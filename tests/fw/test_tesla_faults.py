@@ -231,3 +231,20 @@ def test_discovery_under_noise_never_gives_an_address_twice():
             assert len(given) == len(set(given)), (seed, link.chain.addresses())
             if bus.ready:
                 assert link.chain.addresses() == [1, 2, 3, 4, 5]
+
+
+def test_drdy_check_rejects_unfinished_conversions_and_can_be_turned_off():
+    # Proven masters never read DRDY; if real boards do not set it, the check must
+    # fail safe (comm_loss, nothing stale handed on) and the switch must recover it.
+    bus, link, diag, _ = make_bus(2)
+    for b in link.chain.boards:
+        b.no_drdy = True
+    t = run_cycles(bus, bus.fail_limit + 2)
+    assert diag.active[LOSS] and bus.age_ms(t) > 0
+    bus, link, diag, _ = make_bus(2, {"bus_check_drdy": False})
+    distinct_cells(link)
+    for b in link.chain.boards:
+        b.no_drdy = True
+    t = run_cycles(bus, 3)
+    assert not diag.active[LOSS] and bus.age_ms(t) == 0
+    assert bus.cell_mv(7) == 3000 + 100 * 1 + 10 * 1
