@@ -159,14 +159,17 @@ class TeslaBus(TeslaLink, Pack):
         self._report(t_ms)
 
     def set_balance(self, masks):
-        """CB_TIME then CB_CTRL for each board with bits set; CB_CTRL = 0 for boards
-        that were bleeding and are not any more. Returns how many boards failed."""
+        """CB_CTRL = 0, CB_TIME, then CB_CTRL = mask for each board with bits set
+        (TeslaBMS, proven on modules: writing 0 first is what restarts the board's
+        balance timer, so a renewed mask keeps bleeding); CB_CTRL = 0 for boards that
+        were bleeding and are not any more. Returns how many boards failed."""
         failed = 0
         for i in range(self.expected):
             m = masks[i] & 0x3F
             a = i + 1
             if m:
-                ok = self._write_retry(a, R.CB_TIME, self.cb_time) and \
+                ok = self._write_retry(a, R.CB_CTRL, 0) and \
+                    self._write_retry(a, R.CB_TIME, self.cb_time) and \
                     self._write_retry(a, R.CB_CTRL, m)
             elif self.balancing[i]:
                 ok = self._write_retry(a, R.CB_CTRL, 0)

@@ -67,6 +67,23 @@ def test_balancing_sets_time_then_mask_and_stops():
     assert [x.bleeding() for x in b] == [0, 0, 0]
 
 
+def test_balance_restarts_the_board_timer_the_proven_way():
+    # TeslaBMS on real modules: CB_CTRL = 0 first, then CB_TIME, then the mask.
+    from protocols.tesla import write_frame
+    bus, link, diag, _ = make_bus(1, {"balance_time_s": 120})
+    run_cycles(bus, 1)
+    frames = []
+    write = link.write
+
+    def recording_write(data):
+        frames.append(bytes(data))
+        return write(data)
+    link.write = recording_write
+    assert bus.set_balance([0x05]) == 0
+    assert frames == [write_frame(1, R.CB_CTRL, 0), write_frame(1, R.CB_TIME, 0x82),
+                      write_frame(1, R.CB_CTRL, 0x05)]
+
+
 def test_balance_times_out_on_the_board():
     bus, link, diag, _ = make_bus(1, {"balance_time_s": 1})
     run_cycles(bus, 1)
