@@ -13,7 +13,7 @@
 # bus-off by itself after 128 x 11 recessive bits, so recovery here means noticing,
 # counting and aborting frames queued before it.
 
-from drivers.can import ACTIVE, BUS_OFF, PASSIVE, WARNING, CanBus
+from drivers.can import ACTIVE, BUS_OFF, PASSIVE, STOPPED, WARNING, CanBus
 
 try:
     from micropython import const
@@ -111,7 +111,10 @@ class Mcp2515Bus(CanBus):
         try:
             eflg = self.chip.getErrorFlags()
         except Exception:
-            return ACTIVE
+            # A controller that cannot be read is not known to be on the bus: say
+            # so (and count it) rather than report a healthy ACTIVE.
+            self.rx_errors += 1
+            return STOPPED
         if eflg & _EFLG_RXOVR:
             self.rx_overflows += 1
             self.chip.clearRXnOVR()

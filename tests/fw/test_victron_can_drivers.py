@@ -223,7 +223,7 @@ def test_mcp2515_spi_faults_do_not_escape():
     bus.chip.getErrorFlags = boom
     assert not bus.send(0x351, b"\x00") and bus.tx_errors == 1
     assert not bus.recv() and bus.rx_errors == 1
-    assert bus.state() == C.ACTIVE
+    assert bus.state() == C.STOPPED and bus.rx_errors == 2
 
 
 def test_rp2040_spi_subclass_builds_machine_spi_from_board_pins():
