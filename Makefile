@@ -42,8 +42,11 @@ demo: $(STAMP)
 	$(BIN)/pybms replay tests/logs/fault_and_reset.jsonl --check
 	$(BIN)/pybms replay tests/logs/precharge_failure.jsonl --check
 
+# Regenerate everything generated from the tables (tests fail when these drift).
 docs: $(STAMP)
 	$(BIN)/pybms diagram --format markdown -o docs/state-machine.md
+	$(PY) -m tools.victron_docs --write
+	$(PY) -m tools.victron_dbc --write
 
 bench: $(STAMP)
 	$(BIN)/pybms bench fsm
