@@ -3,7 +3,7 @@
 # in replay and on the board.
 
 try:
-    from time import ticks_ms, ticks_diff, ticks_add  # MicroPython
+    from time import sleep_ms, ticks_ms, ticks_diff, ticks_add  # MicroPython
     # The wrap period is the port's: 2**30 on boards, 2**62 on the 64-bit unix port.
     TICKS_PERIOD = ticks_add(0, -1) + 1
 except ImportError:
@@ -21,3 +21,6 @@ except ImportError:
 
     def ticks_diff(a, b):
         return ((a - b + _HALF) & (TICKS_PERIOD - 1)) - _HALF
+
+    def sleep_ms(ms):
+        _time.sleep(ms / 1000)
