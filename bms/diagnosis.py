@@ -59,6 +59,9 @@ ROWS = (
      "the bus did not charge within precharge_timeout_ms after all retries"),
     ("internal", FAULT, None, None, None, 0, 0, RESET,
      "BMS internal error: unexpected exception or an unknown diagnosis id"),
+    ("fault_latched", FAULT, None, None, None, 0, 0, RESET,
+     "the state machine latched a fault and keeps the battery off until an operator reset, "
+     "even after the fault's own condition has cleared"),
 )
 
 # Column positions, so code reads names rather than magic numbers.
@@ -77,6 +80,7 @@ _INDEX = {}
 for _i in range(COUNT):
     _INDEX[ROWS[_i][ID]] = _i
 INTERNAL = _INDEX["internal"]
+FAULT_LATCHED = _INDEX["fault_latched"]
 
 
 def index(diag_id):

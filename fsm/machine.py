@@ -67,6 +67,12 @@ class Machine:
     def state_name(self):
         return table.STATES[self.state]
 
+    @property
+    def faults(self):
+        """Fault diagnoses the machine holds (bytearray by diagnosis row): the faults
+        it raised itself and the latch that waits for a reset. 0x35A shows them."""
+        return self.ctx.faults
+
     def allows(self, permission):
         """Ask the permission table (fsm.table.P_*) for the current state."""
         return self._perms[self.state][permission]
@@ -130,6 +136,7 @@ class Machine:
         except Exception:  # nothing more software can do; every other pin is open
             self.errors += 1
         ctx.faults[diagnosis.INTERNAL] = 1
+        ctx.faults[diagnosis.FAULT_LATCHED] = 1
         ctx.last_fault = "internal"
         ctx.entered_ms = t_ms
         if self.log is not None:

@@ -117,6 +117,8 @@ def markdown():
         "- **Fault is latched**: only `reset` leaves it, and its guard `fault_resolved`",
         "  requires every condition-type fault to have cleared and all contactors open.",
         "  Reset-type faults (`precharge_failed`, `internal`) are cleared by the reset.",
+        "  Entering Fault records `fault_latched` (reset-type; the GX's general alarm), so",
+        "  the reason the battery is off stays visible after the fault's condition clears.",
         "- **Precharge** closes main negative and precharge; main positive closes when",
         "  the bus is within `precharge_tolerance_v` of the pack (or after `precharge_ms`",
         "  in time mode), then precharge opens. After `precharge_timeout_ms` it returns",

@@ -32,6 +32,7 @@ MAP = (
     ("contactor_feedback", "contactor"),
     ("precharge_failed", "contactor"),
     ("internal", "bms_internal"),
+    ("fault_latched", "general"),
     ("limits:stale", "bms_internal"),
     ("limits:cold_charge", "low_temp_charge"),
     ("limits:hot_charge", "high_temp_charge"),
@@ -91,12 +92,14 @@ for _b, _s in _SUPPORTED:
     HEALTHY[_b] |= FLAG_OK << _s
 
 
-def encode(buf, active, reasons):
-    """Fill 8-byte buf from Diagnosis.active (bytearray by row) and Limits.reasons."""
+def encode(buf, active, reasons, held=None):
+    """Fill 8-byte buf from Diagnosis.active (bytearray by row), Limits.reasons and
+    `held`, the state machine's own fault record (Machine.faults, same rows): the
+    faults it raised itself and the latch that keeps the battery off until reset."""
     for i in range(8):
         buf[i] = HEALTHY[i]
     for i, byte, shift in _DIAG:
-        if active[i]:
+        if active[i] or (held is not None and held[i]):
             buf[byte] = (buf[byte] & ~(3 << shift)) | (FLAG_ACTIVE << shift)
     for bit, byte, shift in _LIMITS:
         if reasons & bit:

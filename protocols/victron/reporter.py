@@ -78,7 +78,7 @@ class Reporter:
         fs.put(self.f_soh, cfg["soh_pct"])
         # Until the first valid measurement: SoC 0 and zero measurements.
         self.soc_x100 = 0
-        alarms.encode(self.b_alarms, diag.active, limits.reasons)
+        alarms.encode(self.b_alarms, diag.active, limits.reasons, machine.faults)
         self._due = None          # None: start a cycle at the next allowed poll
         self._cursor = self.n     # next frame of the current cycle to send
         self.cycles = 0           # cycles started
@@ -143,7 +143,7 @@ class Reporter:
         fs.put(self.f_ccl, lim.ccl_da)
         fs.put(self.f_dcl, lim.dcl_da)
         fs.put(self.f_dvl, lim.dvl_dv)
-        alarms.encode(self.b_alarms, self.diag.active, lim.reasons)
+        alarms.encode(self.b_alarms, self.diag.active, lim.reasons, self.machine.faults)
         if soc_x100 is None:
             soc_x100 = lim.soc_estimate_x100(s)
         if soc_x100 is not None and 0 <= soc_x100 <= 10000:

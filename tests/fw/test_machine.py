@@ -101,7 +101,7 @@ def test_precharge_retries_then_latches_fault():
             break
     assert starts == 3, starts
     assert rig.state == "Fault" and rig.outputs() == OPEN
-    assert rig.ctx.active_faults() == ["precharge_failed"]
+    assert rig.ctx.active_faults() == ["precharge_failed", "fault_latched"]
     # Cool-down between attempts was honoured: Init lasted at least the retry delay.
     trans = records(rig, "transition")
     back = [r["t_ms"] for r in trans if r["transition"] == "Precharge->Init"]
@@ -151,8 +151,10 @@ def test_fault_is_latched_until_condition_gone_and_reset():
     rig.send("fault_cleared", {"diag": "temp_high"})
     rig.ticks(50)
     assert rig.state == "Fault", "clearing alone must not leave Fault"
+    assert rig.machine.faults[diagnosis.FAULT_LATCHED], "the latch stays visible until reset"
+    assert rig.ctx.active_faults() == ["fault_latched"]
     assert rig.send("reset") is True
-    assert rig.state == "Init"
+    assert rig.state == "Init" and rig.ctx.active_faults() == []
     rig.send("tick")
     assert rig.state == "Precharge", "auto_connect resumes after a verified reset"
 
@@ -187,9 +189,9 @@ def test_unknown_diagnosis_still_faults_and_needs_reset():
     rig = Rig()
     rig.to_run()
     rig.send("fault", {"diag": "no_such_thing"})
-    assert rig.state == "Fault" and rig.ctx.active_faults() == ["internal"]
+    assert rig.state == "Fault" and rig.ctx.active_faults() == ["internal", "fault_latched"]
     rig.send("fault_cleared", {"diag": "no_such_thing"})
-    assert rig.ctx.active_faults() == ["internal"]
+    assert rig.ctx.active_faults() == ["internal", "fault_latched"]
     rig.send("fault")
     rig.send("fault_cleared")
     assert rig.send("reset") is True
@@ -200,7 +202,7 @@ def test_reset_faults_ignore_fault_cleared():
     rig.to_run()
     rig.send("fault", {"diag": "precharge_failed"})
     rig.send("fault_cleared", {"diag": "precharge_failed"})
-    assert rig.ctx.active_faults() == ["precharge_failed"]
+    assert rig.ctx.active_faults() == ["precharge_failed", "fault_latched"]
 
 
 def test_fault_cleared_outside_fault_clears_record():
@@ -282,7 +284,7 @@ def test_action_failure_fails_safe_into_fault():
     rig.contactors.commanded[1] = 1
     rig.send("tick")
     assert rig.state == "Fault" and rig.outputs() == OPEN
-    assert rig.ctx.active_faults() == ["internal"]
+    assert rig.ctx.active_faults() == ["internal", "fault_latched"]
     assert records(rig, "transition")[-1]["transition"] == "Run->Fault"
     assert rig.send("reset") is True, "internal is a reset-type fault"
 

@@ -130,6 +130,35 @@ def test_fault_keeps_transmitting_limits_zero_with_alarms():
     assert mods["modules_ok"] == 0 and mods["modules_blocking_charge"] == 2
 
 
+def test_a_latched_fault_stays_visible_on_the_gx_until_reset():
+    # The over-voltage clears, the machine stays in Fault waiting for a reset: the
+    # GX must still see why the battery is off, then nothing once it is reset.
+    rig = Rig(log=False)
+    rig.reach("Run")
+    st = Station(machine=rig.machine, record=False)
+    rig.send("fault", {"diag": "cell_ov"})
+    rig.send("fault_cleared", {"diag": "cell_ov"})
+    st.step(0)
+    flags = V.unpack(0x35A, bytes(st.reporter.b_alarms))
+    assert flags["alarm_general"] == V.FLAG_ACTIVE
+    assert flags["alarm_high_voltage"] != V.FLAG_ACTIVE
+    rig.send("reset")
+    st.step(1000)
+    flags = V.unpack(0x35A, bytes(st.reporter.b_alarms))
+    assert flags["alarm_general"] == V.FLAG_OK
+
+
+def test_faults_the_machine_raised_itself_reach_the_gx():
+    rig = Rig({"precharge_retries": 0, "precharge_timeout_ms": 1000}, log=False)
+    rig.send("pack_ready")
+    rig.ticks(15)
+    assert rig.state == "Fault"
+    st = Station(machine=rig.machine, record=False)
+    st.step(0)
+    flags = V.unpack(0x35A, bytes(st.reporter.b_alarms))
+    assert flags["alarm_contactor"] == V.FLAG_ACTIVE and flags["alarm_general"] == V.FLAG_ACTIVE
+
+
 def test_run_sends_policy_limits_and_measurements():
     rig = Rig()
     rig.reach("Run")

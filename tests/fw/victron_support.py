@@ -25,6 +25,7 @@ class FakeMachine:
 
     def __init__(self, can_tx=True, charge=True, discharge=True):
         self.perms = [False, can_tx, False, charge, discharge]
+        self.faults = bytearray(D.COUNT)
 
     def allows(self, p):
         return self.perms[p]

@@ -46,6 +46,11 @@ class BenchPack(Pack):
 
 
 class Allow:
+    """A state machine in Run as the reporter sees it: everything allowed, no faults."""
+
+    def __init__(self):
+        self.faults = bytearray(D.COUNT)
+
     def allows(self, p):
         return True
 
