@@ -35,6 +35,22 @@ def run_cycles(bus, cycles, t0=0, dt=250):
     return t
 
 
+def poll_checking(bus, boards, truth, cycles, t0=0, dt=250):
+    """Poll `cycles` times; every board the bus calls fresh must hold exactly
+    truth(board, cell) in all six cells. Returns (t, fresh board readings)."""
+    t = t0
+    fresh = 0
+    for _ in range(cycles):
+        t += dt
+        bus.poll(t)
+        for b in range(boards):
+            if bus.board_age_ms(b, t) == 0:
+                fresh += 1
+                got = [bus.cell_mv(b * 6 + c) for c in range(6)]
+                assert got == [truth(b, c) for c in range(6)], (b, got)
+    return t, fresh
+
+
 def make_bus(count=4, overrides=None, link_count=None, **chain_kwargs):
     """A TeslaBus on a ChainLink; returns (bus, link, diag, changes)."""
     o = {"module_count": count}

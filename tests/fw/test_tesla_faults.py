@@ -5,7 +5,7 @@ import drivers.tesla_bus  # noqa: F401  first, while the heap is unfragmented (1
 from bms.pack import AGE_NEVER, TEMP_INVALID
 from protocols.tesla import registers as R
 from tests.fw.tesla_support import (ALERT, ERRORS, FAULT, LOSS, distinct_cells, make_bus,
-                                     run_cycles)
+                                     poll_checking, run_cycles)
 
 
 def test_silent_board_is_lost_after_fail_limit_and_recovers():
@@ -133,16 +133,7 @@ def test_board_reset_at_runtime_is_readdressed():
 def test_noise_never_yields_a_wrong_value():
     bus, link, diag, _ = make_bus(4, {"bus_retry_budget": 32}, noise=0.01, seed=7)
     distinct_cells(link)
-    t = 0
-    good = 0
-    for _ in range(25):
-        t += 250
-        bus.poll(t)
-        for b in range(4):
-            if bus.board_age_ms(b, t) == 0:
-                good += 1
-                for c in range(6):
-                    assert bus.cell_mv(b * 6 + c) == 3000 + 100 * b + 10 * c
+    t, good = poll_checking(bus, 4, lambda b, c: 3000 + 100 * b + 10 * c, 25)
     assert sum(link.chain.injected) > 0
     assert good > 60, good
     assert sum(bus.stats) > 0

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from bms import diagnosis
 from protocols.tesla import frame as F
-from tests.fw.tesla_support import make_bus
+from tests.fw.tesla_support import make_bus, poll_checking
 
 SETTINGS = settings(max_examples=300, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -89,16 +89,11 @@ def test_odd_bit_errors_and_short_bursts_are_always_caught(frame, data):
 def test_bus_master_under_noise_never_stores_a_wrong_value(seed, noise, read_crc):
     bus, link, diag, _ = make_bus(3, {"bus_retry_budget": 16, "bus_read_crc": read_crc},
                                   noise=noise, seed=seed)
+    def truth(b, c):
+        return 3100 + 200 * b + 13 * c
     for b in range(3):
-        link.chain.set_cells(b, [3100 + 200 * b + 13 * c for c in range(6)])
-    t = 0
-    for _ in range(6):
-        t += 250
-        bus.poll(t)
-        for b in range(3):
-            if bus.board_age_ms(b, t) == 0:
-                assert [bus.cell_mv(b * 6 + c) for c in range(6)] == \
-                    [3100 + 200 * b + 13 * c for c in range(6)]
+        link.chain.set_cells(b, [truth(b, c) for c in range(6)])
+    poll_checking(bus, 3, truth, 6)
     assert not diag.active[diagnosis.index("internal")]
 
 

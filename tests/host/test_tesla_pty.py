@@ -14,6 +14,7 @@ from drivers.posix_serial import PosixSerial
 from drivers.tesla_bus import TeslaBus
 from protocols.tesla import frame as F
 from simulator.tesla_modules import ModuleChain
+from tests.fw.tesla_support import poll_checking
 from tests.host.firmware_files import ROOT
 
 MPY = os.path.join(ROOT, ".venv", "bin", "micropython")
@@ -65,15 +66,7 @@ def test_cpython_master_polls_16_boards_over_a_pty_with_and_without_noise():
         for b in range(16):
             assert [bus.cell_mv(b * 6 + c) for c in range(6)] == [_truth(b, c) for c in range(6)]
         emu.chain.set_noise(0.003)
-        fresh = 0
-        for _ in range(30):
-            t += 250
-            bus.poll(t)
-            for b in range(16):
-                if bus.board_age_ms(b, t) == 0:
-                    fresh += 1
-                    assert [bus.cell_mv(b * 6 + c) for c in range(6)] == \
-                        [_truth(b, c) for c in range(6)]
+        t, fresh = poll_checking(bus, 16, _truth, 30, t)
         assert sum(emu.chain.injected) > 10
         assert sum(bus.errors) + bus.stats[F.E_TIMEOUT] > 0
         assert fresh > 0.8 * 30 * 16, fresh
