@@ -174,7 +174,7 @@ def coerce(name, value):
             value = int(value)
         else:
             value = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: int(inf)
         raise ConfigError("%s must be a%s number, not %r"
                           % (name, "n integer" if kind == INT else "", value))
     if value != value or value < low or value > high:  # value != value: NaN

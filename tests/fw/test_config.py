@@ -30,6 +30,9 @@ def test_out_of_range_names_field_and_range():
     raises(config.ConfigError, config.make, {"module_count": 0})
     raises(config.ConfigError, config.make, {"module_count": 2.5})
     raises(config.ConfigError, config.make, {"temp_max": float("nan")})
+    raises(config.ConfigError, config.make, {"temp_max": float("inf")})
+    raises(config.ConfigError, config.make, {"precharge_ms": float("inf")})  # found by fuzzing
+    raises(config.ConfigError, config.make, {"precharge_ms": float("nan")})
 
 
 def test_wrong_types_and_unknown_names():
