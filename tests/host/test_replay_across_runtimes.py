@@ -3,9 +3,9 @@
 
 import os
 import subprocess
-import sys
 
 from tests.host.firmware_files import ROOT
+from tools import mpy_unix
 from tools.cli import main
 
 SCRIPT = """
@@ -17,10 +17,8 @@ for name, (overrides, steps) in SCENARIOS:
 
 
 def test_logs_recorded_on_micropython_replay_on_cpython(tmp_path, capsys):
-    exe = os.path.join(os.path.dirname(sys.executable), "micropython")
-    env = dict(os.environ, MICROPYPATH=".frozen:" + ROOT)
-    r = subprocess.run([exe, "-X", "heapsize=192K", "-c", SCRIPT % tmp_path], cwd=ROOT,
-                       env=env, capture_output=True, text=True, timeout=120)
+    r = subprocess.run(mpy_unix.command("-c", SCRIPT % tmp_path), cwd=ROOT,
+                       env=mpy_unix.environment(), capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
     names = sorted(p for p in os.listdir(tmp_path) if p.endswith(".jsonl"))
     assert len(names) == 3, names

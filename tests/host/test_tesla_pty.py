@@ -16,8 +16,8 @@ from protocols.tesla import frame as F
 from simulator.tesla_modules import ModuleChain
 from tests.fw.tesla_support import poll_checking
 from tests.host.firmware_files import ROOT
+from tools import mpy_unix
 
-MPY = os.path.join(ROOT, ".venv", "bin", "micropython")
 MASTER = os.path.join(ROOT, "tools", "bench", "tesla_master.py")
 PYBMS = os.path.join(os.path.dirname(sys.executable), "pybms")
 
@@ -91,8 +91,8 @@ def stop_sim(p):
 
 
 def run_mpy_master(path, count, cycles, *opts):
-    env = dict(os.environ, MICROPYPATH=".frozen:" + ROOT)
-    r = subprocess.run([MPY, "-X", "heapsize=192K", MASTER, path, str(count), str(cycles)]
+    env = mpy_unix.environment()
+    r = subprocess.run(mpy_unix.command(MASTER, path, str(count), str(cycles))
                        + list(opts), capture_output=True, text=True, cwd=ROOT, env=env,
                        timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
@@ -178,8 +178,8 @@ def test_emulator_itself_runs_on_micropython():
     fd, script = tempfile.mkstemp(suffix=".py")
     with os.fdopen(fd, "w") as f:
         f.write(EMULATOR_ON_MPY)
-    env = dict(os.environ, MICROPYPATH=".frozen:" + ROOT)
-    p = subprocess.Popen([MPY, "-X", "heapsize=192K", script, path, "4000"], cwd=ROOT, env=env,
+    env = mpy_unix.environment()
+    p = subprocess.Popen(mpy_unix.command(script, path, "4000"), cwd=ROOT, env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert p.stdout.readline().strip() == "ready", p.stderr.read()

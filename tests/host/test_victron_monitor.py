@@ -11,6 +11,7 @@ import tempfile
 import cantools
 
 import protocols.victron as V
+from tools import mpy_unix
 from tools.monitor import Monitor, candump_line
 from tools.ptylink import PtyLink
 from tools.victron_dbc import PATH
@@ -103,10 +104,8 @@ def test_firmware_on_cpython_to_monitor_over_a_pty():
 
 
 def test_firmware_on_micropython_to_monitor_with_a_silence():
-    exe = os.path.join(os.path.dirname(sys.executable), "micropython")
-    env = dict(os.environ, MICROPYPATH=".frozen:" + ROOT)
     frames = 4 * len(V.PERIODIC)
-    stdout, sender_out, lines = _link_run([exe, "-X", "heapsize=192K"], env, frames,
+    stdout, sender_out, lines = _link_run(mpy_unix.command(), mpy_unix.environment(), frames,
                                           ["2", "2600", "2"])
     assert "sent=%d errors=0" % frames in sender_out, sender_out
     assert stdout.count("GAP: no 0x351") == 1, stdout

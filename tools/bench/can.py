@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 
+from tools import mpy_unix
 from tools.cli import UsageError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -25,11 +26,9 @@ def _run(argv, env):
 
 def run(args):
     n = 300 if args.quick else 5000
-    exe = os.path.join(os.path.dirname(sys.executable), "micropython")
-    if not os.path.exists(exe):
+    if not mpy_unix.available():
         raise UsageError("no micropython next to %s: run `make setup`" % sys.executable)
-    mpy = _run([exe, "-X", "heapsize=192K", "tools/bench/can_workload.py", str(n)],
-               dict(os.environ, MICROPYPATH=".frozen:" + ROOT))
+    mpy = _run(mpy_unix.command("tools/bench/can_workload.py", str(n)), mpy_unix.environment())
     cpy = _run([sys.executable, "tools/bench/can_workload.py", str(n)],
                dict(os.environ, PYTHONPATH=ROOT))
     print("%-30s %10s %10s %14s %14s" % ("runtime", "build us", "cycle us", "alloc B/cycle", "alloc B/cycle"))

@@ -12,6 +12,7 @@ import time
 
 from bms import config
 from tools.bench.fsm_workload import drive, make_machine
+from tools import mpy_unix
 from tools.cli import UsageError
 from tools.fsm_model import oracle, oracle_dispatch
 
@@ -26,12 +27,11 @@ def _rate(dispatch, n):
 
 
 def micropython_rate(n):
-    exe = os.path.join(os.path.dirname(sys.executable), "micropython")
-    if not os.path.exists(exe):
+    if not mpy_unix.available():
         raise UsageError("no micropython next to %s: run `make setup`" % sys.executable)
-    env = dict(os.environ, MICROPYPATH=".frozen:" + ROOT)
-    out = subprocess.run([exe, "-X", "heapsize=192K", "tools/bench/fsm_workload.py", str(n)],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    out = subprocess.run(mpy_unix.command("tools/bench/fsm_workload.py", str(n)),
+                         cwd=ROOT, env=mpy_unix.environment(), capture_output=True, text=True,
+                         timeout=300)
     m = re.search(r"events=(\d+) us=(\d+)", out.stdout)
     if out.returncode != 0 or not m:
         raise UsageError("the MicroPython run failed: %s" % (out.stderr or out.stdout).strip())

@@ -12,9 +12,9 @@ import subprocess
 import sys
 
 from protocols.tesla import frame as F
+from tools import mpy_unix
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-MPY = os.path.join(os.path.dirname(sys.executable), "micropython")
 PYBMS = os.path.join(os.path.dirname(sys.executable), "pybms")
 MASTER = os.path.join(ROOT, "tools", "bench", "tesla_master.py")
 BYTE_US = 10 * 1000000 / 612500        # 8N1 at 612500 baud: 16.3 us a byte
@@ -35,8 +35,8 @@ def _sim(n):
 
 
 def _master(interp, path, n, cycles):
-    env = dict(os.environ, MICROPYPATH=".frozen:" + ROOT)
-    cmd = ([interp, "-X", "heapsize=192K"] if interp == MPY else [interp]) + \
+    env = mpy_unix.environment()
+    cmd = (mpy_unix.command() if interp == mpy_unix.EXE else [interp]) + \
         [MASTER, path, str(n), str(cycles), "cells_mv=3700"]
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
     line = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
@@ -52,7 +52,7 @@ def _master(interp, path, n, cycles):
 def measure(n, cycles):
     p, path = _sim(n)
     try:
-        mpy = _master(MPY, path, n, cycles)
+        mpy = _master(mpy_unix.EXE, path, n, cycles)
         cpy = _master(sys.executable, path, n, cycles)
     finally:
         p.send_signal(signal.SIGINT)
