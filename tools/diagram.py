@@ -7,6 +7,7 @@ from tools.cli import UsageError
 from tools.fsm_model import graph_machine
 
 from fsm import table
+from tools.markdown import table as md_table
 
 FORMATS = ("mermaid", "dot", "svg", "markdown")
 
@@ -50,26 +51,19 @@ def svg(path):
     graph.render(filename=stem, format="svg", cleanup=True)
 
 
-def _md_table(header, rows):
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for row in rows:
-        lines.append("| " + " | ".join(row) + " |")
-    return "\n".join(lines)
-
-
 def _yes(flag):
     return "yes" if flag else "-"
 
 
 def markdown():
     """docs/state-machine.md, generated from fsm.table (a test checks for drift)."""
-    perms = _md_table(("state",) + table.PERMISSION_NAMES,
+    perms = md_table(("state",) + table.PERMISSION_NAMES,
                       [(row[0],) + tuple(_yes(f) for f in row[1:]) for row in table.PERMISSIONS])
-    rows = _md_table(("#", "from", "event", "guard", "action", "to"),
+    rows = md_table(("#", "from", "event", "guard", "action", "to"),
                      [(str(i + 1), r[0], r[1], r[2] or "", r[3] or "", r[4] or "(stays)")
                       for i, r in enumerate(table.TRANSITIONS)])
-    notes = _md_table(("state", "what it means"), table.STATE_NOTES)
-    can = _md_table(("state", "Victron CAN"), table.CAN_NOTES)
+    notes = md_table(("state", "what it means"), table.STATE_NOTES)
+    can = md_table(("state", "Victron CAN"), table.CAN_NOTES)
     return "\n".join((
         "# The BMS state machine",
         "",

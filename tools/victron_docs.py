@@ -15,6 +15,7 @@ from bms import limits as L
 from bms.pack import PackSummary
 from fsm import table
 from protocols.victron import alarms
+from tools.markdown import table as md_table
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PATH = os.path.join(ROOT, "docs", "victron-can.md")
@@ -29,8 +30,7 @@ def _num(x):
 
 
 def frames():
-    out = ["| id | name | bytes / bits | field | type | unit | range (engineering) |",
-           "|---|---|---|---|---|---|---|"]
+    rows = []
     names = dict((r[0], r) for r in V.FRAME_NAMES)
     for fid in V.PERIODIC:
         first = True
@@ -51,23 +51,23 @@ def frames():
             if fid == 0x35A:
                 name = name.replace("general", "*flag*") + " (13 flags, 2 bits each)"
                 where = "bytes 0-3" if name.startswith("alarm") else "bytes 4-7"
-            out.append("| %s | %s | %s | `%s` | %s | %s | %s |" % (
-                "0x%03X" % fid if first else "", names[fid][1] if first else "", where, name,
-                kind, scale.strip(), rng))
+            rows.append(("0x%03X" % fid if first else "", names[fid][1] if first else "", where,
+                         "`%s`" % name, kind, scale.strip(), rng))
             first = False
-    return "\n".join(out)
+    return md_table(("id", "name", "bytes / bits", "field", "type", "unit",
+                     "range (engineering)"), rows)
 
 
 def settings():
-    out = ["| setting | default | range | unit | meaning |", "|---|---|---|---|---|"]
+    rows = []
     on = False
     for row in config.SCHEMA:
         if row[0] == "charge_cell_v":
             on = True
         if on:
-            out.append("| `%s` | %s | %s .. %s | %s | %s |" % (
-                row[0], _num(row[2]), _num(row[3]), _num(row[4]), row[5], row[6]))
-    return "\n".join(out)
+            rows.append(("`%s`" % row[0], _num(row[2]), "%s .. %s" % (_num(row[3]), _num(row[4])),
+                         row[5], row[6]))
+    return md_table(("setting", "default", "range", "unit", "meaning"), rows)
 
 
 class _S(PackSummary):
@@ -114,14 +114,15 @@ def examples():
 
 
 def alarm_map():
-    out = ["| source | severity | 0x35A flag | half |", "|---|---|---|---|"]
+    rows = []
     for source, sev, flag, half in alarms.rows_for_docs():
         if not source.startswith(alarms.LIMITS_PREFIX):
             text = D.ROWS[D.index(source)][D.TEXT]
             source = "`%s` (%s)" % (source, text)
         else:
             source = "`%s`" % source
-        out.append("| %s | %s | %s | %s |" % (source, sev, flag, half))
+        rows.append((source, sev, flag, half))
+    out = [md_table(("source", "severity", "0x35A flag", "half"), rows)]
     silent = [r for r in L.REASONS if r[2] is None]
     out.append("")
     out.append("Limits reasons not signalled as flags: " + "; ".join(
@@ -140,12 +141,10 @@ def alarm_map():
 
 
 def states():
-    out = ["| state | transmits | why |", "|---|---|---|"]
     notes = dict(table.CAN_NOTES)
-    for row in table.PERMISSIONS:
-        out.append("| %s | %s | %s |" % (row[0], "yes" if row[1 + table.P_CAN_TX] else "**no**",
-                                          notes.get(row[0], "")))
-    return "\n".join(out)
+    return md_table(("state", "transmits", "why"),
+                    [(row[0], "yes" if row[1 + table.P_CAN_TX] else "**no**", notes.get(row[0], ""))
+                     for row in table.PERMISSIONS])
 
 
 SECTIONS = (("frames", frames), ("settings", settings), ("examples", examples),
