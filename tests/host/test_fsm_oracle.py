@@ -67,6 +67,7 @@ def run_both(overrides, sequence, specs=None):
         assert fired == oracle_fired, where
         assert tuple(p.value() for p in pins) == tuple(p.value() for p in model.pins), where
         assert firmware.ctx.active_faults() == model.ctx.active_faults(), where
+        assert firmware.errors == model.errors, where  # the same malformed events rejected
 
 
 SETTINGS = settings(max_examples=300, deadline=None, database=None,
