@@ -5,6 +5,9 @@ from bms import diagnosis
 from drivers.contactors import POSITIVE, PRECHARGE
 
 
+_PRECHARGE_FAILED = diagnosis.index("precharge_failed")
+
+
 def mark_ready(ctx, t_ms, fields):
     ctx.ready = True
 
@@ -25,9 +28,7 @@ def _diag_index(fields):
 
 
 def record_fault(ctx, t_ms, fields):
-    i = _diag_index(fields)
-    ctx.faults[i] = 1
-    ctx.last_fault = diagnosis.ROWS[i][diagnosis.ID]
+    ctx.hold_fault(_diag_index(fields))
 
 
 def clear_fault(ctx, t_ms, fields):
@@ -52,9 +53,7 @@ def end_precharge_attempt(ctx, t_ms, fields):
 
 
 def precharge_failed(ctx, t_ms, fields):
-    i = diagnosis.index("precharge_failed")
-    ctx.faults[i] = 1
-    ctx.last_fault = "precharge_failed"
+    ctx.hold_fault(_PRECHARGE_FAILED)
 
 
 def acknowledge_faults(ctx, t_ms, fields):

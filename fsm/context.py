@@ -16,5 +16,10 @@ class Context:
         self.faults = bytearray(diagnosis.COUNT)  # fault diagnoses the machine has heard of
         self.last_fault = None
 
+    def hold_fault(self, i):
+        """Record fault diagnosis row i as held by the machine, and as the latest."""
+        self.faults[i] = 1
+        self.last_fault = diagnosis.ROWS[i][diagnosis.ID]
+
     def active_faults(self):
         return [diagnosis.ROWS[i][diagnosis.ID] for i in range(diagnosis.COUNT) if self.faults[i]]

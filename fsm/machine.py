@@ -135,9 +135,8 @@ class Machine:
             ctx.contactors.open_all()
         except Exception:  # nothing more software can do; every other pin is open
             self.errors += 1
-        ctx.faults[diagnosis.INTERNAL] = 1
+        ctx.hold_fault(diagnosis.INTERNAL)
         ctx.faults[diagnosis.FAULT_LATCHED] = 1
-        ctx.last_fault = "internal"
         ctx.entered_ms = t_ms
         if self.log is not None:
             self.log.error(t_ms, event, "action: %r" % (error,))
