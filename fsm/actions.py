@@ -4,7 +4,6 @@
 from bms import diagnosis
 from drivers.contactors import POSITIVE, PRECHARGE
 
-
 _PRECHARGE_FAILED = diagnosis.index("precharge_failed")
 
 
