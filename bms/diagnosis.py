@@ -5,6 +5,12 @@
 
 from drivers.clock import ticks_diff
 
+try:
+    from micropython import const
+except ImportError:  # CPython
+    def const(x):
+        return x
+
 WARN = "warn"
 FAULT = "fault"
 
@@ -75,16 +81,51 @@ CLEAR_MS = 6
 CLEARS = 7
 TEXT = 8
 
+# Row numbers by name: code says diagnosis.CELL_OV, so a mistyped name is an error
+# at import, never a silent `internal`. _check_ids ties every constant to its row
+# when this module loads (as foxBMS ties its table to DIAG_ID_MAX): a row added,
+# removed or moved without its constant stops the import.
+COMM_LOSS = const(0)
+DATA_STALE = const(1)
+MODULE_COUNT = const(2)
+COMM_ERRORS = const(3)
+BOARD_FAULT = const(4)
+BOARD_ALERT = const(5)
+TEMP_SENSOR = const(6)
+CELL_OV = const(7)
+CELL_OV_WARN = const(8)
+CELL_UV = const(9)
+CELL_UV_WARN = const(10)
+CELL_IMBALANCE = const(11)
+TEMP_HIGH = const(12)
+TEMP_HIGH_WARN = const(13)
+TEMP_LOW = const(14)
+TEMP_LOW_WARN = const(15)
+CONTACTOR_FEEDBACK = const(16)
+PRECHARGE_FAILED = const(17)
+INTERNAL = const(18)
+FAULT_LATCHED = const(19)
+
 COUNT = len(ROWS)
 _INDEX = {}
 for _i in range(COUNT):
     _INDEX[ROWS[_i][ID]] = _i
-INTERNAL = _INDEX["internal"]
-FAULT_LATCHED = _INDEX["fault_latched"]
+
+
+def _check_ids():
+    names = globals()
+    for i in range(COUNT):
+        if names.get(ROWS[i][ID].upper()) != i:
+            raise ImportError("diagnosis row %d (%s) has no constant %s = %d"
+                              % (i, ROWS[i][ID], ROWS[i][ID].upper(), i))
+
+
+_check_ids()
 
 
 def index(diag_id):
-    """Row index of an id; unknown ids map to `internal` so they still fault."""
+    """Row index of an id named in an event or a log (text from outside); unknown
+    ids map to `internal` so they still fault. Code uses the constants above."""
     return _INDEX.get(diag_id, INTERNAL)
 
 

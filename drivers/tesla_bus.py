@@ -68,12 +68,12 @@ class TeslaBus(TeslaDiscovery, TeslaLink, Pack):
         self.cfg_codes = bytes(codes)   # CONFIG_COV..CONFIG_OTT, in register order
 
         # Diagnosis rows, looked up once.
-        self.i_loss = diagnosis.index("comm_loss")
-        self.i_count = diagnosis.index("module_count")
-        self.i_errors = diagnosis.index("comm_errors")
-        self.i_fault = diagnosis.index("board_fault")
-        self.i_alert = diagnosis.index("board_alert")
-        self.i_internal = diagnosis.index("internal")
+        self.i_loss = diagnosis.COMM_LOSS
+        self.i_count = diagnosis.MODULE_COUNT
+        self.i_errors = diagnosis.COMM_ERRORS
+        self.i_fault = diagnosis.BOARD_FAULT
+        self.i_alert = diagnosis.BOARD_ALERT
+        self.i_internal = diagnosis.INTERNAL
 
         # Wire buffers, made once.
         # Per board (index i is address i + 1).

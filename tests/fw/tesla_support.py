@@ -14,11 +14,11 @@ from simulator.tesla_direct import ChainLink
 FAST = {"bus_timeout_ms": 3, "bus_reset_wait_ms": 0}
 
 
-LOSS = diagnosis.index("comm_loss")
-COUNT = diagnosis.index("module_count")
-ERRORS = diagnosis.index("comm_errors")
-FAULT = diagnosis.index("board_fault")
-ALERT = diagnosis.index("board_alert")
+LOSS = diagnosis.COMM_LOSS
+COUNT = diagnosis.MODULE_COUNT
+ERRORS = diagnosis.COMM_ERRORS
+FAULT = diagnosis.BOARD_FAULT
+ALERT = diagnosis.BOARD_ALERT
 
 
 def distinct_cells(link):

@@ -51,10 +51,10 @@ def _run(d, checks, pack, summary, t_from, t_to, step=100):
 def test_over_voltage_raises_after_debounce_with_table_threshold():
     d, checks, pack, s = _rig([4100, 4201], [250])
     _run(d, checks, pack, s, 0, 400)
-    assert not d.active[D.index("cell_ov")]
-    assert not d.active[D.index("cell_ov_warn")]
+    assert not d.active[D.CELL_OV]
+    assert not d.active[D.CELL_OV_WARN]
     _run(d, checks, pack, s, 500, 600)
-    assert d.active[D.index("cell_ov")]
+    assert d.active[D.CELL_OV]
     assert d.active_ids() == ["cell_ov"], d.active_ids()  # warn debounce is 1 s
     _run(d, checks, pack, s, 700, 1100)
     assert "cell_ov_warn" in d.active_ids()
@@ -72,12 +72,12 @@ def test_under_voltage_cold_and_sensor_faults():
 def test_stale_data_raises_stale_and_freezes_cell_rows():
     d, checks, pack, s = _rig([4300], [250])
     _run(d, checks, pack, s, 0, 1000)
-    assert d.active[D.index("cell_ov")]
+    assert d.active[D.CELL_OV]
     pack.age = 800
     pack.cells = [3700]
     _run(d, checks, pack, s, 1100, 3000)
-    assert d.active[D.index("data_stale")]
-    assert d.active[D.index("cell_ov")], "stale data must not clear a fault"
+    assert d.active[D.DATA_STALE]
+    assert d.active[D.CELL_OV], "stale data must not clear a fault"
     pack.age = 0
     _run(d, checks, pack, s, 3100, 4000)
-    assert not d.active[D.index("data_stale")] and not d.active[D.index("cell_ov")]
+    assert not d.active[D.DATA_STALE] and not d.active[D.CELL_OV]

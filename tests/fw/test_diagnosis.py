@@ -32,7 +32,7 @@ def test_unknown_id_maps_to_internal():
 def test_debounce_sets_and_clears():
     flips = []
     d = D.Diagnosis(lambda i, active, t: flips.append((D.ROWS[i][0], active, t)))
-    ov = D.index("cell_ov")
+    ov = D.CELL_OV
     d.report(ov, True, 1000, detail=3)
     d.report(ov, True, 1400)
     assert not d.active[ov]
@@ -53,10 +53,10 @@ def test_debounce_sets_and_clears():
 
 def test_zero_debounce_is_immediate_and_reset_rows_need_acknowledge():
     d = D.Diagnosis()
-    loss = D.index("comm_loss")
+    loss = D.COMM_LOSS
     d.report(loss, True, 5)
     assert d.active[loss] and d.any_active(D.FAULT) and not d.any_active(D.WARN)
-    pf = D.index("precharge_failed")
+    pf = D.PRECHARGE_FAILED
     d.latch(pf, 10, detail=3)
     d.latch(pf, 11)
     d.report(pf, False, 20)
@@ -68,7 +68,7 @@ def test_zero_debounce_is_immediate_and_reset_rows_need_acknowledge():
 
 def test_contactor_feedback_debounce_covers_operate_time_and_latches():
     d = D.Diagnosis()
-    fb = D.index("contactor_feedback")
+    fb = D.CONTACTOR_FEEDBACK
     d.report(fb, True, 0, detail=2)
     d.report(fb, False, 50)   # contact closed within its operate time: no fault
     d.report(fb, True, 1000)
@@ -82,7 +82,7 @@ def test_contactor_feedback_debounce_covers_operate_time_and_latches():
 
 def test_sporadic_comm_errors_stay_visible_after_the_last_one():
     d = D.Diagnosis()
-    e = D.index("comm_errors")
+    e = D.COMM_ERRORS
     t = 0
     for cycle in range(41):  # one bad cycle in five, 250 ms apart, ending on a bad one
         t += 250
@@ -96,3 +96,12 @@ def test_sporadic_comm_errors_stay_visible_after_the_last_one():
     t += 250
     d.report(e, False, t)
     assert not d.active[e]
+
+
+def test_every_row_has_its_constant_and_units_round_one_way():
+    from bms import units
+    for i in range(D.COUNT):
+        assert D.index(D.ROWS[i][D.ID]) == i
+    assert D.CELL_OV == D.index("cell_ov") and D.FAULT_LATCHED == D.COUNT - 1
+    assert units.mv(4.1) == 4100 and units.mv(0.0005) == 1 and units.mv(-0.0005) == -1
+    assert units.dc(-10.05) == -101 and units.dc(65.0) == 650 and units.ma(-0.0004) == 0

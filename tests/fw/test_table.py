@@ -110,5 +110,5 @@ def test_notes_cover_every_state():
 
 
 def test_reset_faults_exist_for_machine_raised_diagnoses():
-    assert diagnosis.ROWS[diagnosis.index("precharge_failed")][diagnosis.CLEARS] == diagnosis.RESET
+    assert diagnosis.ROWS[diagnosis.PRECHARGE_FAILED][diagnosis.CLEARS] == diagnosis.RESET
     assert diagnosis.ROWS[diagnosis.INTERNAL][diagnosis.CLEARS] == diagnosis.RESET

@@ -116,7 +116,7 @@ def test_fault_keeps_transmitting_limits_zero_with_alarms():
     rig = Rig()
     rig.reach("Fault")
     st = Station(machine=rig.machine)
-    st.diag.latch(D.index("cell_ov"), 0)
+    st.diag.latch(D.CELL_OV, 0)
     for t in range(0, 2000, 100):
         st.step(t)
     lim = V.unpack(0x351, st.last(0x351))

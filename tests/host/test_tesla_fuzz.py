@@ -94,7 +94,7 @@ def test_bus_master_under_noise_never_stores_a_wrong_value(seed, noise, read_crc
     for b in range(3):
         link.chain.set_cells(b, [truth(b, c) for c in range(6)])
     poll_checking(bus, 3, truth, 6)
-    assert not diag.active[diagnosis.index("internal")]
+    assert not diag.active[diagnosis.INTERNAL]
 
 
 class GarbageUart:
@@ -138,5 +138,5 @@ def test_bus_master_on_a_garbage_stream_never_raises_nor_trusts_it(chunks):
     bus.found = 2
     for k in range(3):
         bus.poll(k * 250)
-    assert not diag.active[diagnosis.index("internal")]
+    assert not diag.active[diagnosis.INTERNAL]
     assert bus.frames > 0

@@ -32,7 +32,7 @@ def main(argv):
     machine = FakeMachine()
     st = Station({"can_period_ms": 200}, bus=bus, machine=machine, record=False)
     st.pack.cells[4] = 3650
-    st.diag.latch(D.index("cell_imbalance"), 0)  # a warning for the monitor to flag
+    st.diag.latch(D.CELL_IMBALANCE, 0)  # a warning for the monitor to flag
     start = ticks_ms()
     phase = 0
     silent_since = 0
