@@ -7,20 +7,25 @@ from drivers.contactors import POSITIVE, PRECHARGE
 def mark_ready(ctx, t_ms, fields):
     ctx.ready = True
 
+
 def request_connect(ctx, t_ms, fields):
     ctx.want_connect = True
+
 
 def cancel_connect(ctx, t_ms, fields):
     ctx.want_connect = False
     ctx.attempts = 0
+
 
 def _diag_index(fields):
     if fields is None or "diag" not in fields:
         return diagnosis.INTERNAL
     return diagnosis.index(fields["diag"])
 
+
 def record_fault(ctx, t_ms, fields):
     ctx.hold_fault(_diag_index(fields))
+
 
 def clear_fault(ctx, t_ms, fields):
     # Only condition-type rows clear themselves; an unknown id clears nothing.
@@ -30,6 +35,7 @@ def clear_fault(ctx, t_ms, fields):
     if diagnosis.ROWS[i][diagnosis.CLEARS] == diagnosis.CONDITION:
         ctx.faults[i] = 0
 
+
 def close_main(ctx, t_ms, fields):
     # Main positive first, then drop precharge: the bus is never left unfed.
     if not ctx.contactors.close(POSITIVE):
@@ -37,17 +43,21 @@ def close_main(ctx, t_ms, fields):
     ctx.contactors.open(PRECHARGE)
     ctx.attempts = 0
 
+
 def end_precharge_attempt(ctx, t_ms, fields):
     ctx.attempt_end_ms = t_ms
 
+
 def precharge_failed(ctx, t_ms, fields):
     ctx.hold_fault(diagnosis.PRECHARGE_FAILED)
+
 
 def acknowledge_faults(ctx, t_ms, fields):
     for i in range(diagnosis.COUNT):
         if diagnosis.ROWS[i][diagnosis.CLEARS] == diagnosis.RESET:
             ctx.faults[i] = 0
     ctx.attempts = 0
+
 
 ACTIONS = {
     "mark_ready": mark_ready,
