@@ -4,6 +4,7 @@
 from bms import diagnosis
 from drivers.contactors import POSITIVE, PRECHARGE
 
+
 def mark_ready(ctx, t_ms, fields):
     ctx.ready = True
 
