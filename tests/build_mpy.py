@@ -10,7 +10,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Firmware, the emulator (runs on boards too) and the tests that run on both runtimes.
-PACKAGES = ("bms", "fsm", "states", "drivers", "protocols", "boards", "simulator",
+PACKAGES = ("bms", "fsm", "states", "drivers", "protocols", "boards", "app", "simulator",
             "tests/fw", "tests/logs")
 EXTRA = ("tests/__init__.py",)
 

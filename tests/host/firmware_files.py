@@ -3,7 +3,7 @@
 import os
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-FIRMWARE_DIRS = ("bms", "fsm", "states", "drivers", "protocols", "boards")
+FIRMWARE_DIRS = ("bms", "fsm", "states", "drivers", "protocols", "boards", "app")
 # Emulator code that must also run on a board (hardware-in-the-loop).
 FIRMWARE_EXTRA_FILES = ("simulator/tesla_modules.py", "simulator/tesla_board.py",
                         "simulator/tesla_direct.py")
