@@ -16,6 +16,9 @@ from bms.pack import PackSummary
 from fsm import table
 from protocols.victron import alarms
 from tools.markdown import table as md_table
+from tools.texts import config as config_texts
+from tools.texts import diagnosis as diagnosis_texts
+from tools.texts import fsm as fsm_texts
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PATH = os.path.join(ROOT, "docs", "victron-can.md")
@@ -62,11 +65,13 @@ def settings():
     rows = []
     on = False
     for row in config.SCHEMA:
-        if row[0] == "charge_cell_v":
+        name = row[config.NAME]
+        if name == "charge_cell_v":
             on = True
         if on:
-            rows.append(("`%s`" % row[0], _num(row[2]), "%s .. %s" % (_num(row[3]), _num(row[4])),
-                         row[5], row[6]))
+            rows.append(("`%s`" % name, _num(row[config.DEFAULT]),
+                         "%s .. %s" % (_num(row[config.LOW]), _num(row[config.HIGH])),
+                         row[config.UNIT], config_texts.HELP[name]))
     return md_table(("setting", "default", "range", "unit", "meaning"), rows)
 
 
@@ -117,7 +122,7 @@ def alarm_map():
     rows = []
     for source, sev, flag, half in alarms.rows_for_docs():
         if not source.startswith(alarms.LIMITS_PREFIX):
-            text = D.ROWS[D.index(source)][D.TEXT]
+            text = diagnosis_texts.TEXT[source]
             source = "`%s` (%s)" % (source, text)
         else:
             source = "`%s`" % source
@@ -141,7 +146,7 @@ def alarm_map():
 
 
 def states():
-    notes = dict(table.CAN_NOTES)
+    notes = fsm_texts.CAN_NOTES
     return md_table(("state", "transmits", "why"),
                     [(row[0], "yes" if row[1 + table.P_CAN_TX] else "**no**", notes.get(row[0], ""))
                      for row in table.PERMISSIONS])
