@@ -3,7 +3,7 @@
 # Victron 0x35A alarms map from them; the safety report reads them. Add a reason by
 # adding a row, never by an if-chain elsewhere.
 
-from drivers.clock import ticks_diff
+from bms.ticks import ticks_diff
 
 try:
     from micropython import const
@@ -113,6 +113,15 @@ def known(diag_id):
     return diag_id in _INDEX
 
 
+def any_active(active, severity):
+    """True when a row of `severity` is set in `active` (a bytearray by row, such as
+    Diagnosis.active or the state machine's held faults)."""
+    for i in range(COUNT):
+        if active[i] and ROWS[i][SEVERITY] == severity:
+            return True
+    return False
+
+
 class Diagnosis:
     """Debounced active/inactive state of every row.
 
@@ -164,10 +173,7 @@ class Diagnosis:
             self.on_change(i, value, t_ms)
 
     def any_active(self, severity):
-        for i in range(COUNT):
-            if self.active[i] and ROWS[i][SEVERITY] == severity:
-                return True
-        return False
+        return any_active(self.active, severity)
 
     def active_ids(self):
         return [ROWS[i][ID] for i in range(COUNT) if self.active[i]]

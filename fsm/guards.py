@@ -4,7 +4,7 @@
 # coding error and sends the machine to its fail-safe state.
 
 from bms import diagnosis
-from drivers.clock import ticks_diff
+from bms.ticks import ticks_diff
 
 
 def _elapsed(ctx, t_ms):

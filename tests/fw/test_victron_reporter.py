@@ -270,7 +270,7 @@ def test_a_cycle_allocates_nothing_on_micropython():
             t += 1000
             st.summary.update(st.pack, t, 750)
             st.limits.update(st.summary, True, True)
-            rep.poll(t, 5000, -10)
+            rep.poll(t, True, 5000, -10)
 
     gc.collect()
     gc.disable()
