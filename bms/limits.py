@@ -31,18 +31,19 @@ EMPTY = 0x80            # lowest cell reached discharge_cell_v (normal end of di
 LOW_TAPER = 0x100       # discharge current tapered near the bottom
 HOT_DISCHARGE = 0x200   # discharging blocked or derated by heat
 
-# (name, bit, severity for the GX: "alarm", "warning" or None = not signalled, why)
+# (name, bit, severity for the GX: "alarm", "warning" or None = not signalled).
+# Why each reason exists is host-side text: tools/texts/limits.py.
 REASONS = (
-    ("stale", STALE, "alarm", "no fresh measurements: limits are zero"),
-    ("no_charge", NO_CHARGE, None, "state machine reason; a fault shows as its own diagnosis"),
-    ("no_discharge", NO_DISCHARGE, None, "state machine reason; a fault shows as its own diagnosis"),
-    ("full", FULL, None, "normal end of charge, shown by SoC"),
-    ("taper", TAPER, None, "normal end of charge, shown by SoC"),
-    ("cold_charge", COLD_CHARGE, "warning", "charging blocked or reduced by cold"),
-    ("hot_charge", HOT_CHARGE, "warning", "charging blocked or reduced by heat"),
-    ("empty", EMPTY, None, "normal end of discharge, shown by SoC"),
-    ("low_taper", LOW_TAPER, None, "normal end of discharge, shown by SoC"),
-    ("hot_discharge", HOT_DISCHARGE, "warning", "discharging blocked or reduced by heat"),
+    ("stale", STALE, "alarm"),
+    ("no_charge", NO_CHARGE, None),
+    ("no_discharge", NO_DISCHARGE, None),
+    ("full", FULL, None),
+    ("taper", TAPER, None),
+    ("cold_charge", COLD_CHARGE, "warning"),
+    ("hot_charge", HOT_CHARGE, "warning"),
+    ("empty", EMPTY, None),
+    ("low_taper", LOW_TAPER, None),
+    ("hot_discharge", HOT_DISCHARGE, "warning"),
 )
 
 

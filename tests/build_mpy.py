@@ -12,7 +12,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Firmware, the emulator (runs on boards too) and the tests that run on both runtimes.
 PACKAGES = ("bms", "fsm", "states", "drivers", "protocols", "boards", "simulator",
             "tests/fw", "tests/logs")
-EXTRA = ("tests/__init__.py",)
+# Host modules the dual-runtime tests use (plain Python MicroPython also runs).
+EXTRA = ("tests/__init__.py", "tools/__init__.py", "tools/victron_codec.py")
 
 
 def sources():

@@ -15,10 +15,12 @@ from bms import limits as L
 from bms.pack import PackSummary
 from fsm import table
 from protocols.victron import alarms
+from tools import victron_codec as codec
 from tools.markdown import table as md_table
 from tools.texts import config as config_texts
 from tools.texts import diagnosis as diagnosis_texts
 from tools.texts import fsm as fsm_texts
+from tools.texts import limits as limits_texts
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PATH = os.path.join(ROOT, "docs", "victron-can.md")
@@ -34,10 +36,10 @@ def _num(x):
 
 def frames():
     rows = []
-    names = dict((r[0], r) for r in V.FRAME_NAMES)
+    names = dict((r[0], r) for r in codec.FRAME_NAMES)
     for fid in V.PERIODIC:
         first = True
-        for f in V.fields_of(fid):
+        for f in codec.fields_of(fid):
             if fid == 0x35A and f[V.F_NAME] not in ("alarm_general", "warning_general"):
                 continue
             start, bits = f[V.F_START], f[V.F_BITS]
@@ -111,7 +113,7 @@ def examples():
         if not s.valid:
             lim.update(_S(3700), True, True)
         lim.update(s, ch, dis)
-        reasons = ", ".join(r[0] for r in L.REASONS if lim.reasons & r[1]) or "-"
+        reasons = ", ".join(r[L.R_NAME] for r in L.REASONS if lim.reasons & r[L.R_BIT]) or "-"
         out.append("| %s | %.1f | %.1f | %.1f | %.1f | %s | %s / %s |" % (
             text, lim.cvl_dv / 10.0, lim.ccl_da / 10.0, lim.dcl_da / 10.0, lim.dvl_dv / 10.0,
             reasons, "on" if lim.charge_allowed else "off", "on" if lim.discharge_allowed else "off"))
@@ -128,10 +130,10 @@ def alarm_map():
             source = "`%s`" % source
         rows.append((source, sev, flag, half))
     out = [md_table(("source", "severity", "0x35A flag", "half"), rows)]
-    silent = [r for r in L.REASONS if r[2] is None]
+    silent = [r[L.R_NAME] for r in L.REASONS if r[L.R_SEVERITY] is None]
     out.append("")
     out.append("Limits reasons not signalled as flags: " + "; ".join(
-        "`%s` (%s)" % (r[0], r[3]) for r in silent) + ".")
+        "`%s` (%s)" % (name, limits_texts.WHY[name]) for name in silent) + ".")
     unsupported = []
     for k in range(len(V.FLAGS)):
         for half, base in (("alarm", 0), ("warning", 4)):

@@ -3,10 +3,14 @@
 # is gone, so the docs (and later the console and web page) never lose one.
 
 from bms import config, diagnosis
+from bms import limits
 from fsm import table
 from tools.texts import config as config_texts
 from tools.texts import diagnosis as diagnosis_texts
 from tools.texts import fsm as fsm_texts
+from tools.texts import limits as limits_texts
+from tools import victron_codec
+import protocols.victron as V
 
 
 def _same_keys(texts, names, what):
@@ -27,3 +31,13 @@ def test_every_setting_has_its_help_text():
 
 def test_every_diagnosis_row_has_its_text():
     _same_keys(diagnosis_texts.TEXT, [row[diagnosis.ID] for row in diagnosis.ROWS], "diagnosis text")
+
+
+def test_every_limits_reason_has_its_text():
+    _same_keys(limits_texts.WHY, [r[limits.R_NAME] for r in limits.REASONS], "limits reasons")
+
+
+def test_every_victron_frame_has_its_name_and_description():
+    assert tuple(r[0] for r in victron_codec.FRAME_NAMES) == V.PERIODIC
+    for fid, name, what in victron_codec.FRAME_NAMES:
+        assert name and len(what) > 10, fid
