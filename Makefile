@@ -33,8 +33,8 @@ test-cpython: $(STAMP)
 	$(BIN)/coverage report --include='fsm/*,states/*' --fail-under=100
 
 test-micropython: $(STAMP)
-	$(PY) tests/build_mpy.py $(MPYBUILD)
-	$(MPY) tests/mpy_runner.py
+	$(PY) tools/mpy/build.py $(MPYBUILD)
+	$(MPY) tools/mpy/run_tests.py
 
 demo: $(STAMP)
 	$(BIN)/pybms diagram --format mermaid

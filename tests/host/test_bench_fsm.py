@@ -12,7 +12,7 @@ def test_bench_fsm_prints_table_and_figures(capsys):
 
 
 def test_workload_ends_each_cycle_where_it_started():
-    from tools.bench.fsm_workload import CYCLE, drive, make_machine
+    from tools.mpy.fsm_workload import CYCLE, drive, make_machine
     m = make_machine()
     states = []
     drive(lambda e, t, f: (m.dispatch(e, t, f), states.append(m.state_name)), len(CYCLE) * 2)

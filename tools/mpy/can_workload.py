@@ -1,6 +1,6 @@
 # Runs under MicroPython (and CPython): times building the Victron frame set and
 # measures bytes allocated per transmit cycle. Prints one line of key=value.
-# Usage: MICROPYPATH=.frozen:<repo> micropython -X heapsize=192K tools/bench/can_workload.py N
+# Usage: MICROPYPATH=.frozen:<repo> micropython -X heapsize=192K tools/mpy/can_workload.py N
 
 import gc
 import sys
