@@ -13,6 +13,7 @@ MPY    := MICROPYPATH=.frozen:$(MPYBUILD) $(BIN)/micropython -X heapsize=$(HEAP)
 # The pinned MicroPython source with build-i686.sh (CI keeps it beside the repo).
 # Point it elsewhere with `make test MICROPYTHON_SRC=/path/to/it`.
 MICROPYTHON_SRC ?= $(abspath $(CURDIR)/../shared/micropython)
+export MICROPYTHON_SRC
 HEAP32 := 192K
 
 .PHONY: setup system-packages test test-cpython test-micropython test-micropython32 demo docs bench clean
@@ -49,7 +50,7 @@ test-micropython: $(STAMP)
 
 # tests/fw on a 32-bit MicroPython built from MICROPYTHON_SRC (cached in build/i686).
 test-micropython32: $(STAMP)
-	MICROPYTHON_SRC="$(MICROPYTHON_SRC)" $(PY) tools/mpy/i686.py --heap $(HEAP32)
+	$(PY) tools/mpy/i686.py --heap $(HEAP32)
 
 demo: $(STAMP)
 	$(BIN)/pybms diagram --format mermaid
