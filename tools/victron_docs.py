@@ -120,9 +120,23 @@ def examples():
     return "\n".join(out)
 
 
+def alarm_rows():
+    """(source, severity text, Victron flag, half) of every alarm map row (host-side:
+    the board only needs the compiled map)."""
+    out = []
+    for source, flag in alarms.MAP:
+        kind, _ref, half = alarms.resolve(source)
+        if kind == "diag":
+            sev = D.ROWS[D.index(source)][D.SEVERITY]
+        else:
+            sev = "limits"
+        out.append((source, sev, flag, half))
+    return out
+
+
 def alarm_map():
     rows = []
-    for source, sev, flag, half in alarms.rows_for_docs():
+    for source, sev, flag, half in alarm_rows():
         if not source.startswith(alarms.LIMITS_PREFIX):
             text = diagnosis_texts.TEXT[source]
             source = "`%s` (%s)" % (source, text)

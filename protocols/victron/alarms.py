@@ -104,16 +104,3 @@ def encode(buf, active, reasons, held=None):
     for bit, byte, shift in _LIMITS:
         if reasons & bit:
             buf[byte] = (buf[byte] & ~(3 << shift)) | (FLAG_ACTIVE << shift)
-
-
-def rows_for_docs():
-    """(source, severity text, Victron flag, half) for the generated docs table."""
-    out = []
-    for source, flag in MAP:
-        kind, _ref, half = resolve(source)
-        if kind == "diag":
-            sev = D.ROWS[D.index(source)][D.SEVERITY]
-        else:
-            sev = "limits"
-        out.append((source, sev, flag, half))
-    return out

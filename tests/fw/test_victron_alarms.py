@@ -68,10 +68,3 @@ def test_stale_limits_raise_bms_internal_alarm_and_cold_the_charge_warning():
     assert _flag(buf, "alarm_bms_internal") == V.FLAG_OK
     alarms.encode(buf, bytearray(D.COUNT), L.FULL | L.EMPTY | L.NO_CHARGE)
     assert bytes(buf) == bytes(alarms.HEALTHY)
-
-
-def test_docs_rows_cover_the_map():
-    rows = alarms.rows_for_docs()
-    assert len(rows) == len(alarms.MAP)
-    for source, sev, flag, half in rows:
-        assert half in (alarms.ALARM, alarms.WARNING)

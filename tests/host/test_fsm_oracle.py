@@ -73,6 +73,7 @@ def run_both(overrides, sequence, specs=None, rows=None, guards=None):
         assert firmware.ctx.active_faults() == model.ctx.active_faults(), where
         assert firmware.exceptions == model.exceptions, where  # the same fail-safes run
         assert firmware.malformed == model.malformed, where  # the same malformed events rejected
+    return firmware, model
 
 
 SETTINGS = settings(max_examples=300, deadline=None, database=None,
@@ -105,6 +106,17 @@ RAISING_ROWS = tuple((s, "tick", "raises_when_ready", None, None) for s in table
 def test_a_raising_guard_runs_the_same_fail_safe_in_both(overrides, sequence):
     run_both(overrides, sequence, rows=RAISING_ROWS,
              guards={"raises_when_ready": _raises_when_ready})
+
+
+def test_the_raising_guard_really_runs_the_fail_safe_in_both():
+    # Not vacuous: the same story through both interpreters reaches the fail-safe.
+    story = [("pack_ready", None, 100), ("tick", None, 100), ("tick", None, 100),
+             ("bus_voltage", {"v_bus": 50.0}, 100), ("reset", None, 100)]
+    firmware, model = run_both({}, story, rows=RAISING_ROWS,
+                               guards={"raises_when_ready": _raises_when_ready})
+    assert firmware.exceptions == model.exceptions == 2  # Init, then again in Fault
+    assert firmware.malformed == model.malformed == 1
+    assert firmware.state_name == model.state == "Init"  # internal is reset-type
 
 
 def _swap_rows(guard_a, guard_b):
