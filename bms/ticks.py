@@ -4,7 +4,7 @@
 # which re-exports these so callers that need both import one module.
 
 try:
-    from time import ticks_add, ticks_diff  # MicroPython
+    from time import ticks_add, ticks_diff  # noqa: F401  (MicroPython; this module's API)
     # The wrap period is the port's: 2**30 on boards, 2**62 on the 64-bit unix port.
     TICKS_PERIOD = ticks_add(0, -1) + 1
 except ImportError:  # CPython: the boards' period, so tests meet the wrap as boards do

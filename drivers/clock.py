@@ -6,7 +6,7 @@
 from bms.ticks import TICKS_PERIOD, ticks_add, ticks_diff  # noqa: F401 (re-exported)
 
 try:
-    from time import sleep_ms, ticks_ms  # MicroPython
+    from time import sleep_ms, ticks_ms  # noqa: F401  (MicroPython; this module's API)
 except ImportError:
     import time as _time
 
