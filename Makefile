@@ -10,10 +10,20 @@ HEAP   := 192K
 # Tests under MicroPython load bytecode from build/mpy, as a board does after deploy.
 MPYBUILD := $(CURDIR)/build/mpy
 MPY    := MICROPYPATH=.frozen:$(MPYBUILD) $(BIN)/micropython -X heapsize=$(HEAP)
+# The pinned MicroPython source with build-i686.sh (CI keeps it beside the repo).
+# Point it elsewhere with `make test MICROPYTHON_SRC=/path/to/it`.
+MICROPYTHON_SRC ?= $(abspath $(CURDIR)/../shared/micropython)
+export MICROPYTHON_SRC
+HEAP32 := 192K
 
-.PHONY: setup test test-cpython test-micropython demo docs bench clean
+.PHONY: setup system-packages test test-cpython test-micropython test-micropython32 demo docs bench clean
 
-setup: $(STAMP)
+setup: $(STAMP) system-packages
+
+# Debian packages of the board-true tools (32-bit build, Cortex-M0 emulator):
+# installed when missing and running as root with apt-get; otherwise skipped, said.
+system-packages:
+	@sh tools/system_packages.sh
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -21,11 +31,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test,svg]'
 	touch $(STAMP)
 
-# Both runtimes always run; the target fails if either failed.
+# Every runtime always runs; the target fails if any failed. The 32-bit run says
+# plainly when it was skipped (no pinned source or no cross compiler).
 test: $(STAMP)
 	@status=0; \
 	$(MAKE) --no-print-directory test-cpython || status=1; \
 	$(MAKE) --no-print-directory test-micropython || status=1; \
+	$(MAKE) --no-print-directory test-micropython32 || status=1; \
 	exit $$status
 
 test-cpython: $(STAMP)
@@ -33,8 +45,12 @@ test-cpython: $(STAMP)
 	$(BIN)/coverage report --include='fsm/*,states/*' --fail-under=100
 
 test-micropython: $(STAMP)
-	$(PY) tests/build_mpy.py $(MPYBUILD)
-	$(MPY) tests/mpy_runner.py
+	$(PY) tools/mpy/build.py $(MPYBUILD)
+	$(MPY) tools/mpy/run_tests.py
+
+# tests/fw on a 32-bit MicroPython built from MICROPYTHON_SRC (cached in build/i686).
+test-micropython32: $(STAMP)
+	$(PY) tools/mpy/i686.py --heap $(HEAP32)
 
 demo: $(STAMP)
 	$(BIN)/pybms diagram --format mermaid
@@ -47,6 +63,7 @@ docs: $(STAMP)
 	$(BIN)/pybms diagram --format markdown -o docs/state-machine.md
 	$(PY) -m tools.victron_docs --write
 	$(PY) -m tools.victron_dbc --write
+	$(PY) -m tools.layers --write
 
 bench: $(STAMP)
 	$(BIN)/pybms bench fsm

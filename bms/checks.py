@@ -1,24 +1,26 @@
 # Walks the diagnosis rows that compare a PackSummary quantity with a configured
 # threshold, so a new limit is a new table row, not new code.
 
+from bms import config
 from bms import diagnosis as D
-from bms.config import SCHEMA
+from bms import units
 
-# Config units -> summary units, by the unit column of the config schema.
-_SCALE = {"V": 1000, "C": 10, "ms": 1, "": 1}
+# Config unit -> the conversion to summary units (bms.units: the one rounding rule).
+_TO_SUMMARY = {"V": units.mv, "C": units.dc}
 
 
-def _scaled_threshold(cfg, key, units):
+def _scaled_threshold(cfg, key, unit_of):
     if key is None:
         return 0
-    return int(round(cfg[key] * _SCALE[units[key]]))
+    convert = _TO_SUMMARY.get(unit_of[key])
+    return convert(cfg[key]) if convert is not None else int(cfg[key])  # ms, counts
 
 
 class LimitChecks:
     def __init__(self, cfg, diag):
-        units = {}
-        for row in SCHEMA:
-            units[row[0]] = row[5]
+        unit_of = {}
+        for row in config.SCHEMA:
+            unit_of[row[config.NAME]] = row[config.UNIT]
         self.diag = diag
         # (row index, quantity, is_greater, threshold in summary units), fixed at start
         rows = []
@@ -26,7 +28,7 @@ class LimitChecks:
             r = D.ROWS[i]
             if r[D.QUANTITY] is not None:
                 rows.append((i, r[D.QUANTITY], r[D.COMPARE] == ">",
-                             _scaled_threshold(cfg, r[D.THRESHOLD_KEY], units)))
+                             _scaled_threshold(cfg, r[D.THRESHOLD_KEY], unit_of)))
         self.rows = tuple(rows)
 
     def evaluate(self, summary, t_ms):

@@ -6,103 +6,76 @@ INT = "int"
 FLOAT = "float"
 CHOICE = "choice"
 
-# (name, kind, default, low, high, unit, help)
+# (name, kind, default, low, high, unit); read a row by the column names below.
 # For CHOICE, `low` holds the tuple of allowed values and `high` is None.
+# What each setting means is host-side text (tools/texts/config.py), so the help
+# costs the board no RAM; tests/host/test_texts.py fails when a setting has none.
 SCHEMA = (
     # --- state machine -------------------------------------------------------
-    ("auto_connect", BOOL, True, None, None, "",
-     "close the contactors on their own once the pack is ready (after boot or a fault reset)"),
-    ("precharge_mode", CHOICE, "voltage", ("voltage", "time"), None, "",
-     "voltage: close main when the bus is within tolerance of the pack; time: after precharge_ms (boards without a bus sensor)"),
-    ("precharge_ms", INT, 2000, 100, 30000, "ms",
-     "precharge duration in time mode"),
-    ("precharge_timeout_ms", INT, 5000, 500, 60000, "ms",
-     "give up a precharge attempt after this long"),
-    ("precharge_tolerance_v", FLOAT, 1.0, 0.1, 10.0, "V",
-     "bus counts as charged when |V_pack - V_bus| is at most this"),
-    ("precharge_retries", INT, 2, 0, 5, "",
-     "further attempts after a failed precharge before latching a fault"),
-    ("precharge_retry_delay_ms", INT, 10000, 1000, 600000, "ms",
-     "pause between precharge attempts so the resistor cools"),
+    ("auto_connect", BOOL, True, None, None, ""),
+    ("precharge_mode", CHOICE, "voltage", ("voltage", "time"), None, ""),
+    ("precharge_ms", INT, 2000, 100, 30000, "ms"),
+    ("precharge_timeout_ms", INT, 5000, 500, 60000, "ms"),
+    ("precharge_tolerance_v", FLOAT, 1.0, 0.1, 10.0, "V"),
+    ("precharge_retries", INT, 2, 0, 5, ""),
+    ("precharge_retry_delay_ms", INT, 10000, 1000, 600000, "ms"),
     # --- module bus ----------------------------------------------------------
-    ("module_count", INT, 2, 1, 62, "",
-     "module boards expected on the bus; fewer or more is a fault"),
-    ("parallel_strings", INT, 1, 1, 31, "",
-     "strings of series modules wired in parallel; module_count must divide evenly"),
-    ("uart_baud", INT, 612500, 600000, 640000, "baud",
-     "module bus baud rate; some boards need up to ~631000"),
-    ("poll_ms", INT, 250, 50, 2000, "ms",
-     "period of one measurement cycle over all boards"),
-    ("stale_ms", INT, 750, 100, 5000, "ms",
-     "data older than this counts as missing (must exceed poll_ms)"),
-    ("comm_fail_limit", INT, 3, 1, 20, "",
-     "consecutive failed cycles of one board before a communication fault"),
-    ("bus_timeout_ms", INT, 4, 1, 200, "ms",
-     "wait this long for a module board's reply before counting a timeout"),
-    ("bus_retries", INT, 2, 0, 5, "",
-     "further attempts for a failed frame within one cycle"),
-    ("bus_retry_budget", INT, 8, 0, 64, "",
-     "retries one whole poll cycle may spend; bounds the cycle's worst-case time"),
-    ("bus_check_drdy", BOOL, True, None, None, "",
-     "reject a reading whose DEVICE_STATUS.DRDY (datasheet bit 0) says the conversion is "
-     "unfinished; the masters proven on real modules never checked it, so turn it off only "
-     "if every reading fails as not-ready on your boards"),
-    ("bus_read_crc", BOOL, False, None, None, "",
-     "append a CRC byte to read requests (boards or emulators that expect it)"),
-    ("bus_reset_wait_ms", INT, 100, 0, 1000, "ms",
-     "pause after the broadcast reset before boards are addressed"),
-    ("hw_cov_v", FLOAT, 4.25, 3.60, 4.50, "V",
-     "module boards' own over-voltage trip (50 mV steps); a backstop above cell_v_max"),
-    ("hw_cuv_v", FLOAT, 2.80, 1.50, 3.30, "V",
-     "module boards' own under-voltage trip (100 mV steps); a backstop below cell_v_min"),
-    ("hw_ot_c", FLOAT, 70.0, 40.0, 90.0, "C",
-     "module boards' own over-temperature trip (5 C steps); a backstop above temp_max"),
-    ("hw_delay_ms", INT, 1000, 100, 2500, "ms",
-     "how long a hardware COV/CUV/OT condition must last before the board trips"),
-    ("balance_v", FLOAT, 3.90, 3.40, 4.20, "V",
-     "bleed only cells above this voltage"),
-    ("balance_delta_v", FLOAT, 0.04, 0.005, 0.50, "V",
-     "bleed a cell when it is this far above the lowest cell"),
-    ("balance_time_s", INT, 10, 1, 600, "s",
-     "boards stop bleeding on their own after this unless told again (a dead BMS stops balancing)"),
+    ("module_count", INT, 2, 1, 62, ""),
+    ("parallel_strings", INT, 1, 1, 31, ""),
+    ("uart_baud", INT, 612500, 600000, 640000, "baud"),
+    ("poll_ms", INT, 250, 50, 2000, "ms"),
+    ("stale_ms", INT, 750, 100, 5000, "ms"),
+    ("comm_fail_limit", INT, 3, 1, 20, ""),
+    ("bus_timeout_ms", INT, 4, 1, 200, "ms"),
+    ("bus_retries", INT, 2, 0, 5, ""),
+    ("bus_retry_budget", INT, 8, 0, 64, ""),
+    ("bus_check_drdy", BOOL, True, None, None, ""),
+    ("bus_read_crc", BOOL, False, None, None, ""),
+    ("bus_reset_wait_ms", INT, 100, 0, 1000, "ms"),
+    ("hw_cov_v", FLOAT, 4.25, 3.6, 4.5, "V"),
+    ("hw_cuv_v", FLOAT, 2.8, 1.5, 3.3, "V"),
+    ("hw_ot_c", FLOAT, 70.0, 40.0, 90.0, "C"),
+    ("hw_delay_ms", INT, 1000, 100, 2500, "ms"),
+    ("balance_v", FLOAT, 3.9, 3.4, 4.2, "V"),
+    ("balance_delta_v", FLOAT, 0.04, 0.005, 0.5, "V"),
+    ("balance_time_s", INT, 10, 1, 600, "s"),
     # --- cell and temperature limits (diagnosis thresholds) -------------------
-    ("cell_v_max", FLOAT, 4.20, 3.60, 4.25, "V", "cell over-voltage fault"),
-    ("cell_v_high_warn", FLOAT, 4.15, 3.50, 4.25, "V", "cell over-voltage warning"),
-    ("cell_v_low_warn", FLOAT, 3.20, 2.50, 3.80, "V", "cell under-voltage warning"),
-    ("cell_v_min", FLOAT, 3.00, 2.50, 3.60, "V", "cell under-voltage fault"),
-    ("cell_spread_warn", FLOAT, 0.10, 0.01, 1.00, "V", "cell imbalance warning (highest - lowest)"),
-    ("temp_max", FLOAT, 65.0, 30.0, 80.0, "C", "over-temperature fault"),
-    ("temp_high_warn", FLOAT, 55.0, 25.0, 80.0, "C", "over-temperature warning"),
-    ("temp_low_warn", FLOAT, -5.0, -40.0, 20.0, "C", "under-temperature warning"),
-    ("temp_min", FLOAT, -10.0, -40.0, 10.0, "C", "under-temperature fault"),
+    ("cell_v_max", FLOAT, 4.2, 3.6, 4.25, "V"),
+    ("cell_v_high_warn", FLOAT, 4.15, 3.5, 4.25, "V"),
+    ("cell_v_low_warn", FLOAT, 3.2, 2.5, 3.8, "V"),
+    ("cell_v_min", FLOAT, 3.0, 2.5, 3.6, "V"),
+    ("cell_spread_warn", FLOAT, 0.1, 0.01, 1.0, "V"),
+    ("temp_max", FLOAT, 65.0, 30.0, 80.0, "C"),
+    ("temp_high_warn", FLOAT, 55.0, 25.0, 80.0, "C"),
+    ("temp_low_warn", FLOAT, -5.0, -40.0, 20.0, "C"),
+    ("temp_min", FLOAT, -10.0, -40.0, 10.0, "C"),
     # --- limits and Victron (bms/limits.py, protocols/victron) -----------------
-    ("charge_cell_v", FLOAT, 4.10, 3.80, 4.20, "V",
-     "charge target per cell: CVL = this x series cells; charging stops when the highest cell reaches it"),
-    ("charge_taper_cell_v", FLOAT, 4.00, 3.70, 4.15, "V",
-     "charge current tapers once the highest cell is above this"),
-    ("discharge_taper_cell_v", FLOAT, 3.40, 3.10, 3.80, "V",
-     "discharge current tapers once the lowest cell is below this"),
-    ("discharge_cell_v", FLOAT, 3.25, 2.80, 3.60, "V",
-     "discharge cut-off per cell: DVL = this x series cells; discharging stops when the lowest cell reaches it"),
-    ("limit_hysteresis_v", FLOAT, 0.05, 0.01, 0.30, "V",
-     "a stopped charge (discharge) resumes once the highest (lowest) cell is this far back"),
-    ("taper_floor_pct", INT, 10, 1, 100, "%",
-     "current at the end of a taper, in percent of the maximum"),
-    ("max_charge_a", FLOAT, 50.0, 0.0, 1000.0, "A", "charge current limit (CCL) when nothing reduces it"),
-    ("max_discharge_a", FLOAT, 100.0, 0.0, 1000.0, "A", "discharge current limit (DCL) when nothing reduces it"),
-    ("charge_temp_min", FLOAT, 0.0, -20.0, 15.0, "C", "no charging below this temperature"),
-    ("charge_temp_full", FLOAT, 10.0, -10.0, 25.0, "C",
-     "full charge current from this temperature; derated linearly from charge_temp_min"),
-    ("charge_temp_derate", FLOAT, 40.0, 20.0, 60.0, "C", "charge current derated linearly above this"),
-    ("charge_temp_max", FLOAT, 50.0, 25.0, 70.0, "C", "no charging above this temperature"),
-    ("discharge_temp_derate", FLOAT, 50.0, 20.0, 70.0, "C", "discharge current derated linearly above this"),
-    ("discharge_temp_max", FLOAT, 60.0, 25.0, 75.0, "C", "no discharging above this temperature"),
-    ("module_capacity_ah", INT, 232, 1, 2000, "Ah",
-     "capacity of one string of modules; installed capacity = this x parallel_strings"),
-    ("soh_pct", INT, 100, 1, 100, "%", "state of health reported to the GX (second-life modules: measure it)"),
-    ("can_period_ms", INT, 1000, 200, 1500, "ms",
-     "period of the Victron frame set (the GX gives up after ~3 s of silence)"),
+    ("charge_cell_v", FLOAT, 4.1, 3.8, 4.2, "V"),
+    ("charge_taper_cell_v", FLOAT, 4.0, 3.7, 4.15, "V"),
+    ("discharge_taper_cell_v", FLOAT, 3.4, 3.1, 3.8, "V"),
+    ("discharge_cell_v", FLOAT, 3.25, 2.8, 3.6, "V"),
+    ("limit_hysteresis_v", FLOAT, 0.05, 0.01, 0.3, "V"),
+    ("taper_floor_pct", INT, 10, 1, 100, "%"),
+    ("max_charge_a", FLOAT, 50.0, 0.0, 1000.0, "A"),
+    ("max_discharge_a", FLOAT, 100.0, 0.0, 1000.0, "A"),
+    ("charge_temp_min", FLOAT, 0.0, -20.0, 15.0, "C"),
+    ("charge_temp_full", FLOAT, 10.0, -10.0, 25.0, "C"),
+    ("charge_temp_derate", FLOAT, 40.0, 20.0, 60.0, "C"),
+    ("charge_temp_max", FLOAT, 50.0, 25.0, 70.0, "C"),
+    ("discharge_temp_derate", FLOAT, 50.0, 20.0, 70.0, "C"),
+    ("discharge_temp_max", FLOAT, 60.0, 25.0, 75.0, "C"),
+    ("module_capacity_ah", INT, 232, 1, 2000, "Ah"),
+    ("soh_pct", INT, 100, 1, 100, "%"),
+    ("can_period_ms", INT, 1000, 200, 1500, "ms"),
 )
+
+# Column positions of a SCHEMA row: code says row[UNIT], never row[5].
+NAME = 0
+KIND = 1
+DEFAULT = 2
+LOW = 3
+HIGH = 4
+UNIT = 5
 
 # Rules between two fields: (field_a, relation, field_b, only_if, message).
 # "<" means a must be strictly less than b; only_if is None or (field, value) and
@@ -141,7 +114,7 @@ class ConfigError(ValueError):
 
 def _row(name):
     for row in SCHEMA:
-        if row[0] == name:
+        if row[NAME] == name:
             return row
     return None
 
@@ -154,7 +127,7 @@ def coerce(name, value):
     row = _row(name)
     if row is None:
         raise ConfigError("unknown setting '%s'" % name)
-    kind, low, high, unit = row[1], row[3], row[4], row[5]
+    kind, low, high, unit = row[KIND], row[LOW], row[HIGH], row[UNIT]
     if kind == BOOL:
         if value is True or value is False:
             return value
@@ -185,7 +158,7 @@ def coerce(name, value):
 def defaults():
     d = {}
     for row in SCHEMA:
-        d[row[0]] = row[2]
+        d[row[NAME]] = row[DEFAULT]
     return d
 
 

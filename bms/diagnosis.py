@@ -3,7 +3,7 @@
 # Victron 0x35A alarms map from them; the safety report reads them. Add a reason by
 # adding a row, never by an if-chain elsewhere.
 
-from drivers.clock import ticks_diff
+from bms.ticks import ticks_diff
 
 try:
     from micropython import const
@@ -18,7 +18,7 @@ FAULT = "fault"
 CONDITION = "condition"  # when its condition has been absent for the debounce time
 RESET = "reset"          # only by an operator reset (the event itself was the evidence)
 
-# (id, severity, quantity, compare, threshold_key, set_ms, clear_ms, clears, text)
+# (id, severity, quantity, compare, threshold_key, set_ms, clear_ms, clears)
 #   quantity/compare: what bms.checks compares against config[threshold_key]
 #   (PackSummary attribute, ">" or "<"); None means the row is raised directly by
 #   its owner (bus master, state machine) and threshold_key only documents the limit.
@@ -26,48 +26,29 @@ RESET = "reset"          # only by an operator reset (the event itself was the e
 #   set_ms: the condition must hold this long before the row turns active;
 #   clear_ms: a CONDITION row turns inactive once the condition has been absent this
 #   long (a sporadic condition can be held visible longer than it lasts).
+# What each row means is host-side text (tools/texts/diagnosis.py), so it costs the
+# board no RAM; tests/host/test_texts.py fails when a row has none.
 ROWS = (
-    ("comm_loss", FAULT, None, None, "comm_fail_limit", 0, 0, CONDITION,
-     "a module board stopped answering for comm_fail_limit cycles"),
-    ("data_stale", FAULT, "age_ms", ">", "stale_ms", 0, 0, CONDITION,
-     "module measurements are older than stale_ms"),
-    ("module_count", FAULT, None, None, "module_count", 0, 0, CONDITION,
-     "the number of boards on the bus differs from module_count"),
-    ("comm_errors", WARN, None, None, None, 0, 10000, CONDITION,
-     "corrupt or missing replies on the module bus (recovered by retry)"),
-    ("board_fault", FAULT, None, None, None, 0, 0, CONDITION,
-     "a module board reports a fault of its own (hardware COV/CUV/OT, self-test)"),
-    ("board_alert", WARN, None, None, None, 0, 0, CONDITION,
-     "a module board reports an alert"),
-    ("temp_sensor", FAULT, "t_invalid", ">", None, 1000, 1000, CONDITION,
-     "a thermistor reads open or shorted"),
-    ("cell_ov", FAULT, "v_max", ">", "cell_v_max", 500, 500, CONDITION,
-     "a cell is above cell_v_max"),
-    ("cell_ov_warn", WARN, "v_max", ">", "cell_v_high_warn", 1000, 1000, CONDITION,
-     "a cell is above cell_v_high_warn"),
-    ("cell_uv", FAULT, "v_min", "<", "cell_v_min", 500, 500, CONDITION,
-     "a cell is below cell_v_min"),
-    ("cell_uv_warn", WARN, "v_min", "<", "cell_v_low_warn", 1000, 1000, CONDITION,
-     "a cell is below cell_v_low_warn"),
-    ("cell_imbalance", WARN, "spread", ">", "cell_spread_warn", 5000, 5000, CONDITION,
-     "highest minus lowest cell exceeds cell_spread_warn"),
-    ("temp_high", FAULT, "t_max", ">", "temp_max", 3000, 3000, CONDITION,
-     "a module is above temp_max"),
-    ("temp_high_warn", WARN, "t_max", ">", "temp_high_warn", 3000, 3000, CONDITION,
-     "a module is above temp_high_warn"),
-    ("temp_low", FAULT, "t_min", "<", "temp_min", 3000, 3000, CONDITION,
-     "a module is below temp_min"),
-    ("temp_low_warn", WARN, "t_min", "<", "temp_low_warn", 3000, 3000, CONDITION,
-     "a module is below temp_low_warn"),
-    ("contactor_feedback", FAULT, None, None, None, 200, 200, RESET,
-     "a contactor's auxiliary contact disagrees with its command (welded, or not pulling in)"),
-    ("precharge_failed", FAULT, None, None, "precharge_retries", 0, 0, RESET,
-     "the bus did not charge within precharge_timeout_ms after all retries"),
-    ("internal", FAULT, None, None, None, 0, 0, RESET,
-     "BMS internal error: unexpected exception or an unknown diagnosis id"),
-    ("fault_latched", FAULT, None, None, None, 0, 0, RESET,
-     "the state machine latched a fault and keeps the battery off until an operator reset, "
-     "even after the fault's own condition has cleared"),
+    ("comm_loss", FAULT, None, None, "comm_fail_limit", 0, 0, CONDITION),
+    ("data_stale", FAULT, "age_ms", ">", "stale_ms", 0, 0, CONDITION),
+    ("module_count", FAULT, None, None, "module_count", 0, 0, CONDITION),
+    ("comm_errors", WARN, None, None, None, 0, 10000, CONDITION),
+    ("board_fault", FAULT, None, None, None, 0, 0, CONDITION),
+    ("board_alert", WARN, None, None, None, 0, 0, CONDITION),
+    ("temp_sensor", FAULT, "t_invalid", ">", None, 1000, 1000, CONDITION),
+    ("cell_ov", FAULT, "v_max", ">", "cell_v_max", 500, 500, CONDITION),
+    ("cell_ov_warn", WARN, "v_max", ">", "cell_v_high_warn", 1000, 1000, CONDITION),
+    ("cell_uv", FAULT, "v_min", "<", "cell_v_min", 500, 500, CONDITION),
+    ("cell_uv_warn", WARN, "v_min", "<", "cell_v_low_warn", 1000, 1000, CONDITION),
+    ("cell_imbalance", WARN, "spread", ">", "cell_spread_warn", 5000, 5000, CONDITION),
+    ("temp_high", FAULT, "t_max", ">", "temp_max", 3000, 3000, CONDITION),
+    ("temp_high_warn", WARN, "t_max", ">", "temp_high_warn", 3000, 3000, CONDITION),
+    ("temp_low", FAULT, "t_min", "<", "temp_min", 3000, 3000, CONDITION),
+    ("temp_low_warn", WARN, "t_min", "<", "temp_low_warn", 3000, 3000, CONDITION),
+    ("contactor_feedback", FAULT, None, None, None, 200, 200, RESET),
+    ("precharge_failed", FAULT, None, None, "precharge_retries", 0, 0, RESET),
+    ("internal", FAULT, None, None, None, 0, 0, RESET),
+    ("fault_latched", FAULT, None, None, None, 0, 0, RESET),
 )
 
 # Column positions, so code reads names rather than magic numbers.
@@ -79,7 +60,6 @@ THRESHOLD_KEY = 4
 SET_MS = 5
 CLEAR_MS = 6
 CLEARS = 7
-TEXT = 8
 
 # Row numbers by name: code says diagnosis.CELL_OV, so a mistyped name is an error
 # at import, never a silent `internal`. _check_ids ties every constant to its row
@@ -133,6 +113,15 @@ def known(diag_id):
     return diag_id in _INDEX
 
 
+def any_active(active, severity):
+    """True when a row of `severity` is set in `active` (a bytearray by row, such as
+    Diagnosis.active or the state machine's held faults)."""
+    for i in range(COUNT):
+        if active[i] and ROWS[i][SEVERITY] == severity:
+            return True
+    return False
+
+
 class Diagnosis:
     """Debounced active/inactive state of every row.
 
@@ -184,10 +173,7 @@ class Diagnosis:
             self.on_change(i, value, t_ms)
 
     def any_active(self, severity):
-        for i in range(COUNT):
-            if self.active[i] and ROWS[i][SEVERITY] == severity:
-                return True
-        return False
+        return any_active(self.active, severity)
 
     def active_ids(self):
         return [ROWS[i][ID] for i in range(COUNT) if self.active[i]]

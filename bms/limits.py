@@ -16,6 +16,8 @@
 #   charge_temp_min, derated up to charge_temp_full; derated above
 #   charge_temp_derate, zero at charge_temp_max; the same for discharge heat.
 
+from bms import units
+
 # Why a limit is reduced (bit mask in Limits.reasons). The Victron alarm map
 # (protocols/victron/alarms.py) turns the ones the GX should show into flags.
 STALE = 0x01            # measurements stale or missing
@@ -29,33 +31,31 @@ EMPTY = 0x80            # lowest cell reached discharge_cell_v (normal end of di
 LOW_TAPER = 0x100       # discharge current tapered near the bottom
 HOT_DISCHARGE = 0x200   # discharging blocked or derated by heat
 
-# (name, bit, severity for the GX: "alarm", "warning" or None = not signalled, why)
+# (name, bit, severity for the GX: "alarm", "warning" or None = not signalled).
+# Why each reason exists is host-side text: tools/texts/limits.py.
 REASONS = (
-    ("stale", STALE, "alarm", "no fresh measurements: limits are zero"),
-    ("no_charge", NO_CHARGE, None, "state machine reason; a fault shows as its own diagnosis"),
-    ("no_discharge", NO_DISCHARGE, None, "state machine reason; a fault shows as its own diagnosis"),
-    ("full", FULL, None, "normal end of charge, shown by SoC"),
-    ("taper", TAPER, None, "normal end of charge, shown by SoC"),
-    ("cold_charge", COLD_CHARGE, "warning", "charging blocked or reduced by cold"),
-    ("hot_charge", HOT_CHARGE, "warning", "charging blocked or reduced by heat"),
-    ("empty", EMPTY, None, "normal end of discharge, shown by SoC"),
-    ("low_taper", LOW_TAPER, None, "normal end of discharge, shown by SoC"),
-    ("hot_discharge", HOT_DISCHARGE, "warning", "discharging blocked or reduced by heat"),
+    ("stale", STALE, "alarm"),
+    ("no_charge", NO_CHARGE, None),
+    ("no_discharge", NO_DISCHARGE, None),
+    ("full", FULL, None),
+    ("taper", TAPER, None),
+    ("cold_charge", COLD_CHARGE, "warning"),
+    ("hot_charge", HOT_CHARGE, "warning"),
+    ("empty", EMPTY, None),
+    ("low_taper", LOW_TAPER, None),
+    ("hot_discharge", HOT_DISCHARGE, "warning"),
 )
 
 
-def _mv(v):
-    return int(v * 1000 + 0.5)
+# Columns of a REASONS row.
+R_NAME = 0
+R_BIT = 1
+R_SEVERITY = 2
 
 
-def _dc(c):  # degC -> 0.1 degC, round half up
-    x = c * 10 + 0.5
-    i = int(x)
-    return i - 1 if i > x else i
-
-
-def _da(a):
-    return int(a * 10 + 0.5)
+def _da(amps):
+    """A -> 0.1 A (the wire unit of CCL/DCL) via bms.units' mA, halves up."""
+    return (units.ma(amps) + 50) // 100
 
 
 def _ceil_div(a, b):
@@ -75,20 +75,22 @@ class Limits:
         if series_cells < 1:
             raise ValueError("series_cells must be at least 1")
         self.series = series_cells
-        self.charge_mv = _mv(cfg["charge_cell_v"])
-        self.taper_mv = _mv(cfg["charge_taper_cell_v"])
-        self.discharge_mv = _mv(cfg["discharge_cell_v"])
-        self.low_taper_mv = _mv(cfg["discharge_taper_cell_v"])
-        self.hyst_mv = _mv(cfg["limit_hysteresis_v"])
+        mv = units.mv
+        dc = units.dc
+        self.charge_mv = mv(cfg["charge_cell_v"])
+        self.taper_mv = mv(cfg["charge_taper_cell_v"])
+        self.discharge_mv = mv(cfg["discharge_cell_v"])
+        self.low_taper_mv = mv(cfg["discharge_taper_cell_v"])
+        self.hyst_mv = mv(cfg["limit_hysteresis_v"])
         self.taper_floor_pct = cfg["taper_floor_pct"]
         self.ccl_max = _da(cfg["max_charge_a"])
         self.dcl_max = _da(cfg["max_discharge_a"])
-        self.t_charge_min = _dc(cfg["charge_temp_min"])
-        self.t_charge_full = _dc(cfg["charge_temp_full"])
-        self.t_charge_derate = _dc(cfg["charge_temp_derate"])
-        self.t_charge_max = _dc(cfg["charge_temp_max"])
-        self.t_dis_derate = _dc(cfg["discharge_temp_derate"])
-        self.t_dis_max = _dc(cfg["discharge_temp_max"])
+        self.t_charge_min = dc(cfg["charge_temp_min"])
+        self.t_charge_full = dc(cfg["charge_temp_full"])
+        self.t_charge_derate = dc(cfg["charge_temp_derate"])
+        self.t_charge_max = dc(cfg["charge_temp_max"])
+        self.t_dis_derate = dc(cfg["discharge_temp_derate"])
+        self.t_dis_max = dc(cfg["discharge_temp_max"])
         # Fixed voltages in 0.1 V: the normal CVL rounds down, the DVL cut-off up.
         self.cvl_full_dv = self.charge_mv * series_cells // 100
         self.dvl_dv = _ceil_div(self.discharge_mv * series_cells, 100)

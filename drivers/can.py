@@ -7,7 +7,9 @@
 #                         it (one preallocated buffer); False when nothing waits
 #   state()            -> ACTIVE / WARNING / PASSIVE / BUS_OFF / STOPPED
 #   service(t_ms)      -> housekeeping once per loop: notices bus-off, counts it,
-#                         recovers after recover_ms without blocking
+#                         recovers after recover_ms without blocking. Called in
+#                         one place, the main loop (the bus's owner), never by a
+#                         user of the bus such as the Victron reporter
 #   abort_pending()    -> drop frames still queued from an older cycle, so stale
 #                         limits never go out late
 # Counters (tx_ok, tx_busy, tx_errors, rx_frames, rx_errors, bus_off_count,

@@ -5,8 +5,8 @@ from bms import diagnosis
 from drivers.contactors import POSITIVE, PRECHARGE
 
 
-def mark_ready(ctx, t_ms, fields):
-    ctx.ready = True
+def mark_pack_ready(ctx, t_ms, fields):
+    ctx.pack_ready = True
 
 
 def request_connect(ctx, t_ms, fields):
@@ -18,19 +18,14 @@ def cancel_connect(ctx, t_ms, fields):
     ctx.attempts = 0
 
 
-def _diag_index(fields):
-    if fields is None or "diag" not in fields:
-        return diagnosis.INTERNAL
-    return diagnosis.index(fields["diag"])
-
-
 def record_fault(ctx, t_ms, fields):
-    ctx.hold_fault(_diag_index(fields))
+    # An id the table does not know still faults, as `internal`.
+    ctx.hold_fault(diagnosis.index(fields["diag"]))
 
 
 def clear_fault(ctx, t_ms, fields):
     # Only condition-type rows clear themselves; an unknown id clears nothing.
-    if fields is None or not diagnosis.known(fields.get("diag")):
+    if not diagnosis.known(fields["diag"]):
         return
     i = diagnosis.index(fields["diag"])
     if diagnosis.ROWS[i][diagnosis.CLEARS] == diagnosis.CONDITION:
@@ -61,7 +56,7 @@ def acknowledge_faults(ctx, t_ms, fields):
 
 
 ACTIONS = {
-    "mark_ready": mark_ready,
+    "mark_pack_ready": mark_pack_ready,
     "request_connect": request_connect,
     "cancel_connect": cancel_connect,
     "record_fault": record_fault,

@@ -8,7 +8,7 @@ class Context:
     def __init__(self, cfg, contactors):
         self.cfg = cfg
         self.contactors = contactors
-        self.ready = False             # the pack has answered completely at least once
+        self.pack_ready = False        # the pack has answered completely at least once
         self.want_connect = cfg["auto_connect"]
         self.attempts = 0              # precharge attempts since the last success/reset
         self.entered_ms = 0            # when the current state was entered

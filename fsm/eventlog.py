@@ -9,11 +9,15 @@ VERSION = 1
 
 
 def _value(v):
-    # JSON has no NaN or infinity (and MicroPython would write bare nan): log null.
-    # A replayed null fails the same number checks the original value failed.
-    if isinstance(v, float) and (v != v or v in (_INF, -_INF)):
+    # JSON has no NaN or infinity (and MicroPython would write bare nan), nor bytes
+    # or other objects: log null. A replayed null fails the same field checks
+    # (fsm.table.EVENT_FIELDS) the original value failed.
+    if isinstance(v, float) and (v != v or v == _INF or v == -_INF):
         return "null"
-    return json.dumps(v)
+    try:
+        return json.dumps(v)
+    except (TypeError, ValueError):
+        return "null"
 
 
 _INF = float("inf")
@@ -29,18 +33,23 @@ class EventLog:
 
     def event(self, t_ms, name, fields):
         line = '{"t_ms": %d, "event": %s' % (t_ms, json.dumps(name))
-        if fields:
+        if isinstance(fields, dict):
             for key in fields:
-                line += ', %s: %s' % (json.dumps(key), _value(fields[key]))
+                line += ', %s: %s' % (json.dumps(str(key)), _value(fields[key]))
+        elif fields is not None:  # malformed: the machine rejects it, the log keeps it
+            line += ', "fields": %s' % _value(fields)
         self.stream.write(line + "}\n")
 
     def transition(self, t_ms, event, source, dest):
         self.stream.write('{"t_ms": %d, "transition": "%s->%s", "on": %s}\n'
                           % (t_ms, source, dest, json.dumps(event)))
 
-    def rejected(self, t_ms, event, state, reason):
-        self.stream.write('{"t_ms": %d, "rejected": %s, "state": "%s", "reason": "%s"}\n'
-                          % (t_ms, json.dumps(event), state, reason))
+    def rejected(self, t_ms, event, state, reason, detail=None):
+        line = '{"t_ms": %d, "rejected": %s, "state": "%s", "reason": "%s"' \
+            % (t_ms, json.dumps(event), state, reason)
+        if detail is not None:
+            line += ', "detail": %s' % json.dumps(detail)
+        self.stream.write(line + "}\n")
 
     def error(self, t_ms, event, message):
         self.stream.write('{"t_ms": %d, "error": %s, "on": %s}\n'

@@ -1,6 +1,12 @@
 # The table-driven state machine. It interprets fsm.table; behaviour changes by
 # editing the table, not this file. Dispatching an event allocates nothing when no
 # log is attached (checked on MicroPython by tests/fw/test_machine_alloc.py).
+#
+# Two kinds of trouble, kept apart (as foxBMS separates return codes from traps):
+# - bad input, an event whose fields do not match fsm.table.EVENT_FIELDS, is
+#   rejected before any guard sees it and changes nothing;
+# - a coding error, anything raised inside a guard, action, entry or tick, takes the
+#   fail-safe path: contactors open, `internal` latched, fsm.table.FAIL_SAFE state.
 
 from bms import diagnosis
 from fsm import table
@@ -12,41 +18,92 @@ from states import balance, fault, init, precharge, run, shutdown
 STATE_MODULES = (init, precharge, run, balance, fault, shutdown)
 FAULT = table.state_index("Fault")
 
+_INF = float("inf")
+_NINF = -_INF
+
 
 def _nothing(ctx, t_ms):
     pass
 
 
+def _is_number(v):
+    # Two isinstance calls, not isinstance(v, (int, float)): that tuple would be
+    # built on every call, and a valid event must not allocate.
+    if v is True or v is False or not (isinstance(v, int) or isinstance(v, float)):
+        return False
+    return v == v and v != _INF and v != _NINF
+
+
+def field_problem(spec, fields):
+    """None when `fields` carries exactly the fields `spec` (a row of
+    fsm.table.EVENT_FIELDS) names, each of its kind; otherwise a sentence naming the
+    first problem. Allocates only on the failing path."""
+    if fields is None or (isinstance(fields, dict) and not fields):
+        if not spec:
+            return None
+        return "needs " + ", ".join([name for name, _kind in spec])
+    if not isinstance(fields, dict):
+        return "fields must be an object, not %r" % (fields,)
+    for name, kind in spec:
+        if name not in fields:
+            return "missing field %s" % name
+        v = fields[name]
+        if kind == table.NUMBER:
+            if not _is_number(v):
+                return "%s must be a finite number, not %r" % (name, v)
+        elif not isinstance(v, str):
+            return "%s must be text, not %r" % (name, v)
+    if len(fields) != len(spec):
+        return "unexpected field %s" % _extra(spec, fields)
+    return None
+
+
+def _extra(spec, fields):
+    # Its own function: a comprehension over `spec` inside field_problem would make
+    # a closure cell there, allocated on every call.
+    names = [name for name, _kind in spec]
+    return ", ".join(sorted([str(k) for k in fields if k not in names]))
+
+
 class Machine:
-    def __init__(self, ctx, log=None):
+    def __init__(self, ctx, log=None, transitions=None, guards=None):
+        """`transitions` and `guards` default to fsm.table.TRANSITIONS and
+        fsm.guards.GUARDS; tests pass variants (a guard that raises, say)."""
         self.ctx = ctx
         self.log = log
         self.state = table.state_index(table.INITIAL)
-        self.rejected = 0  # events with no row in the current state
-        self.denied = 0    # events whose rows' guards all failed
-        self.errors = 0    # guards or actions that raised
-        self._known = table.EVENTS
+        self.rejected = 0    # events not acted on: unknown, malformed or no row
+        self.malformed = 0   # ... of which fields did not match EVENT_FIELDS
+        self.denied = 0      # events whose rows' guards all failed
+        self.exceptions = 0  # exceptions caught in guards, actions, entries, ticks
+        self._spec = dict(table.EVENT_FIELDS)
         self._enter = tuple(m.enter for m in STATE_MODULES)
         self._exit = tuple(getattr(m, "exit", _nothing) for m in STATE_MODULES)
         perms = [None] * len(table.STATES)
         for row in table.PERMISSIONS:
             perms[table.state_index(row[0])] = row[1:]
         self._perms = tuple(perms)
-        self._rows = tuple(self._index(s) for s in range(len(table.STATES)))
+        safe = [None] * len(table.STATES)
+        for source, dest in table.FAIL_SAFE:
+            safe[table.state_index(source)] = table.state_index(dest)
+        self._fail_safe_state = tuple(safe)
+        rows = table.TRANSITIONS if transitions is None else transitions
+        guards = GUARDS if guards is None else guards
+        self._rows = tuple(self._index(s, rows, guards) for s in range(len(table.STATES)))
         ctx.contactors.interlock = self._contactors_permitted
 
-    def _index(self, s):
+    def _index(self, s, rows, guards):
         """event -> ((guard, action, dest), ...) for state s, in table order."""
         name = table.STATES[s]
         by_event = {}
-        for source, event, guard, action, dest in table.TRANSITIONS:
+        for source, event, guard, action, dest in rows:
             if source != name:
                 continue
             if action == "on_tick":
                 fn = self._tick_action(STATE_MODULES[s])
             else:
                 fn = ACTIONS[action] if action is not None else None
-            entry = (GUARDS[guard] if guard is not None else None, fn,
+            entry = (guards[guard] if guard is not None else None, fn,
                      table.state_index(dest) if dest is not None else None)
             by_event[event] = by_event.get(event, ()) + (entry,)
         return by_event
@@ -81,32 +138,42 @@ class Machine:
         return self._perms[self.state][table.P_CONTACTORS]
 
     def dispatch(self, event, t_ms, fields=None):
-        """Feed one event. Returns True when a row fired, False when rejected."""
+        """Feed one event. Returns True when the machine acted on it (a row fired,
+        or a guard raised and the fail-safe ran), False when it was rejected or
+        every guard said no."""
         log = self.log
         if log is not None:
             log.event(t_ms, event, fields)
+        spec = self._spec.get(event)
+        if spec is None:
+            return self._reject(t_ms, event, "unknown_event", None)
+        problem = field_problem(spec, fields)
+        if problem is not None:
+            self.malformed += 1
+            return self._reject(t_ms, event, "malformed", problem)
         rows = self._rows[self.state].get(event)
         if rows is None:
-            self.rejected += 1
-            if log is not None:
-                log.rejected(t_ms, event, table.STATES[self.state],
-                             "no_row" if event in self._known else "unknown_event")
-            return False
+            return self._reject(t_ms, event, "no_row", None)
         for guard, action, dest in rows:
             if guard is not None:
                 try:
-                    if not guard(self.ctx, t_ms, fields):
-                        continue
-                except Exception as e:  # a malformed event must not stop the BMS
-                    self.errors += 1
-                    if log is not None:
-                        log.error(t_ms, event, "guard: %r" % (e,))
+                    passed = guard(self.ctx, t_ms, fields)
+                except Exception as e:  # a coding error: the fields were checked
+                    self._fail_safe(t_ms, event, self.state, "guard", e)
+                    return True
+                if not passed:
                     continue
             self._fire(event, t_ms, fields, action, dest)
             return True
         self.denied += 1
         if log is not None:
             log.rejected(t_ms, event, table.STATES[self.state], "guard")
+        return False
+
+    def _reject(self, t_ms, event, reason, detail):
+        self.rejected += 1
+        if self.log is not None:
+            self.log.rejected(t_ms, event, table.STATES[self.state], reason, detail)
         return False
 
     def _fire(self, event, t_ms, fields, action, dest):
@@ -121,24 +188,26 @@ class Machine:
                 self.state = dest
                 self._enter[dest](ctx, t_ms)
         except Exception as e:
-            self._fail_safe(t_ms, event, source, e)
+            self._fail_safe(t_ms, event, source, "action", e)
             return
         if dest is not None and self.log is not None:
             self.log.transition(t_ms, event, table.STATES[source], table.STATES[dest])
 
-    def _fail_safe(self, t_ms, event, source, error):
-        """An action raised: open everything, latch an internal fault, go to Fault."""
+    def _fail_safe(self, t_ms, event, source, where, error):
+        """A guard, action, entry or tick raised: open everything, latch an internal
+        fault, go to the source's fail-safe state (fsm.table.FAIL_SAFE)."""
         ctx = self.ctx
-        self.errors += 1
-        self.state = FAULT
+        self.exceptions += 1
+        dest = self._fail_safe_state[source]
+        self.state = dest
         try:
             ctx.contactors.open_all()
         except Exception:  # nothing more software can do; every other pin is open
-            self.errors += 1
+            self.exceptions += 1
         ctx.hold_fault(diagnosis.INTERNAL)
         ctx.faults[diagnosis.FAULT_LATCHED] = 1
         ctx.entered_ms = t_ms
         if self.log is not None:
-            self.log.error(t_ms, event, "action: %r" % (error,))
-            if source != FAULT:
-                self.log.transition(t_ms, event, table.STATES[source], "Fault")
+            self.log.error(t_ms, event, "%s: %r" % (where, error))
+            if source != dest:
+                self.log.transition(t_ms, event, table.STATES[source], table.STATES[dest])

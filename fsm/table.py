@@ -1,34 +1,33 @@
 # The BMS state machine as data. The runtime (fsm.machine), the diagram, the replay
 # tool, the docs and the transitions-library oracle all read these tables; nothing
-# decides behaviour by testing a state's name.
+# decides behaviour by testing a state's name. What each state means and why it
+# talks to the GX or not is documentation, kept off the board: tools/texts/fsm.py.
 
 STATES = ("Init", "Precharge", "Run", "Balance", "Fault", "Shutdown")
 INITIAL = "Init"
 
-# What each state is for (rendered into docs/state-machine.md).
-STATE_NOTES = (
-    ("Init", "Contactors open. Waits for a ready pack and a wish to connect (auto_connect or an operator connect)."),
-    ("Precharge", "Main negative and precharge closed; main positive closes once the bus is up. Timeout with bounded retries."),
-    ("Run", "Both mains closed, precharge open. Charge and discharge allowed within the limits policy."),
-    ("Balance", "As Run, and cell balancing may run."),
-    ("Fault", "Latched. Contactors open, limits zero, CAN keeps reporting alarms. Leaves only on a verified reset."),
-    ("Shutdown", "Everything open and silent; stays until power-cycled."),
-)
+# Kinds of event fields, checked by fsm.machine before any guard runs.
+NUMBER = "number"  # a finite int or float (not a bool, NaN or infinity)
+TEXT = "text"      # a str
 
-# Every event the machine understands. Fields are named in docs/event-log.md.
-EVENTS = (
-    "tick",            # timer; drives timeouts and per-state periodic work
-    "pack_ready",      # the pack answered completely and freshly for the first time
-    "connect",         # operator (or boot) asks for the battery to be connected
-    "disconnect",      # operator asks for the battery to be disconnected
-    "bus_voltage",     # {v_bus, v_pack}: inverter-side bus voltage during precharge
-    "balance_needed",  # balancer: cells spread enough to bleed
-    "balance_done",    # balancer: spread back within limits
-    "fault",           # {diag}: a fault-severity diagnosis turned active
-    "fault_cleared",   # {diag}: that diagnosis's condition went away
-    "reset",           # operator asks to leave Fault
-    "shutdown",        # operator or host asks for a permanent stop
+# Every event the machine understands, with exactly the fields it carries
+# (docs/event-log.md lists the same; a test compares them). An event whose fields
+# differ (one missing, one extra, one of the wrong kind, NaN) is malformed: the
+# machine rejects it with reason "malformed" and nothing else happens.
+EVENT_FIELDS = (
+    ("tick", ()),                  # timer; drives timeouts and per-state periodic work
+    ("pack_ready", ()),            # the pack answered completely and freshly for the first time
+    ("connect", ()),               # operator (or boot) asks for the battery to be connected
+    ("disconnect", ()),            # operator asks for the battery to be disconnected
+    ("bus_voltage", (("v_bus", NUMBER), ("v_pack", NUMBER))),  # V, during precharge
+    ("balance_needed", ()),        # balancer: cells spread enough to bleed
+    ("balance_done", ()),          # balancer: spread back within limits
+    ("fault", (("diag", TEXT),)),  # a fault-severity diagnosis turned active (its id)
+    ("fault_cleared", (("diag", TEXT),)),  # that diagnosis's condition went away
+    ("reset", ()),                 # operator asks to leave Fault
+    ("shutdown", ()),              # operator or host asks for a permanent stop
 )
+EVENTS = tuple(row[0] for row in EVENT_FIELDS)
 
 # (source, event, guard, action, dest)
 # Rows for one (source, event) are tried in order; the first whose guard passes (or
@@ -38,7 +37,7 @@ EVENTS = (
 TRANSITIONS = (
     ("Init", "tick", "start_due", None, "Precharge"),
     ("Init", "tick", None, "on_tick", None),
-    ("Init", "pack_ready", None, "mark_ready", None),
+    ("Init", "pack_ready", None, "mark_pack_ready", None),
     ("Init", "connect", None, "request_connect", None),
     ("Init", "disconnect", None, "cancel_connect", None),
     ("Init", "fault", None, "record_fault", "Fault"),
@@ -51,7 +50,7 @@ TRANSITIONS = (
     ("Precharge", "tick", "precharge_expired_may_retry", "end_precharge_attempt", "Init"),
     ("Precharge", "tick", "precharge_expired", "precharge_failed", "Fault"),
     ("Precharge", "tick", None, "on_tick", None),
-    ("Precharge", "pack_ready", None, "mark_ready", None),
+    ("Precharge", "pack_ready", None, "mark_pack_ready", None),
     ("Precharge", "disconnect", None, "cancel_connect", "Init"),
     ("Precharge", "fault", None, "record_fault", "Fault"),
     ("Precharge", "fault_cleared", None, "clear_fault", None),
@@ -59,7 +58,7 @@ TRANSITIONS = (
 
     ("Run", "tick", None, "on_tick", None),
     ("Run", "balance_needed", None, None, "Balance"),
-    ("Run", "pack_ready", None, "mark_ready", None),
+    ("Run", "pack_ready", None, "mark_pack_ready", None),
     ("Run", "disconnect", None, "cancel_connect", "Init"),
     ("Run", "fault", None, "record_fault", "Fault"),
     ("Run", "fault_cleared", None, "clear_fault", None),
@@ -67,7 +66,7 @@ TRANSITIONS = (
 
     ("Balance", "tick", None, "on_tick", None),
     ("Balance", "balance_done", None, None, "Run"),
-    ("Balance", "pack_ready", None, "mark_ready", None),
+    ("Balance", "pack_ready", None, "mark_pack_ready", None),
     ("Balance", "disconnect", None, "cancel_connect", "Init"),
     ("Balance", "fault", None, "record_fault", "Fault"),
     ("Balance", "fault_cleared", None, "clear_fault", None),
@@ -77,7 +76,7 @@ TRANSITIONS = (
     ("Fault", "fault", None, "record_fault", None),
     ("Fault", "fault_cleared", None, "clear_fault", None),
     ("Fault", "reset", "fault_resolved", "acknowledge_faults", "Init"),
-    ("Fault", "pack_ready", None, "mark_ready", None),
+    ("Fault", "pack_ready", None, "mark_pack_ready", None),
     ("Fault", "connect", None, "request_connect", None),
     ("Fault", "disconnect", None, "cancel_connect", None),
     ("Fault", "shutdown", None, None, "Shutdown"),
@@ -88,8 +87,22 @@ TRANSITIONS = (
 # The rule for an event with no row in the current state (stated here, applied by
 # fsm.machine): it is rejected: logged with reason "no_row", counted, no action.
 # An event whose rows all have failing guards is logged with reason "guard", counted,
-# no action. An event name not in EVENTS is rejected with reason "unknown_event".
+# no action. An event name not in EVENTS is rejected with reason "unknown_event",
+# one whose fields do not match EVENT_FIELDS with reason "malformed".
 UNLISTED_EVENT_RULE = "reject"
+
+# Where the machine goes when a guard, action, entry or tick raises (a coding error,
+# never bad input: that is rejected above). The fail-safe opens every contactor and
+# latches the reset-type `internal` diagnosis first. Shutdown stays Shutdown: it is
+# already open and final, and a Fault could be reset into a reconnect.
+FAIL_SAFE = (
+    ("Init", "Fault"),
+    ("Precharge", "Fault"),
+    ("Run", "Fault"),
+    ("Balance", "Fault"),
+    ("Fault", "Fault"),
+    ("Shutdown", "Shutdown"),
+)
 
 # Per-state permissions. Code asks these (fsm.machine.Machine.allows), never the name.
 PERMISSION_NAMES = ("contactors", "can_tx", "balance", "charge", "discharge")
@@ -107,16 +120,6 @@ PERMISSIONS = (
     ("Balance",   True,      True,  True,   True,  True),
     ("Fault",     False,     True,  False,  False, False),
     ("Shutdown",  False,     False, False,  False, False),
-)
-
-# Why a state is silent on CAN or may transmit (rendered into the docs).
-CAN_NOTES = (
-    ("Init", "transmits limits 0 so the GX sees the battery present but not available"),
-    ("Precharge", "transmits limits 0 until the mains are closed"),
-    ("Run", "transmits the limits policy"),
-    ("Balance", "transmits the limits policy"),
-    ("Fault", "transmits limits 0 and the alarms: silence would hide the reason and make the GX report a lost BMS"),
-    ("Shutdown", "silent: the BMS is stopping for good, the GX should report the battery lost"),
 )
 
 

@@ -8,6 +8,7 @@ from tools.fsm_model import graph_machine
 
 from fsm import table
 from tools.markdown import table as md_table
+from tools.texts import fsm as texts
 
 FORMATS = ("mermaid", "dot", "svg", "markdown")
 
@@ -62,8 +63,12 @@ def markdown():
     rows = md_table(("#", "from", "event", "guard", "action", "to"),
                      [(str(i + 1), r[0], r[1], r[2] or "", r[3] or "", r[4] or "(stays)")
                       for i, r in enumerate(table.TRANSITIONS)])
-    notes = md_table(("state", "what it means"), table.STATE_NOTES)
-    can = md_table(("state", "Victron CAN"), table.CAN_NOTES)
+    notes = md_table(("state", "what it means"), [(s, texts.STATE_NOTES[s]) for s in table.STATES])
+    can = md_table(("state", "Victron CAN"), [(s, texts.CAN_NOTES[s]) for s in table.STATES])
+    events = md_table(("event", "fields"), [
+        ("`%s`" % event, ", ".join("`%s` (%s)" % f for f in spec) or "none")
+        for event, spec in table.EVENT_FIELDS])
+    fail_safe = md_table(("a guard or action raises in", "the machine goes to"), table.FAIL_SAFE)
     return "\n".join((
         "# The BMS state machine",
         "",
@@ -72,6 +77,7 @@ def markdown():
         "",
         "The tables in `fsm/table.py` are the machine: `fsm/machine.py` interprets them,",
         "this page and the diagram are drawn from them, and the replay tool runs them.",
+        "(The notes on each state live in `tools/texts/fsm.py`: they cost the board no RAM.)",
         "",
         "## States",
         "",
@@ -105,9 +111,13 @@ def markdown():
         "- An event with no row in the current state is **rejected**: logged with reason",
         "  `no_row`, counted, nothing runs. An unknown event name: reason `unknown_event`.",
         "  Rows that exist but whose guards all fail: reason `guard`.",
-        "- A guard that raises (a malformed event) counts as failing and is logged as an",
-        "  error. An action or entry that raises opens every contactor, latches the",
-        "  `internal` diagnosis and puts the machine in Fault.",
+        "- An event whose fields differ from the table below (one missing or extra, a",
+        "  number that is not finite, text that is not text) is **malformed**: rejected",
+        "  before any guard runs, logged with reason `malformed` and a `detail`, counted;",
+        "  nothing else happens.",
+        "- A guard, action, entry or tick that raises is a coding error: the machine",
+        "  opens every contactor, latches the `internal` diagnosis and goes to the",
+        "  fail-safe state below (Fault; Shutdown stays Shutdown, it is already final).",
         "- **Fault is latched**: only `reset` leaves it, and its guard `fault_resolved`",
         "  requires every condition-type fault to have cleared and all contactors open.",
         "  Reset-type faults (`precharge_failed`, `internal`) are cleared by the reset.",
@@ -119,6 +129,17 @@ def markdown():
         "  to Init, waits `precharge_retry_delay_ms` for the resistor to cool, and tries",
         "  again; after `precharge_retries` retries it latches `precharge_failed`.",
         "- **Shutdown** opens everything and has no way out but a power cycle.",
+        "",
+        "## Events and their fields",
+        "",
+        "Checked before any guard runs (`fsm.table.EVENT_FIELDS`; `docs/event-log.md`",
+        "lists the same). A number is a finite int or float, never a bool.",
+        "",
+        events,
+        "",
+        "## Fail-safe state",
+        "",
+        fail_safe,
         "",
         "## All transitions",
         "",

@@ -6,6 +6,7 @@ import os
 import sys
 
 import protocols.victron as V
+from tools import victron_codec as codec
 
 PATH = os.path.join(os.path.dirname(V.__file__), "pybms.dbc")
 SENDER = "pyBMS"
@@ -26,10 +27,10 @@ def _factor(div):
 def render():
     out = ['VERSION ""', "", "", "NS_ :", "", "BS_:", "",
            "BU_: %s %s" % (SENDER, RECEIVER), "", ""]
-    names = dict((r[0], r) for r in V.FRAME_NAMES)
+    names = dict((r[0], r) for r in codec.FRAME_NAMES)
     for fid in V.PERIODIC:
         out.append("BO_ %d %s: %d %s" % (fid, names[fid][1], V.DLC, SENDER))
-        for f in V.fields_of(fid):
+        for f in codec.fields_of(fid):
             if f[V.F_KIND] == V.A:
                 lo = hi = "0"
                 unit = ""
@@ -48,7 +49,7 @@ def render():
         if f[V.F_KIND] == V.A:
             out.append('CM_ SG_ %d %s "ASCII text, zero padded (decode the 8 bytes little endian)";'
                        % (f[V.F_ID], f[V.F_NAME]))
-    for f in V.fields_of(0x35A):
+    for f in codec.fields_of(0x35A):
         out.append('VAL_ %d %s 0 "not supported" 1 "active" 2 "ok" 3 "reserved" ;'
                    % (0x35A, f[V.F_NAME]))
     out.append("")

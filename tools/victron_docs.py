@@ -15,7 +15,12 @@ from bms import limits as L
 from bms.pack import PackSummary
 from fsm import table
 from protocols.victron import alarms
+from tools import victron_codec as codec
 from tools.markdown import table as md_table
+from tools.texts import config as config_texts
+from tools.texts import diagnosis as diagnosis_texts
+from tools.texts import fsm as fsm_texts
+from tools.texts import limits as limits_texts
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PATH = os.path.join(ROOT, "docs", "victron-can.md")
@@ -31,10 +36,10 @@ def _num(x):
 
 def frames():
     rows = []
-    names = dict((r[0], r) for r in V.FRAME_NAMES)
+    names = dict((r[0], r) for r in codec.FRAME_NAMES)
     for fid in V.PERIODIC:
         first = True
-        for f in V.fields_of(fid):
+        for f in codec.fields_of(fid):
             if fid == 0x35A and f[V.F_NAME] not in ("alarm_general", "warning_general"):
                 continue
             start, bits = f[V.F_START], f[V.F_BITS]
@@ -62,11 +67,13 @@ def settings():
     rows = []
     on = False
     for row in config.SCHEMA:
-        if row[0] == "charge_cell_v":
+        name = row[config.NAME]
+        if name == "charge_cell_v":
             on = True
         if on:
-            rows.append(("`%s`" % row[0], _num(row[2]), "%s .. %s" % (_num(row[3]), _num(row[4])),
-                         row[5], row[6]))
+            rows.append(("`%s`" % name, _num(row[config.DEFAULT]),
+                         "%s .. %s" % (_num(row[config.LOW]), _num(row[config.HIGH])),
+                         row[config.UNIT], config_texts.HELP[name]))
     return md_table(("setting", "default", "range", "unit", "meaning"), rows)
 
 
@@ -106,27 +113,41 @@ def examples():
         if not s.valid:
             lim.update(_S(3700), True, True)
         lim.update(s, ch, dis)
-        reasons = ", ".join(r[0] for r in L.REASONS if lim.reasons & r[1]) or "-"
+        reasons = ", ".join(r[L.R_NAME] for r in L.REASONS if lim.reasons & r[L.R_BIT]) or "-"
         out.append("| %s | %.1f | %.1f | %.1f | %.1f | %s | %s / %s |" % (
             text, lim.cvl_dv / 10.0, lim.ccl_da / 10.0, lim.dcl_da / 10.0, lim.dvl_dv / 10.0,
             reasons, "on" if lim.charge_allowed else "off", "on" if lim.discharge_allowed else "off"))
     return "\n".join(out)
 
 
+def alarm_rows():
+    """(source, severity text, Victron flag, half) of every alarm map row (host-side:
+    the board only needs the compiled map)."""
+    out = []
+    for source, flag in alarms.MAP:
+        kind, _ref, half = alarms.resolve(source)
+        if kind == "diag":
+            sev = D.ROWS[D.index(source)][D.SEVERITY]
+        else:
+            sev = "limits"
+        out.append((source, sev, flag, half))
+    return out
+
+
 def alarm_map():
     rows = []
-    for source, sev, flag, half in alarms.rows_for_docs():
+    for source, sev, flag, half in alarm_rows():
         if not source.startswith(alarms.LIMITS_PREFIX):
-            text = D.ROWS[D.index(source)][D.TEXT]
+            text = diagnosis_texts.TEXT[source]
             source = "`%s` (%s)" % (source, text)
         else:
             source = "`%s`" % source
         rows.append((source, sev, flag, half))
     out = [md_table(("source", "severity", "0x35A flag", "half"), rows)]
-    silent = [r for r in L.REASONS if r[2] is None]
+    silent = [r[L.R_NAME] for r in L.REASONS if r[L.R_SEVERITY] is None]
     out.append("")
     out.append("Limits reasons not signalled as flags: " + "; ".join(
-        "`%s` (%s)" % (r[0], r[3]) for r in silent) + ".")
+        "`%s` (%s)" % (name, limits_texts.WHY[name]) for name in silent) + ".")
     unsupported = []
     for k in range(len(V.FLAGS)):
         for half, base in (("alarm", 0), ("warning", 4)):
@@ -141,7 +162,7 @@ def alarm_map():
 
 
 def states():
-    notes = dict(table.CAN_NOTES)
+    notes = fsm_texts.CAN_NOTES
     return md_table(("state", "transmits", "why"),
                     [(row[0], "yes" if row[1 + table.P_CAN_TX] else "**no**", notes.get(row[0], ""))
                      for row in table.PERMISSIONS])

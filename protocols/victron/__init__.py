@@ -1,7 +1,9 @@
-# Victron "CAN-bus BMS" frames (500 kbit/s, 11-bit ids, little endian) as ONE table.
-# pack()/unpack() (engineering units, for tools and tests) and FrameSet (the
-# preallocated fast path the transmit scheduler uses: raw integers straight into
-# 8-byte buffers, nothing allocated per cycle) both read FIELDS.
+# Victron "CAN-bus BMS" frames (500 kbit/s, 11-bit ids, little endian) as ONE table
+# (FIELDS) and the fast path the transmit scheduler uses (FrameSet: preallocated
+# 8-byte buffers filled with raw integers, nothing allocated per cycle). That is
+# all the board carries: the codec in engineering units that allocates (pack /
+# unpack, for tools and tests) and the frames' descriptions are host code in
+# tools/victron_codec.py, reading this same table.
 # Facts: docs/victron-can.md and the Victron "CAN-bus BMS protocol" description.
 
 MANUFACTURER = b"pyBMS"  # generic identity: never a branded battery name
@@ -26,7 +28,8 @@ _K = -273.15  # 0x373 temperatures travel in kelvin; engineering value is degC
 
 # (frame_id, name, start_bit, bits, kind, div, offset, unit, low, high)
 #   engineering value = raw / div + offset; raw = round((value - offset) * div)
-#   low..high is the valid engineering range; pack() refuses anything outside it.
+#   low..high is the valid engineering range: FrameSet.put refuses raw values
+#   outside it, tools/victron_codec.pack refuses engineering values outside it.
 FIELDS = (
     (0x351, "cvl", 0, 16, U, 10, 0, "V", 0, 6553.5),
     (0x351, "ccl", 16, 16, S, 10, 0, "A", 0, 3276.7),
@@ -82,31 +85,9 @@ PERIODIC = (0x351, 0x35A, 0x355, 0x356, 0x35E, 0x35F, 0x372, 0x373,
 FRAME_IDS = PERIODIC
 DLC = 8
 
-FRAME_NAMES = (
-    (0x351, "limits", "charge voltage, charge current, discharge current, discharge voltage limits"),
-    (0x35A, "alarms", "alarm and warning flags (2-bit pairs)"),
-    (0x355, "soc", "state of charge and health"),
-    (0x356, "measurements", "pack voltage, current, temperature"),
-    (0x35E, "manufacturer", "manufacturer name"),
-    (0x35F, "info", "battery model, firmware version, available capacity"),
-    (0x372, "modules", "module counts: ok, blocking charge, blocking discharge, offline"),
-    (0x373, "cell_extremes", "lowest/highest cell voltage and temperature"),
-    (0x374, "cell_v_min_name", "name of the lowest cell"),
-    (0x375, "cell_v_max_name", "name of the highest cell"),
-    (0x376, "cell_t_min_name", "name of the coldest sensor"),
-    (0x377, "cell_t_max_name", "name of the hottest sensor"),
-    (0x379, "capacity", "installed capacity"),
-)
-
 
 class RangeError(ValueError):
     """A value outside its field's range (never wrapped into the frame)."""
-
-
-def _raw_limits(kind, bits):
-    if kind == S:
-        return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
-    return 0, (1 << bits) - 1
 
 
 _INDEX = {}
@@ -119,38 +100,18 @@ def field(name):
     return _INDEX[name]
 
 
-def fields_of(frame_id):
-    return tuple(f for f in FIELDS if f[F_ID] == frame_id)
-
-
 def _floor(x):
     i = int(x)
     return i - 1 if i > x else i
 
 
-def to_raw(f, value):
-    """Engineering value -> raw integer of field row f, range-checked."""
-    if f[F_KIND] == A:
-        raise RangeError("%s is text" % f[F_NAME])
-    if value is None or value is True or value is False:
-        raise RangeError("%s: %r is not a number" % (f[F_NAME], value))
-    if value != value or value < f[F_LOW] or value > f[F_HIGH]:  # value != value: NaN
-        raise RangeError("%s = %r is outside %s..%s %s"
-                         % (f[F_NAME], value, f[F_LOW], f[F_HIGH], f[F_UNIT]))
-    raw = _floor((value - f[F_OFFSET]) * f[F_DIV] + 0.5)  # round half up
-    lo, hi = _raw_limits(f[F_KIND], f[F_BITS])
-    if raw < lo or raw > hi:
-        raise RangeError("%s = %r does not fit %d bits" % (f[F_NAME], value, f[F_BITS]))
-    return raw
+def raw_of(f, value):
+    """Engineering value -> raw integer of field row f, rounded half up; no range
+    check (tools/victron_codec.to_raw checks; FrameSet.put checks raw bounds)."""
+    return _floor((value - f[F_OFFSET]) * f[F_DIV] + 0.5)
 
 
-def from_raw(f, raw):
-    if f[F_DIV] == 1 and f[F_OFFSET] == 0:
-        return raw
-    return raw / f[F_DIV] + f[F_OFFSET]
-
-
-def _put(buf, start, bits, raw):
+def put_bits(buf, start, bits, raw):
     """Write raw (two's complement for negatives) at start_bit, little endian."""
     if raw < 0:
         raw += 1 << bits
@@ -166,20 +127,8 @@ def _put(buf, start, bits, raw):
         buf[i] = (buf[i] & ~mask & 0xFF) | ((raw << shift) & mask)
 
 
-def _get(data, start, bits, signed):
-    if start & 7 == 0 and bits & 7 == 0:
-        raw = 0
-        i = start >> 3
-        for k in range((bits >> 3) - 1, -1, -1):
-            raw = (raw << 8) | data[i + k]
-    else:
-        raw = (data[start >> 3] >> (start & 7)) & ((1 << bits) - 1)
-    if signed and raw & (1 << (bits - 1)):
-        raw -= 1 << bits  # no int.from_bytes(signed=) on every port
-    return raw
-
-
-def _text(name, value, n):
+def check_text(name, value, n):
+    """ASCII bytes of a text field value, or RangeError (setup time only)."""
     if isinstance(value, str):
         value = value.encode()
     if not isinstance(value, (bytes, bytearray)):
@@ -192,61 +141,6 @@ def _text(name, value, n):
     return value
 
 
-def pack(frame_id, values):
-    """Engineering values (dict by field name) -> 8 data bytes.
-
-    Every field of the frame must be given, except 0x35A flags (missing = 0, "not
-    supported"). Unknown names, missing fields and out-of-range values raise
-    RangeError; nothing is ever wrapped or clamped.
-    """
-    rows = fields_of(frame_id)
-    if not rows:
-        raise RangeError("0x%03X is not a frame pyBMS sends" % frame_id)
-    for name in values:
-        if _INDEX.get(name) is None or FIELDS[_INDEX[name]][F_ID] != frame_id:
-            raise RangeError("0x%03X has no field %r" % (frame_id, name))
-    buf = bytearray(DLC)
-    for f in rows:
-        if f[F_NAME] in values:
-            value = values[f[F_NAME]]
-        elif frame_id == 0x35A:
-            value = FLAG_UNSUPPORTED
-        else:
-            raise RangeError("0x%03X needs %r" % (frame_id, f[F_NAME]))
-        if f[F_KIND] == A:
-            text = _text(f[F_NAME], value, f[F_BITS] >> 3)
-            for k in range(len(text)):
-                buf[(f[F_START] >> 3) + k] = text[k]
-        else:
-            _put(buf, f[F_START], f[F_BITS], to_raw(f, value))
-    return bytes(buf)
-
-
-def unpack(frame_id, data):
-    """Data bytes -> dict of engineering values by field name (text as str)."""
-    rows = fields_of(frame_id)
-    if not rows:
-        raise RangeError("0x%03X is not a frame pyBMS sends" % frame_id)
-    need = 0
-    for f in rows:
-        end = (f[F_START] + f[F_BITS] + 7) >> 3
-        if f[F_KIND] != A and end > need:
-            need = end
-    if len(data) < need:
-        raise RangeError("0x%03X needs %d data bytes, got %d" % (frame_id, need, len(data)))
-    out = {}
-    for f in rows:
-        if f[F_KIND] == A:
-            text = bytes(data[f[F_START] >> 3:(f[F_START] + f[F_BITS]) >> 3])
-            end = len(text)
-            while end and text[end - 1] in (0, 0x20):
-                end -= 1
-            out[f[F_NAME]] = text[:end].decode()
-        else:
-            out[f[F_NAME]] = from_raw(f, _get(data, f[F_START], f[F_BITS], f[F_KIND] == S))
-    return out
-
-
 # --- fast path -------------------------------------------------------------------
 # Per field, precomputed once: (buffer index, start bit, bits, raw low, raw high).
 def _fast_rows():
@@ -256,7 +150,7 @@ def _fast_rows():
         if f[F_KIND] == A:
             rows.append((b, f[F_START], f[F_BITS], 0, 0))
         else:
-            rows.append((b, f[F_START], f[F_BITS], to_raw(f, f[F_LOW]), to_raw(f, f[F_HIGH])))
+            rows.append((b, f[F_START], f[F_BITS], raw_of(f, f[F_LOW]), raw_of(f, f[F_HIGH])))
     return tuple(rows)
 
 
@@ -285,7 +179,7 @@ class FrameSet:
         if raw < lo or raw > hi:
             self.range_errors += 1
             return False
-        _put(self.bufs[b], start, bits, raw)
+        put_bits(self.bufs[b], start, bits, raw)
         return True
 
     def put_text(self, fi, text):
@@ -293,7 +187,7 @@ class FrameSet:
         b, start, bits, _lo, _hi = _FAST[fi]
         buf = self.bufs[b]
         i = start >> 3
-        text = _text(FIELDS[fi][F_NAME], text, bits >> 3)
+        text = check_text(FIELDS[fi][F_NAME], text, bits >> 3)
         for k in range(bits >> 3):
             buf[i + k] = text[k] if k < len(text) else 0
 

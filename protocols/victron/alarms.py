@@ -45,7 +45,7 @@ WARNING = "warning"
 
 def _reason(name):
     for row in L.REASONS:
-        if row[0] == name:
+        if row[L.R_NAME] == name:
             return row
     raise ValueError("alarm map: unknown limits reason %r" % name)
 
@@ -54,9 +54,9 @@ def resolve(source):
     """(kind, index or bit, half) of a MAP source: kind "diag" or "limits"."""
     if source.startswith(LIMITS_PREFIX):
         row = _reason(source[len(LIMITS_PREFIX):])
-        if row[2] is None:
+        if row[L.R_SEVERITY] is None:
             raise ValueError("alarm map: limits reason %r is declared not signalled" % source)
-        return "limits", row[1], row[2]
+        return "limits", row[L.R_BIT], row[L.R_SEVERITY]
     if not D.known(source):
         raise ValueError("alarm map: unknown diagnosis id %r" % source)
     i = D.index(source)
@@ -104,16 +104,3 @@ def encode(buf, active, reasons, held=None):
     for bit, byte, shift in _LIMITS:
         if reasons & bit:
             buf[byte] = (buf[byte] & ~(3 << shift)) | (FLAG_ACTIVE << shift)
-
-
-def rows_for_docs():
-    """(source, severity text, Victron flag, half) for the generated docs table."""
-    out = []
-    for source, flag in MAP:
-        kind, _ref, half = resolve(source)
-        if kind == "diag":
-            sev = D.ROWS[D.index(source)][D.SEVERITY]
-        else:
-            sev = "limits"
-        out.append((source, sev, flag, half))
-    return out

@@ -1,17 +1,19 @@
 # The Victron transmit scheduler: once per can_period_ms it fills the preallocated
-# frame set from the limits policy, the pack summary and the diagnosis table and
-# sends it, only while the state machine's permission table allows CAN TX (Fault
-# keeps transmitting: limits are zero there because Fault permits neither charge
-# nor discharge, and the alarms say why). Non-blocking: when the controller is busy
-# the rest of the set goes out on the next poll; a new cycle that finds frames of
-# the old one unsent aborts them, so old limits never go out late. Received frames
-# (the GX's 0x305/0x307 or anything else) are drained, counted and ignored.
+# frame set from the limits policy, the pack summary and the fault arrays and sends
+# it, only while the caller says CAN TX is allowed (the main loop passes
+# machine.allows(P_CAN_TX); Fault keeps transmitting: limits are zero there because
+# Fault permits neither charge nor discharge, and the alarms say why). It knows no
+# state machine: a wire format sits below the machine (docs/architecture.md).
+# Non-blocking: when the controller is busy the rest of the set goes out on the
+# next poll; a new cycle that finds frames of the old one unsent aborts them, so old
+# limits never go out late. Received frames (the GX's 0x305/0x307 or anything else)
+# are drained, counted and ignored. The CAN bus's own housekeeping (`service()`,
+# bus-off recovery) is the main loop's, once per pass, not this scheduler's.
 # A poll allocates nothing on MicroPython (tests/fw/test_victron_reporter.py).
 
 import protocols.victron as V
 from bms import diagnosis as D
-from drivers.clock import ticks_add, ticks_diff
-from fsm.table import P_CAN_TX
+from bms.ticks import ticks_add, ticks_diff
 from protocols.victron import alarms
 
 _T_NONE_HI = 0x3FFFFFFF  # PackSummary's "no valid sensor" extremes
@@ -41,13 +43,17 @@ def _write_name(buf, letter, idx, per):
 
 
 class Reporter:
-    def __init__(self, bus, cfg, machine, summary, limits, diag,
+    def __init__(self, bus, cfg, summary, limits, active, held,
                  cells_per_module=0, temps_per_module=0, rx_per_poll=8):
+        """bus: a drivers.can.CanBus (send, recv, abort_pending); summary: a
+        bms.pack.PackSummary; limits: a bms.limits.Limits; active: the Diagnosis's
+        active rows (Diagnosis.active); held: the faults the state machine holds
+        (Machine.faults), both bytearrays by diagnosis row, read on every cycle."""
         self.bus = bus
-        self.machine = machine
         self.summary = summary
         self.limits = limits
-        self.diag = diag
+        self.active = active
+        self.held = held
         self.period = cfg["can_period_ms"]
         self.cells_per_module = cells_per_module
         self.temps_per_module = temps_per_module
@@ -78,7 +84,7 @@ class Reporter:
         fs.put(self.f_soh, cfg["soh_pct"])
         # Until the first valid measurement: SoC 0 and zero measurements.
         self.soc_x100 = 0
-        alarms.encode(self.b_alarms, diag.active, limits.reasons, machine.faults)
+        alarms.encode(self.b_alarms, active, limits.reasons, held)
         self._due = None          # None: start a cycle at the next allowed poll
         self._cursor = self.n     # next frame of the current cycle to send
         self.cycles = 0           # cycles started
@@ -88,15 +94,15 @@ class Reporter:
         self.rx_gx = 0            # 0x305/0x306/0x307 seen
         self.rx_other = 0
 
-    def poll(self, t_ms, soc_x100=None, current_da=None):
-        """Call every main-loop pass. soc_x100: state of charge in 0.01 % or None
-        (unknown: a coarse voltage estimate is sent); current_da: pack current in
-        0.1 A, positive = charging, or None (unknown: 0 is sent). Returns the number
-        of frames handed to the controller."""
+    def poll(self, t_ms, can_tx, soc_x100=None, current_da=None):
+        """Call every main-loop pass. can_tx: whether the state machine allows
+        transmitting now (machine.allows(P_CAN_TX)); soc_x100: state of charge in
+        0.01 % or None (unknown: a coarse voltage estimate is sent); current_da: pack
+        current in 0.1 A, positive = charging, or None (unknown: 0 is sent). Returns
+        the number of frames handed to the controller."""
         self._drain(self.rx_per_poll)
         bus = self.bus
-        bus.service(t_ms)
-        if not self.machine.allows(P_CAN_TX):
+        if not can_tx:
             self._due = None
             self._cursor = self.n
             return 0
@@ -143,7 +149,7 @@ class Reporter:
         fs.put(self.f_ccl, lim.ccl_da)
         fs.put(self.f_dcl, lim.dcl_da)
         fs.put(self.f_dvl, lim.dvl_dv)
-        alarms.encode(self.b_alarms, self.diag.active, lim.reasons, self.machine.faults)
+        alarms.encode(self.b_alarms, self.active, lim.reasons, self.held)
         if soc_x100 is None:
             soc_x100 = lim.soc_estimate_x100(s)
         if soc_x100 is not None and 0 <= soc_x100 <= 10000:
@@ -167,7 +173,7 @@ class Reporter:
                 _write_name(self.b_names[2], 0x54, s.j_min, self.temps_per_module)
                 _write_name(self.b_names[3], 0x54, s.j_max, self.temps_per_module)
         m = self.module_count
-        fault = self.diag.any_active(D.FAULT)
+        fault = D.any_active(self.active, D.FAULT)
         fs.put(self.f_mok, m if valid and not fault else 0)
         fs.put(self.f_mch, 0 if lim.ccl_da > 0 else m)
         fs.put(self.f_mdis, 0 if lim.dcl_da > 0 else m)

@@ -14,3 +14,11 @@ def test_ticks_ms_moves_forward():
     a = ticks_ms()
     b = ticks_ms()
     assert 0 <= ticks_diff(b, a) < 1000
+
+
+def test_tick_arithmetic_is_layer_0_and_the_clock_re_exports_it():
+    from bms import ticks
+    import drivers.clock as clock
+    assert clock.ticks_diff is ticks.ticks_diff and clock.ticks_add is ticks.ticks_add
+    assert clock.TICKS_PERIOD == ticks.TICKS_PERIOD
+    assert not hasattr(ticks, "ticks_ms") and not hasattr(ticks, "sleep_ms")

@@ -5,16 +5,17 @@ from tests.fw.support import raises
 def test_defaults_are_valid():
     values = config.make()
     for row in config.SCHEMA:
-        assert config.coerce(row[0], values[row[0]]) == values[row[0]]
+        name = row[config.NAME]
+        assert config.coerce(name, values[name]) == values[name]
 
 
 def test_schema_rows_are_well_formed():
     names = set()
-    for name, kind, default, low, high, unit, text in config.SCHEMA:
+    for name, kind, default, low, high, unit in config.SCHEMA:
         assert name not in names, name
         names.add(name)
         assert kind in (config.BOOL, config.INT, config.FLOAT, config.CHOICE)
-        assert text
+        # Each setting's help text: tests/host/test_texts.py (the text is host-side).
         if kind in (config.INT, config.FLOAT):
             assert low <= default <= high, name
         if kind == config.CHOICE:
@@ -22,6 +23,12 @@ def test_schema_rows_are_well_formed():
     for a, rel, b, only_if, message in config.CROSS_CHECKS:
         assert a in names and b in names and rel == "<" and message
         assert only_if is None or only_if[0] in names
+
+
+def test_column_names_match_the_row_layout():
+    row = config.SCHEMA[0]
+    assert len(row) == config.UNIT + 1
+    assert (row[config.NAME], row[config.KIND], row[config.DEFAULT]) == ("auto_connect", config.BOOL, True)
 
 
 def test_out_of_range_names_field_and_range():

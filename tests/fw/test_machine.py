@@ -263,7 +263,9 @@ def test_unlisted_and_unknown_events_are_rejected_and_logged():
         ("connect", "Run", "no_row"), ("warp_drive", "Run", "unknown_event")]
 
 
-def test_malformed_bus_voltage_is_an_error_not_a_close():
+def test_malformed_bus_voltage_is_rejected_not_a_close():
+    # Issue 17: a malformed event is bad input, rejected before any guard runs
+    # (before, it reached the guard and was counted and logged as an error).
     rig = Rig()
     rig.send("pack_ready")
     rig.send("tick")
@@ -271,8 +273,9 @@ def test_malformed_bus_voltage_is_an_error_not_a_close():
                 {"v_bus": float("nan"), "v_pack": 50.0}, None):
         rig.send("bus_voltage", bad)
         assert rig.state == "Precharge", bad
-    assert rig.machine.errors == 5
-    assert len(records(rig, "error")) == 5
+    assert rig.machine.malformed == 5 and rig.machine.exceptions == 0
+    assert [r["reason"] for r in records(rig, "rejected")] == ["malformed"] * 5
+    assert records(rig, "error") == []
     rig.send("bus_voltage", {"v_bus": 0.0, "v_pack": 0.0})
     assert rig.state == "Precharge", "a dead pack voltage is not a charged bus"
 
@@ -311,7 +314,7 @@ def test_close_main_refused_faults():
     rig.contactors.interlock = lambda: False
     rig.send("bus_voltage", {"v_bus": 50.0, "v_pack": 50.0})
     assert rig.state == "Fault" and rig.outputs() == OPEN
-    assert rig.machine.errors == 1
+    assert rig.machine.exceptions == 1
 
 
 def test_fault_error_in_fault_state_stays_in_fault_quietly():
@@ -346,7 +349,7 @@ def test_unlogged_failures_still_fail_safe():
     rig.to_run()
     rig.contactors.commanded[1] = 1
     rig.send("tick")
-    assert rig.state == "Fault" and rig.outputs() == OPEN and rig.machine.errors == 1
+    assert rig.state == "Fault" and rig.outputs() == OPEN and rig.machine.exceptions == 1
 
 
 def test_timeouts_survive_tick_wraparound():
@@ -392,8 +395,8 @@ def test_a_failing_output_pin_still_opens_the_others_and_faults():
     rig.send("fault", {"diag": "cell_ov"})
     assert rig.state == "Fault"
     assert rig.pins[0].value() == 0 and rig.pins[1].value() == 0
-    assert rig.machine.errors == 2  # the entry action, then the fail-safe retry
+    assert rig.machine.exceptions == 2  # the entry action, then the fail-safe retry
     assert records(rig, "error")[0]["on"] == "fault"
     rig.send("tick")  # Fault's tick re-opens, fails again, stays in Fault
-    assert rig.state == "Fault" and rig.machine.errors == 4
+    assert rig.state == "Fault" and rig.machine.exceptions == 4
     assert [r["transition"] for r in records(rig, "transition")][-1] == "Run->Fault"

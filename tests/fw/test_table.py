@@ -104,9 +104,10 @@ def test_permissions_are_safe():
     assert [s for s in table.STATES if _perm(s, table.P_BALANCE)] == ["Balance"]
 
 
-def test_notes_cover_every_state():
-    assert tuple(n[0] for n in table.STATE_NOTES) == table.STATES
-    assert tuple(n[0] for n in table.CAN_NOTES) == table.STATES
+def test_every_state_has_its_fail_safe_state():
+    assert tuple(r[0] for r in table.FAIL_SAFE) == table.STATES
+    for source, dest in table.FAIL_SAFE:
+        assert not table.PERMISSIONS[table.state_index(dest)][1 + table.P_CONTACTORS], source
 
 
 def test_reset_faults_exist_for_machine_raised_diagnoses():

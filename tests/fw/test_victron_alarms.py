@@ -5,10 +5,11 @@ import protocols.victron as V
 from bms import diagnosis as D
 from bms import limits as L
 from protocols.victron import alarms
+from tools import victron_codec as codec
 
 
 def _flag(data, name):
-    return V.unpack(0x35A, data)[name]
+    return codec.unpack(0x35A, data)[name]
 
 
 def test_every_diagnosis_row_is_mapped_once():
@@ -22,10 +23,10 @@ def test_every_diagnosis_row_is_mapped_once():
 
 def test_every_limits_reason_is_mapped_or_declared_silent():
     sources = [row[0] for row in alarms.MAP]
-    for name, bit, severity, why in L.REASONS:
+    for name, bit, severity in L.REASONS:
         mapped = ("limits:" + name) in sources
         assert mapped == (severity is not None), name
-        assert why
+        # `why` of each reason: tests/host/test_texts.py (the text is host-side).
 
 
 def test_fault_sets_alarm_warn_sets_warning():
@@ -44,7 +45,7 @@ def test_fault_sets_alarm_warn_sets_warning():
 def test_healthy_frame_reports_unsupported_as_zero_and_never_3():
     buf = bytearray(8)
     alarms.encode(buf, bytearray(D.COUNT), 0)
-    got = V.unpack(0x35A, buf)
+    got = codec.unpack(0x35A, buf)
     for name in got:
         assert got[name] in (V.FLAG_OK, V.FLAG_UNSUPPORTED), name
     # pyBMS has no current sensor yet and cannot see a short circuit
@@ -54,7 +55,7 @@ def test_healthy_frame_reports_unsupported_as_zero_and_never_3():
     assert bytes(buf) == bytes(alarms.HEALTHY)
     every = bytearray(b"\x01" * D.COUNT)
     alarms.encode(buf, every, 0x3FF)
-    for value in V.unpack(0x35A, buf).values():
+    for value in codec.unpack(0x35A, buf).values():
         assert value in (0, 1, 2)
 
 
@@ -67,10 +68,3 @@ def test_stale_limits_raise_bms_internal_alarm_and_cold_the_charge_warning():
     assert _flag(buf, "alarm_bms_internal") == V.FLAG_OK
     alarms.encode(buf, bytearray(D.COUNT), L.FULL | L.EMPTY | L.NO_CHARGE)
     assert bytes(buf) == bytes(alarms.HEALTHY)
-
-
-def test_docs_rows_cover_the_map():
-    rows = alarms.rows_for_docs()
-    assert len(rows) == len(alarms.MAP)
-    for source, sev, flag, half in rows:
-        assert half in (alarms.ALARM, alarms.WARNING)

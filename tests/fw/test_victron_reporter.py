@@ -10,6 +10,7 @@ from drivers.can import BUS_OFF, MemoryBus
 from fsm import table
 from tests.fw.support import MICROPYTHON, Rig, skip
 from tests.fw.victron_support import FakeMachine, Station
+from tools import victron_codec as codec
 
 PERIOD = 1000
 # The longest a GX may wait for 0x351 while CAN TX is allowed: one period plus one
@@ -119,14 +120,14 @@ def test_fault_keeps_transmitting_limits_zero_with_alarms():
     st.diag.latch(D.CELL_OV, 0)
     for t in range(0, 2000, 100):
         st.step(t)
-    lim = V.unpack(0x351, st.last(0x351))
+    lim = codec.unpack(0x351, st.last(0x351))
     assert lim["ccl"] == 0 and lim["dcl"] == 0
     assert lim["cvl"] > 0 and lim["dvl"] > 0
     assert abs(lim["cvl"] - st.summary.v_pack / 1000.0) < 0.1 + 1e-9
     assert lim["cvl"] * 1000 >= st.summary.v_pack - 1e-6
-    flags = V.unpack(0x35A, st.last(0x35A))
+    flags = codec.unpack(0x35A, st.last(0x35A))
     assert flags["alarm_high_voltage"] == V.FLAG_ACTIVE
-    mods = V.unpack(0x372, st.last(0x372))
+    mods = codec.unpack(0x372, st.last(0x372))
     assert mods["modules_ok"] == 0 and mods["modules_blocking_charge"] == 2
 
 
@@ -139,12 +140,12 @@ def test_a_latched_fault_stays_visible_on_the_gx_until_reset():
     rig.send("fault", {"diag": "cell_ov"})
     rig.send("fault_cleared", {"diag": "cell_ov"})
     st.step(0)
-    flags = V.unpack(0x35A, bytes(st.reporter.b_alarms))
+    flags = codec.unpack(0x35A, bytes(st.reporter.b_alarms))
     assert flags["alarm_general"] == V.FLAG_ACTIVE
     assert flags["alarm_high_voltage"] != V.FLAG_ACTIVE
     rig.send("reset")
     st.step(1000)
-    flags = V.unpack(0x35A, bytes(st.reporter.b_alarms))
+    flags = codec.unpack(0x35A, bytes(st.reporter.b_alarms))
     assert flags["alarm_general"] == V.FLAG_OK
 
 
@@ -155,7 +156,7 @@ def test_faults_the_machine_raised_itself_reach_the_gx():
     assert rig.state == "Fault"
     st = Station(machine=rig.machine, record=False)
     st.step(0)
-    flags = V.unpack(0x35A, bytes(st.reporter.b_alarms))
+    flags = codec.unpack(0x35A, bytes(st.reporter.b_alarms))
     assert flags["alarm_contactor"] == V.FLAG_ACTIVE and flags["alarm_general"] == V.FLAG_ACTIVE
 
 
@@ -166,21 +167,21 @@ def test_run_sends_policy_limits_and_measurements():
     st.pack.cells[5] = 3650
     st.pack.temps[2] = 310
     st.step(0, soc=7250, current=-125)
-    lim = V.unpack(0x351, st.last(0x351))
+    lim = codec.unpack(0x351, st.last(0x351))
     assert (lim["cvl"], lim["ccl"], lim["dcl"], lim["dvl"]) == (49.2, 50.0, 100.0, 39.0)
-    meas = V.unpack(0x356, st.last(0x356))
+    meas = codec.unpack(0x356, st.last(0x356))
     assert abs(meas["voltage"] - st.summary.v_pack / 1000.0) < 0.006
     assert meas["current"] == -12.5 and meas["temperature"] == 31.0
-    soc = V.unpack(0x355, st.last(0x355))
+    soc = codec.unpack(0x355, st.last(0x355))
     assert soc["soc"] == 73 and soc["soc_hires"] == 72.5 and soc["soh"] == 100
-    ext = V.unpack(0x373, st.last(0x373))
+    ext = codec.unpack(0x373, st.last(0x373))
     assert ext["cell_v_min"] == 3.65 and ext["cell_v_max"] == 3.7
     assert abs(ext["cell_t_max"] - 31.0) <= 0.5 and abs(ext["cell_t_min"] - 25.0) <= 0.5
-    assert V.unpack(0x374, st.last(0x374))["cell_v_min_name"] == "M01C06"
-    assert V.unpack(0x377, st.last(0x377))["cell_t_max_name"] == "M02T01"
-    assert V.unpack(0x35E, st.last(0x35E))["manufacturer"] == "pyBMS"
-    assert V.unpack(0x379, st.last(0x379))["capacity_installed"] == 232
-    info = V.unpack(0x35F, st.last(0x35F))
+    assert codec.unpack(0x374, st.last(0x374))["cell_v_min_name"] == "M01C06"
+    assert codec.unpack(0x377, st.last(0x377))["cell_t_max_name"] == "M02T01"
+    assert codec.unpack(0x35E, st.last(0x35E))["manufacturer"] == "pyBMS"
+    assert codec.unpack(0x379, st.last(0x379))["capacity_installed"] == 232
+    info = codec.unpack(0x35F, st.last(0x35F))
     assert info["capacity_available"] == 232 and info["firmware_minor"] == 1
     assert st.reporter.frames.range_errors == 0
 
@@ -189,25 +190,25 @@ def test_unknown_soc_sends_a_voltage_estimate_then_holds_it_when_stale():
     st = Station()
     st.pack.set_all(mv=3675)
     st.step(0)
-    soc = V.unpack(0x355, st.last(0x355))["soc"]
+    soc = codec.unpack(0x355, st.last(0x355))["soc"]
     assert 49 <= soc <= 51, soc
     st.pack.age = 5000
     st.step(1000)
-    assert V.unpack(0x355, st.last(0x355))["soc"] == soc
+    assert codec.unpack(0x355, st.last(0x355))["soc"] == soc
 
 
 def test_stale_data_zeroes_limits_keeps_last_measurements_and_alarms():
     st = Station()
     st.step(0)
-    v_before = V.unpack(0x356, st.last(0x356))["voltage"]
+    v_before = codec.unpack(0x356, st.last(0x356))["voltage"]
     st.pack.age = 2000
     st.pack.set_all(mv=4000)
     st.step(1000)
-    lim = V.unpack(0x351, st.last(0x351))
+    lim = codec.unpack(0x351, st.last(0x351))
     assert lim["ccl"] == 0 and lim["dcl"] == 0 and lim["cvl"] == 44.4
-    assert V.unpack(0x356, st.last(0x356))["voltage"] == v_before
-    assert V.unpack(0x35A, st.last(0x35A))["alarm_bms_internal"] == V.FLAG_ACTIVE
-    assert V.unpack(0x372, st.last(0x372))["modules_offline"] == 2
+    assert codec.unpack(0x356, st.last(0x356))["voltage"] == v_before
+    assert codec.unpack(0x35A, st.last(0x35A))["alarm_bms_internal"] == V.FLAG_ACTIVE
+    assert codec.unpack(0x372, st.last(0x372))["modules_offline"] == 2
 
 
 def test_busy_controller_gets_the_rest_next_poll_and_old_frames_are_aborted():
@@ -270,7 +271,7 @@ def test_a_cycle_allocates_nothing_on_micropython():
             t += 1000
             st.summary.update(st.pack, t, 750)
             st.limits.update(st.summary, True, True)
-            rep.poll(t, 5000, -10)
+            rep.poll(t, True, 5000, -10)
 
     gc.collect()
     gc.disable()

@@ -43,15 +43,19 @@ class Station:
         self.limits = Limits(self.cfg, self.pack.cell_count())
         self.machine = machine if machine is not None else FakeMachine()
         self.bus = bus if bus is not None else MemoryBus(record=record)
-        self.reporter = Reporter(self.bus, self.cfg, self.machine, self.summary,
-                                 self.limits, self.diag, cells_per_module=6, temps_per_module=2)
+        self.reporter = Reporter(self.bus, self.cfg, self.summary, self.limits,
+                                 self.diag.active, self.machine.faults,
+                                 cells_per_module=6, temps_per_module=2)
 
     def step(self, t, soc=None, current=None):
-        from fsm.table import P_CHARGE, P_DISCHARGE
+        """One main-loop pass: CAN housekeeping once, then the reporter with the
+        permission the machine gives (docs/architecture.md, the main loop)."""
+        from fsm.table import P_CAN_TX, P_CHARGE, P_DISCHARGE
         self.summary.update(self.pack, t, self.cfg["stale_ms"])
         self.limits.update(self.summary, self.machine.allows(P_CHARGE),
                            self.machine.allows(P_DISCHARGE))
-        return self.reporter.poll(t, soc, current)
+        self.bus.service(t)
+        return self.reporter.poll(t, self.machine.allows(P_CAN_TX), soc, current)
 
     def last(self, frame_id):
         for can_id, data in reversed(self.bus.sent):

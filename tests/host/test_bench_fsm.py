@@ -12,10 +12,10 @@ def test_bench_fsm_prints_table_and_figures(capsys):
 
 
 def test_workload_ends_each_cycle_where_it_started():
-    from tools.bench.fsm_workload import CYCLE, drive, make_machine
+    from tools.mpy.fsm_workload import CYCLE, drive, make_machine
     m = make_machine()
     states = []
     drive(lambda e, t, f: (m.dispatch(e, t, f), states.append(m.state_name)), len(CYCLE) * 2)
-    assert m.state_name == "Init" and m.rejected == 0 and m.errors == 0
+    assert m.state_name == "Init" and m.rejected == 0 and m.exceptions == 0
     for s in ("Precharge", "Run", "Balance", "Fault", "Init"):
         assert s in states

@@ -6,7 +6,7 @@ from hypothesis import given, settings, strategies as st
 
 from bms import config
 
-NAMES = [row[0] for row in config.SCHEMA]
+NAMES = [row[config.NAME] for row in config.SCHEMA]
 values = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6),
                    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
                    st.lists(st.integers(), max_size=2), st.sampled_from(["true", "0", "4.1", "time"]))
@@ -22,7 +22,7 @@ def test_config_make_validates_all_or_raises_config_error(o):
     except config.ConfigError as e:
         assert str(e)
         return
-    for name, kind, default, low, high, unit, text in config.SCHEMA:
+    for name, kind, default, low, high, unit in config.SCHEMA:
         v = cfg[name]
         if kind == config.BOOL:
             assert v is True or v is False

@@ -9,6 +9,7 @@ from drivers.contactors import Contactors
 from drivers.gpio import MemoryPin
 from fsm import table
 from fsm.context import Context
+from fsm.guards import GUARDS
 from fsm.machine import Machine
 from tools.fsm_model import oracle, oracle_dispatch, transition_specs
 
@@ -23,7 +24,9 @@ fields_for = {
     "bus_voltage": st.one_of(
         st.fixed_dictionaries({"v_bus": volts, "v_pack": st.just(50.0)}),
         st.fixed_dictionaries({"v_bus": volts, "v_pack": volts}),
-        st.just({}), st.just({"v_bus": "49.9", "v_pack": 50.0}), st.none()),
+        st.just({}), st.just({"v_bus": "49.9", "v_pack": 50.0}), st.none(),
+        st.just({"v_bus": float("inf"), "v_pack": 50.0}),
+        st.just({"v_bus": 50.0, "v_pack": 50.0, "extra": 1})),
 }
 # Weighted so that random sequences get deep: precharge timeouts and retries,
 # latched faults and resets, not only early shutdowns.
@@ -51,12 +54,13 @@ configs = st.fixed_dictionaries({
 })
 
 
-def run_both(overrides, sequence, specs=None):
+def run_both(overrides, sequence, specs=None, rows=None, guards=None):
     cfg = config.make(overrides)
     pins = tuple(MemoryPin(n) for n in ("negative", "precharge", "positive"))
-    firmware = Machine(Context(cfg, Contactors(*pins)))
+    firmware = Machine(Context(cfg, Contactors(*pins)), transitions=rows,
+                       guards=dict(GUARDS, **guards) if guards else None)
     firmware.start(0)
-    model = oracle(cfg, 0, specs)
+    model = oracle(cfg, 0, specs if rows is None else transition_specs(rows=rows), guards)
     t = 0
     for i, (name, fields, dt) in enumerate(sequence):
         t += dt
@@ -67,7 +71,9 @@ def run_both(overrides, sequence, specs=None):
         assert fired == oracle_fired, where
         assert tuple(p.value() for p in pins) == tuple(p.value() for p in model.pins), where
         assert firmware.ctx.active_faults() == model.ctx.active_faults(), where
-        assert firmware.errors == model.errors, where  # the same malformed events rejected
+        assert firmware.exceptions == model.exceptions, where  # the same fail-safes run
+        assert firmware.malformed == model.malformed, where  # the same malformed events rejected
+    return firmware, model
 
 
 SETTINGS = settings(max_examples=300, deadline=None, database=None,
@@ -78,6 +84,42 @@ SETTINGS = settings(max_examples=300, deadline=None, database=None,
 @given(configs, st.lists(steps(), min_size=20, max_size=100))
 def test_firmware_machine_matches_transitions_oracle(overrides, sequence):
     run_both(overrides, sequence)
+
+
+def _boom(ctx, t_ms, fields):
+    raise ZeroDivisionError("a coding error in a guard")
+
+
+# Every state gets a first tick row whose guard raises once the pack is ready.
+def _raises_when_ready(ctx, t_ms, fields):
+    if ctx.pack_ready:
+        _boom(ctx, t_ms, fields)
+    return False
+
+
+RAISING_ROWS = tuple((s, "tick", "raises_when_ready", None, None) for s in table.STATES) + \
+    table.TRANSITIONS
+
+
+# Fewer examples than the main property: the fail-safe is reached within a few
+# events of every pack_ready, so 100 sequences exercise it in every state.
+@settings(max_examples=100, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(configs, st.lists(steps(), min_size=20, max_size=100))
+def test_a_raising_guard_runs_the_same_fail_safe_in_both(overrides, sequence):
+    run_both(overrides, sequence, rows=RAISING_ROWS,
+             guards={"raises_when_ready": _raises_when_ready})
+
+
+def test_the_raising_guard_really_runs_the_fail_safe_in_both():
+    # Not vacuous: the same story through both interpreters reaches the fail-safe.
+    story = [("pack_ready", None, 100), ("tick", None, 100), ("tick", None, 100),
+             ("bus_voltage", {"v_bus": 50.0}, 100), ("reset", None, 100)]
+    firmware, model = run_both({}, story, rows=RAISING_ROWS,
+                               guards={"raises_when_ready": _raises_when_ready})
+    assert firmware.exceptions == model.exceptions == 2  # Init, then again in Fault
+    assert firmware.malformed == model.malformed == 1
+    assert firmware.state_name == model.state == "Init"  # internal is reset-type
 
 
 def _swap_rows(guard_a, guard_b):

@@ -22,3 +22,12 @@ def test_examples_never_show_cvl_zero():
         if line.startswith("| ") and not line.startswith("| situation"):
             cvl = float(line.split("|")[2])
             assert cvl > 0, line
+
+
+def test_docs_rows_cover_the_map():
+    # (moved from tests/fw/test_victron_alarms.py with the function it tests)
+    from protocols.victron import alarms
+    rows = victron_docs.alarm_rows()
+    assert len(rows) == len(alarms.MAP)
+    for source, sev, flag, half in rows:
+        assert half in (alarms.ALARM, alarms.WARNING)

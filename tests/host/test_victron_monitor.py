@@ -12,13 +12,14 @@ import cantools
 
 import protocols.victron as V
 from tools import mpy_unix
+from tools import victron_codec as codec
 from tools.monitor import Monitor, candump_line
 from tools.ptylink import PtyLink
 from tools.victron_dbc import PATH
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DB = cantools.database.load_file(PATH)
-LIMITS = V.pack(0x351, {"cvl": 55.2, "ccl": 50, "dcl": 100, "dvl": 48})
+LIMITS = codec.pack(0x351, {"cvl": 55.2, "ccl": 50, "dcl": 100, "dvl": 48})
 CANDUMP = re.compile(r"^\((\d+\.\d{6})\) can0 ([0-9A-F]{3})#([0-9A-F]*)$")
 
 
@@ -34,7 +35,7 @@ def test_monitor_flags_gaps_cvl_zero_and_alarms():
     assert m.tick(1.9) == [] and m.tick(2.0) == []
     gap = m.tick(2.1)
     assert len(gap) == 1 and gap[0].startswith("!! 2.100 GAP") and m.tick(2.5) == []
-    out = m.frame(2.6, 0x351, V.pack(0x351, {"cvl": 0, "ccl": 0, "dcl": 0, "dvl": 48}))
+    out = m.frame(2.6, 0x351, codec.pack(0x351, {"cvl": 0, "ccl": 0, "dcl": 0, "dvl": 48}))
     assert any("back after 2.6 s" in line for line in out)
     assert any(line.startswith("!! 2.600 CVL = 0 V") for line in out)
     out = m.frame(2.7, 0x35A, bytes.fromhex("A6AAAA02AA9AAA02"))
@@ -83,9 +84,9 @@ def _check_log(lines, frames):
         ids.append(int(m.group(2), 16))
         data = bytes.fromhex(m.group(3))
         fid = ids[-1]
-        V.unpack(fid, data)  # every logged frame decodes
+        codec.unpack(fid, data)  # every logged frame decodes
         if fid == 0x351:
-            lim = V.unpack(0x351, data)
+            lim = codec.unpack(0x351, data)
             assert (lim["cvl"], lim["ccl"], lim["dcl"], lim["dvl"]) == (49.2, 50.0, 100.0, 39.0)
     assert tuple(ids[:len(V.PERIODIC)]) == V.PERIODIC
 

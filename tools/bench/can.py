@@ -1,7 +1,7 @@
 # `pybms bench can`: microseconds to build the full Victron frame set and bytes
 # allocated per transmit cycle (summary + limits + build + send), on MicroPython
 # (unix port, board-sized heap; gc.mem_alloc) and, for comparison, CPython.
-# The workload is tools/bench/can_workload.py, run by both interpreters.
+# The workload is tools/mpy/can_workload.py, run by both interpreters.
 
 import os
 import re
@@ -28,8 +28,8 @@ def run(args):
     n = 300 if args.quick else 5000
     if not mpy_unix.available():
         raise UsageError("no micropython next to %s: run `make setup`" % sys.executable)
-    mpy = _run(mpy_unix.command("tools/bench/can_workload.py", str(n)), mpy_unix.environment())
-    cpy = _run([sys.executable, "tools/bench/can_workload.py", str(n)],
+    mpy = _run(mpy_unix.command("tools/mpy/can_workload.py", str(n)), mpy_unix.environment())
+    cpy = _run([sys.executable, "tools/mpy/can_workload.py", str(n)],
                dict(os.environ, PYTHONPATH=ROOT))
     print("%-30s %10s %10s %14s %14s" % ("runtime", "build us", "cycle us", "alloc B/cycle", "alloc B/cycle"))
     print("%-30s %10s %10s %14s %14s" % ("", "(%d frames)" % mpy[0], "", "(memory bus)", "(SLCAN)"))

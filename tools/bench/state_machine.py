@@ -1,8 +1,7 @@
 # `pybms bench fsm`: events per second through the firmware state machine on
 # MicroPython (unix port, board-sized heap) and CPython, and through the
 # transitions library interpreting the same table on CPython.
-# (Not named fsm.py: the MicroPython script run from tools/bench/ would import
-# this file instead of the firmware package fsm.)
+# The MicroPython side runs tools/mpy/fsm_workload.py as a script.
 
 import os
 import re
@@ -11,7 +10,7 @@ import sys
 import time
 
 from bms import config
-from tools.bench.fsm_workload import drive, make_machine
+from tools.mpy.fsm_workload import drive, make_machine
 from tools import mpy_unix
 from tools.cli import UsageError
 from tools.fsm_model import oracle, oracle_dispatch
@@ -29,7 +28,7 @@ def _rate(dispatch, n):
 def micropython_rate(n):
     if not mpy_unix.available():
         raise UsageError("no micropython next to %s: run `make setup`" % sys.executable)
-    out = subprocess.run(mpy_unix.command("tools/bench/fsm_workload.py", str(n)),
+    out = subprocess.run(mpy_unix.command("tools/mpy/fsm_workload.py", str(n)),
                          cwd=ROOT, env=mpy_unix.environment(), capture_output=True, text=True,
                          timeout=300)
     m = re.search(r"events=(\d+) us=(\d+)", out.stdout)

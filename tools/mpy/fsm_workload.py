@@ -1,6 +1,6 @@
 # The event workload of `pybms bench fsm`. Imports only firmware so that the
 # MicroPython unix port can run it as a script:
-#   micropython -X heapsize=192K tools/bench/fsm_workload.py N
+#   micropython -X heapsize=192K tools/mpy/fsm_workload.py N
 # A cycle visits every state but Shutdown: start, precharge, run, balance, fault,
 # refused and accepted reset, with mostly ticks between, as the board would see.
 

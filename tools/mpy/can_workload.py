@@ -1,6 +1,6 @@
 # Runs under MicroPython (and CPython): times building the Victron frame set and
 # measures bytes allocated per transmit cycle. Prints one line of key=value.
-# Usage: MICROPYPATH=.frozen:<repo> micropython -X heapsize=192K tools/bench/can_workload.py N
+# Usage: MICROPYPATH=.frozen:<repo> micropython -X heapsize=192K tools/mpy/can_workload.py N
 
 import gc
 import sys
@@ -45,16 +45,6 @@ class BenchPack(Pack):
         return 0
 
 
-class Allow:
-    """A state machine in Run as the reporter sees it: everything allowed, no faults."""
-
-    def __init__(self):
-        self.faults = bytearray(D.COUNT)
-
-    def allows(self, p):
-        return True
-
-
 class NullPort:
     """An SLCAN port that takes every byte (what a pty with a reader does)."""
 
@@ -75,7 +65,9 @@ def setup(bus):
     summary = PackSummary(1)
     diag = D.Diagnosis()
     limits = Limits(cfg, 12)
-    rep = Reporter(bus, cfg, Allow(), summary, limits, diag, cells_per_module=6, temps_per_module=2)
+    # As in Run: CAN TX allowed (poll's True below), no faults held by the machine.
+    rep = Reporter(bus, cfg, summary, limits, diag.active, bytearray(D.COUNT),
+                   cells_per_module=6, temps_per_module=2)
     return pack, summary, limits, rep
 
 
@@ -83,7 +75,8 @@ def cycle_fn(pack, summary, limits, rep):
     def cycle(t):
         summary.update(pack, t, 750)
         limits.update(summary, True, True)
-        rep.poll(t, 5000, -125)
+        rep.bus.service(t)
+        rep.poll(t, True, 5000, -125)
     return cycle
 
 

@@ -6,8 +6,8 @@
 # "micropython: N passed, N failed, N skipped"; exits 1 on any failure or no test.
 #
 # Usage (from the repository root; `make test-micropython` does both steps):
-#   python tests/build_mpy.py build/mpy      # precompile, as deploy will
-#   MICROPYPATH=.frozen:build/mpy micropython -X heapsize=192K tests/mpy_runner.py [module ...]
+#   python tools/mpy/build.py build/mpy      # precompile, as deploy will
+#   MICROPYPATH=.frozen:build/mpy micropython -X heapsize=192K tools/mpy/run_tests.py [module ...]
 # (MICROPYPATH=.frozen:<repo> runs the sources instead, handy while editing.)
 # PYBMS_MPY_HEAP sets the child interpreters' heap (default 192K).
 
@@ -70,8 +70,8 @@ def parent(names):
             os.remove(result_path)
         except OSError:
             pass
-        os.system("%s -X heapsize=%s tests/mpy_runner.py --child %s %s"
-                  % (sys.executable, heap, result_path, name))
+        os.system("%s -X heapsize=%s %s --child %s %s"
+                  % (sys.executable, heap, sys.argv[0], result_path, name))
         try:
             with open(result_path) as f:
                 counts = [int(x) for x in f.read().split()]

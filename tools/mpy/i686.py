@@ -1,0 +1,118 @@
+# The dual-runtime tests on a 32-bit MicroPython: 4-byte words and 16-byte GC
+# blocks as on an RP2040 or ESP32, at a board-like heap, so a test module that would
+# not fit a board's RAM fails here (the 64-bit unix port from PyPI needs ~1.6x the
+# heap for the same objects). The interpreter is built once from the pinned source
+# by MICROPYTHON_SRC/build-i686.sh into build/i686 and reused until that source or
+# script changes. When the source or the cross compiler is missing, says so plainly
+# and exits 0: the other runs still test everything, only not at 32 bits.
+#
+# Usage (`make test-micropython32`, part of `make test`):
+#   python tools/mpy/i686.py [--src DIR] [--heap 192K] [--build-only] [module ...]
+# MICROPYTHON_SRC (or --src): the folder with build-i686.sh and the pinned
+# micropython-*-src.tar.gz; default ../shared/micropython beside this repository.
+
+import argparse
+import glob
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+OUT = os.path.join(ROOT, "build", "i686")
+MPY_OUT = os.path.join(ROOT, "build", "mpy-i686")
+DEFAULT_SRC = os.path.join(os.path.dirname(ROOT), "shared", "micropython")
+HEAP = "192K"  # an RP2040's MicroPython heap is about this big
+STAMP = os.path.join(OUT, ".source")
+
+
+def source_dir(given=None):
+    return os.path.abspath(given or os.environ.get("MICROPYTHON_SRC") or DEFAULT_SRC)
+
+
+def why_unavailable(src):
+    """None when the 32-bit interpreter can be built (or is built), else why not."""
+    if not os.path.exists(os.path.join(src, "build-i686.sh")):
+        return "no build-i686.sh in MICROPYTHON_SRC=%s (point MICROPYTHON_SRC at the " \
+               "folder with the pinned MicroPython source)" % src
+    if not glob.glob(os.path.join(src, "micropython-*-src.tar.gz")):
+        return "no pinned micropython-*-src.tar.gz in %s" % src
+    if not _fresh(src) and shutil.which("i686-linux-gnu-gcc") is None:
+        return "i686-linux-gnu-gcc is missing (Debian: apt-get install gcc-i686-linux-gnu; " \
+               "`make setup` installs it when run as root)"
+    return None
+
+
+def _fingerprint(src):
+    h = hashlib.sha256()
+    for path in sorted(glob.glob(os.path.join(src, "micropython-*-src.tar.gz"))) + \
+            [os.path.join(src, "build-i686.sh")]:
+        st = os.stat(path)
+        h.update(("%s %d %d\n" % (os.path.basename(path), st.st_size, int(st.st_mtime))).encode())
+    return h.hexdigest()
+
+
+def _fresh(src):
+    try:
+        with open(STAMP) as f:
+            same = f.read().strip() == _fingerprint(src)
+    except OSError:
+        return False
+    return same and all(os.path.exists(os.path.join(OUT, n)) for n in ("micropython", "mpy-cross"))
+
+
+def build(src):
+    """Build (or reuse) build/i686/micropython and mpy-cross; returns True on success."""
+    if _fresh(src):
+        return True
+    print("building the 32-bit MicroPython from %s (once; cached in build/i686) ..." % src)
+    sys.stdout.flush()
+    r = subprocess.run(["bash", os.path.join(src, "build-i686.sh"), OUT],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if r.returncode != 0:
+        print(r.stdout[-3000:])
+        print("FAIL: build-i686.sh exited with %d" % r.returncode)
+        return False
+    with open(STAMP, "w") as f:
+        f.write(_fingerprint(src) + "\n")
+    return True
+
+
+def run_tests(heap, modules):
+    exe = os.path.join(OUT, "micropython")
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "mpy", "build.py"), MPY_OUT,
+                        os.path.join(OUT, "mpy-cross")], cwd=ROOT)
+    if r.returncode != 0:
+        return 1
+    env = dict(os.environ, MICROPYPATH=MPY_OUT, PYBMS_MPY_HEAP=heap)
+    print("32-bit MicroPython (i686 build of the pinned source), %s heap:" % heap)
+    sys.stdout.flush()
+    r = subprocess.run([exe, "-X", "heapsize=" + heap, "tools/mpy/run_tests.py"] + modules,
+                       cwd=ROOT, env=env)
+    return r.returncode
+
+
+def main(argv):
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--src", help="folder with build-i686.sh and the pinned source "
+                                 "(default: $MICROPYTHON_SRC or ../shared/micropython)")
+    p.add_argument("--heap", default=HEAP)
+    p.add_argument("--build-only", action="store_true")
+    p.add_argument("modules", nargs="*", help="test modules (default: all of tests/fw)")
+    args = p.parse_args(argv)
+    src = source_dir(args.src)
+    why = why_unavailable(src)
+    if why:
+        print("SKIPPED the 32-bit MicroPython test run: %s" % why)
+        return 0
+    if not build(src):
+        return 1
+    if args.build_only:
+        print("32-bit MicroPython ready: %s" % os.path.join(OUT, "micropython"))
+        return 0
+    return run_tests(args.heap, args.modules)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,120 @@
+# What each setting of bms.config.SCHEMA means, keyed by its name: the help text of
+# the generated docs (docs/victron-can.md) and later of the console and web page.
+# Host-side so it costs the board no RAM; tests/host/test_texts.py fails when a
+# setting has no text here or a text names a setting that is gone.
+
+HELP = {
+    "auto_connect":
+        "close the contactors on their own once the pack is ready (after boot or a fault "
+        "reset)",
+    "precharge_mode":
+        "voltage: close main when the bus is within tolerance of the pack; time: after "
+        "precharge_ms (boards without a bus sensor)",
+    "precharge_ms":
+        "precharge duration in time mode",
+    "precharge_timeout_ms":
+        "give up a precharge attempt after this long",
+    "precharge_tolerance_v":
+        "bus counts as charged when |V_pack - V_bus| is at most this",
+    "precharge_retries":
+        "further attempts after a failed precharge before latching a fault",
+    "precharge_retry_delay_ms":
+        "pause between precharge attempts so the resistor cools",
+    "module_count":
+        "module boards expected on the bus; fewer or more is a fault",
+    "parallel_strings":
+        "strings of series modules wired in parallel; module_count must divide evenly",
+    "uart_baud":
+        "module bus baud rate; some boards need up to ~631000",
+    "poll_ms":
+        "period of one measurement cycle over all boards",
+    "stale_ms":
+        "data older than this counts as missing (must exceed poll_ms)",
+    "comm_fail_limit":
+        "consecutive failed cycles of one board before a communication fault",
+    "bus_timeout_ms":
+        "wait this long for a module board's reply before counting a timeout",
+    "bus_retries":
+        "further attempts for a failed frame within one cycle",
+    "bus_retry_budget":
+        "retries one whole poll cycle may spend; bounds the cycle's worst-case time",
+    "bus_check_drdy":
+        "reject a reading whose DEVICE_STATUS.DRDY (datasheet bit 0) says the conversion "
+        "is unfinished; the masters proven on real modules never checked it, so turn it "
+        "off only if every reading fails as not-ready on your boards",
+    "bus_read_crc":
+        "append a CRC byte to read requests (boards or emulators that expect it)",
+    "bus_reset_wait_ms":
+        "pause after the broadcast reset before boards are addressed",
+    "hw_cov_v":
+        "module boards' own over-voltage trip (50 mV steps); a backstop above cell_v_max",
+    "hw_cuv_v":
+        "module boards' own under-voltage trip (100 mV steps); a backstop below "
+        "cell_v_min",
+    "hw_ot_c":
+        "module boards' own over-temperature trip (5 C steps); a backstop above temp_max",
+    "hw_delay_ms":
+        "how long a hardware COV/CUV/OT condition must last before the board trips",
+    "balance_v":
+        "bleed only cells above this voltage",
+    "balance_delta_v":
+        "bleed a cell when it is this far above the lowest cell",
+    "balance_time_s":
+        "boards stop bleeding on their own after this unless told again (a dead BMS stops"
+        " balancing)",
+    "cell_v_max":
+        "cell over-voltage fault",
+    "cell_v_high_warn":
+        "cell over-voltage warning",
+    "cell_v_low_warn":
+        "cell under-voltage warning",
+    "cell_v_min":
+        "cell under-voltage fault",
+    "cell_spread_warn":
+        "cell imbalance warning (highest - lowest)",
+    "temp_max":
+        "over-temperature fault",
+    "temp_high_warn":
+        "over-temperature warning",
+    "temp_low_warn":
+        "under-temperature warning",
+    "temp_min":
+        "under-temperature fault",
+    "charge_cell_v":
+        "charge target per cell: CVL = this x series cells; charging stops when the "
+        "highest cell reaches it",
+    "charge_taper_cell_v":
+        "charge current tapers once the highest cell is above this",
+    "discharge_taper_cell_v":
+        "discharge current tapers once the lowest cell is below this",
+    "discharge_cell_v":
+        "discharge cut-off per cell: DVL = this x series cells; discharging stops when "
+        "the lowest cell reaches it",
+    "limit_hysteresis_v":
+        "a stopped charge (discharge) resumes once the highest (lowest) cell is this far "
+        "back",
+    "taper_floor_pct":
+        "current at the end of a taper, in percent of the maximum",
+    "max_charge_a":
+        "charge current limit (CCL) when nothing reduces it",
+    "max_discharge_a":
+        "discharge current limit (DCL) when nothing reduces it",
+    "charge_temp_min":
+        "no charging below this temperature",
+    "charge_temp_full":
+        "full charge current from this temperature; derated linearly from charge_temp_min",
+    "charge_temp_derate":
+        "charge current derated linearly above this",
+    "charge_temp_max":
+        "no charging above this temperature",
+    "discharge_temp_derate":
+        "discharge current derated linearly above this",
+    "discharge_temp_max":
+        "no discharging above this temperature",
+    "module_capacity_ah":
+        "capacity of one string of modules; installed capacity = this x parallel_strings",
+    "soh_pct":
+        "state of health reported to the GX (second-life modules: measure it)",
+    "can_period_ms":
+        "period of the Victron frame set (the GX gives up after ~3 s of silence)",
+}
