@@ -9,14 +9,41 @@
 #   each answered with \r (OK) or \a (error), as an adapter would.
 # Like an adapter, nothing is forwarded to the host before it opens the channel
 # (a send then counts as a transmit error: nobody acknowledges the frame).
-# Nothing here blocks: reads use the port's non-blocking readinto; writes happen only
-# when poll() says the stream has room, otherwise the frame is counted busy.
+#
+# Nothing here blocks and no call does unbounded work, whatever the host does:
+# - every write (frames and answers alike) happens only when the port says it has
+#   room (PosixSerial.writable: poll POLLOUT); otherwise a frame counts as busy and
+#   an answer is dropped and counted (answers_dropped). A host that sends commands
+#   and never reads cannot stall the BMS loop.
+# - one recv() call looks at no more than RECV_MAX_BYTES bytes and finishes no more
+#   than RECV_MAX_LINES non-empty lines; the rest waits for the next call
+#   (recv_bounded counts the calls that stopped there).
+# - a received line is a frame only if it is exactly right: id within 11 (29) bits,
+#   DLC 0..8, exactly 2 x DLC hex digits of data (none for r/R). Anything else is
+#   counted in rx_errors and leaves rx_id/rx_len/rx_data untouched.
 
 from drivers.can import CanBus
 
+try:
+    from micropython import const
+except ImportError:
+    def const(x):
+        return x
+
+RECV_MAX_BYTES = const(128)   # bytes examined per recv() call (4+ full frame lines)
+RECV_MAX_LINES = const(8)     # non-empty lines finished per call (each may write an answer)
+LINE_MAX = const(32)          # longest line kept; T + 8 id + dlc + 16 data = 26
+
+SLCAN_COUNTERS = ("commands", "answers_dropped", "recv_bounded")
+
 _HEX = b"0123456789ABCDEF"
-_CR = 0x0D
-_BELL = 0x07
+_CR = const(0x0D)
+_LF = const(0x0A)
+_OK = b"\r"
+_ERR = b"\x07"
+_VERSION = b"V1010\r"
+_SERIAL = b"NPYBM\r"
+_STATUS = b"F00\r"
 
 
 def _nibble(c):
@@ -35,20 +62,21 @@ class SlcanBus(CanBus):
         self.is_open = opened
         self.listen_only = False
         self.commands = 0          # adapter commands seen from the host
+        self.answers_dropped = 0   # answers not written: the host was not reading
+        self.recv_bounded = 0      # recv() calls that stopped at the per-call bound
         self.tx_frame = bytearray(22)   # t + 3 id + 1 dlc + 16 data + \r
-        self._tx_full = memoryview(self.tx_frame)
+        # One view per data length, made once: slicing per frame would allocate.
+        full = memoryview(self.tx_frame)
+        self._tx_views = tuple(full[:6 + 2 * n] for n in range(9))
         self._in = bytearray(64)
         self._in_pos = 0
         self._in_end = 0
-        self._line = bytearray(32)
+        self._line = bytearray(LINE_MAX)
         self._line_len = 0
         self._overlong = False
-        self._ok = b"\r"
-        self._err = b"\x07"
-        self._version = b"V1010\r"
-        self._status = b"F00\r"
         # Room-to-write check, so a host that stopped reading cannot block the BMS
-        # loop on a full pty (drivers.posix_serial.PosixSerial.writable).
+        # loop on a full pty (drivers.posix_serial.PosixSerial.writable). A port
+        # without it (machine.UART) drains at its baud rate on its own.
         self._port_writable = getattr(port, "writable", None)
 
     def _writable(self):
@@ -60,6 +88,18 @@ class SlcanBus(CanBus):
             return True
         except OSError:
             return False
+
+    def _answer(self, data):
+        if not (self._writable() and self._write(data)):
+            self.answers_dropped += 1
+
+    def rx_pending(self):
+        """True while bytes already read from the port wait to be parsed (a call
+        stopped at its bound); the port itself may hold more."""
+        return self._in_pos < self._in_end
+
+    def slcan_counters(self):
+        return tuple(getattr(self, name) for name in SLCAN_COUNTERS)
 
     def send(self, can_id, data):
         n = len(data)
@@ -78,9 +118,8 @@ class SlcanBus(CanBus):
         for i in range(n):
             b[5 + 2 * i] = _HEX[data[i] >> 4]
             b[6 + 2 * i] = _HEX[data[i] & 0xF]
-        end = 5 + 2 * n
-        b[end] = _CR
-        if self._write(self._tx_full if n == 8 else self._tx_full[:end + 1]):
+        b[5 + 2 * n] = _CR
+        if self._write(self._tx_views[n]):
             self.tx_ok += 1
             return True
         self.tx_errors += 1
@@ -88,42 +127,55 @@ class SlcanBus(CanBus):
 
     def recv(self):
         """Take bytes from the host until one frame is complete; commands are
-        answered on the way. False when no complete frame is waiting."""
-        while True:
+        answered on the way. False when no complete frame was found within this
+        call's bound (RECV_MAX_BYTES / RECV_MAX_LINES): call again next pass."""
+        inbuf = self._in
+        budget = RECV_MAX_BYTES
+        lines = RECV_MAX_LINES
+        while budget > 0:
             if self._in_pos >= self._in_end:
                 try:
-                    n = self.port.readinto(self._in)
+                    n = self.port.readinto(inbuf)
                 except OSError:
                     n = None
                 if not n:
                     return False
                 self._in_pos = 0
                 self._in_end = n
-            c = self._in[self._in_pos]
+            c = inbuf[self._in_pos]
             self._in_pos += 1
-            if c == _CR or c == 0x0A:
+            budget -= 1
+            if c == _CR or c == _LF:
                 if self._line_len == 0:
                     continue
                 ok = self._finish_line()
                 self._line_len = 0
                 if ok:
                     return True
+                lines -= 1
+                if lines == 0:
+                    break
                 continue
-            if self._line_len < len(self._line):
+            if self._line_len < LINE_MAX:
                 self._line[self._line_len] = c
                 self._line_len += 1
             else:
                 self._overlong = True
+        self.recv_bounded += 1
+        return False
 
     def _finish_line(self):
         if self._overlong:
             self._overlong = False
             self.rx_errors += 1
-            self._write(self._err)
+            self._answer(_ERR)
             return False
         cmd = self._line[0]
-        if cmd in (0x74, 0x54, 0x72, 0x52):  # t T r R
-            return self._frame(cmd)
+        if cmd == 0x74 or cmd == 0x54 or cmd == 0x72 or cmd == 0x52:  # t T r R
+            if self._frame(cmd):
+                return True
+            self.rx_errors += 1
+            return False
         self.commands += 1
         if cmd == 0x4F:       # O
             self.is_open = True
@@ -136,49 +188,53 @@ class SlcanBus(CanBus):
         elif cmd in (0x53, 0x73, 0x59, 0x5A, 0x4D, 0x6D, 0x57):  # S s Y Z M m W: accepted
             pass
         elif cmd == 0x56 or cmd == 0x76:  # V v
-            self._write(self._version)
+            self._answer(_VERSION)
             return False
         elif cmd == 0x4E:     # N: serial number
-            self._write(b"NPYBM\r")
+            self._answer(_SERIAL)
             return False
         elif cmd == 0x46:     # F: status flags
-            self._write(self._status)
+            self._answer(_STATUS)
             return False
         else:
-            self._write(self._err)
+            self._answer(_ERR)
             return False
-        self._write(self._ok)
+        self._answer(_OK)
         return False
 
     def _frame(self, cmd):
+        """Check the whole line, then fill rx_*: True for a well-formed frame."""
         line = self._line
         n = self._line_len
         ext = cmd == 0x54 or cmd == 0x52
-        id_len = 8 if ext else 3
-        if n < 2 + id_len:
-            self.rx_errors += 1
+        remote = cmd == 0x72 or cmd == 0x52
+        dlc_at = 9 if ext else 4
+        if n <= dlc_at:
             return False
-        can_id = 0
-        for i in range(1, 1 + id_len):
+        dlc = line[dlc_at] - 0x30
+        if dlc < 0 or dlc > 8:
+            return False
+        if n != dlc_at + 1 + (0 if remote else 2 * dlc):
+            return False   # data shorter or longer than the DLC says
+        # The top digit bounds the id: 3 digits <= 0x7FF, 8 digits <= 0x1FFFFFFF
+        # (checked before shifting, so no id ever grows past a small int).
+        top = _nibble(line[1])
+        if top < 0 or top > (1 if ext else 7):
+            return False
+        can_id = top
+        for i in range(2, dlc_at):
             v = _nibble(line[i])
             if v < 0:
-                self.rx_errors += 1
                 return False
             can_id = (can_id << 4) | v
-        dlc = line[1 + id_len] - 0x30
-        remote = cmd == 0x72 or cmd == 0x52
-        if dlc < 0 or dlc > 8 or (not remote and n < 2 + id_len + 2 * dlc):
-            self.rx_errors += 1
-            return False
-        base = 2 + id_len
-        for i in range(0 if remote else dlc):
-            hi = _nibble(line[base + 2 * i])
-            lo = _nibble(line[base + 2 * i + 1])
-            if hi < 0 or lo < 0:
-                self.rx_errors += 1
+        for i in range(dlc_at + 1, n):
+            if _nibble(line[i]) < 0:
                 return False
-            self.rx_data[i] = (hi << 4) | lo
+        base = dlc_at + 1
+        length = 0 if remote else dlc
+        for i in range(length):
+            self.rx_data[i] = (_nibble(line[base + 2 * i]) << 4) | _nibble(line[base + 2 * i + 1])
         self.rx_id = can_id | (0x80000000 if ext else 0)
-        self.rx_len = 0 if remote else dlc
+        self.rx_len = length
         self.rx_frames += 1
         return True
