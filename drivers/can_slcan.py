@@ -30,8 +30,8 @@ except ImportError:
     def const(x):
         return x
 
-RECV_MAX_BYTES = const(128)   # bytes examined per recv() call (4+ full frame lines)
-RECV_MAX_LINES = const(8)     # non-empty lines finished per call (each may write an answer)
+RECV_MAX_BYTES = const(64)    # bytes examined per recv() call (2+ full frame lines)
+RECV_MAX_LINES = const(4)     # non-empty lines finished per call (each may write an answer)
 LINE_MAX = const(32)          # longest line kept; T + 8 id + dlc + 16 data = 26
 
 SLCAN_COUNTERS = ("commands", "answers_dropped", "recv_bounded")
@@ -83,9 +83,10 @@ class SlcanBus(CanBus):
         return self._port_writable is None or self._port_writable(0)
 
     def _write(self, data):
+        """True when all of `data` went out; a short write (a UART timeout) leaves a
+        cut line the host will reject, and counts as failed here."""
         try:
-            self.port.write(data)
-            return True
+            return self.port.write(data) == len(data)
         except OSError:
             return False
 

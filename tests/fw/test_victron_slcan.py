@@ -20,6 +20,7 @@ class BytePort:
         self.out = bytearray()
         self.chunk = chunk
         self.fail_write = False
+        self.short_write = None   # bytes a write takes before "timing out"
         self.room = True
         self.taken = 0   # bytes handed to the driver so far
 
@@ -35,8 +36,9 @@ class BytePort:
     def write(self, data):
         if self.fail_write:
             raise OSError(5)
-        self.out.extend(data)
-        return len(data)
+        n = min(len(data), self.short_write) if self.short_write is not None else len(data)
+        self.out.extend(data[:n])
+        return n if n else None   # machine.UART: None when nothing went out in time
 
     def writable(self, timeout_ms=0):
         return self.room
@@ -76,6 +78,11 @@ def test_slcan_waits_for_the_host_to_open_then_writes_frames():
     port.fail_write = True
     assert not bus.send(0x351, b"\x00" * 8)
     assert bus.tx_errors == 4
+    port.fail_write = False
+    for short in (0, 5):   # a UART write that timed out part-way is not a frame sent
+        port.short_write = short
+        assert not bus.send(0x351, b"\x00" * 8)
+    assert bus.tx_errors == 6 and bus.tx_ok == 3
 
 
 def test_slcan_receives_gx_frames_split_across_reads_and_odd_traffic():
@@ -89,8 +96,9 @@ def test_slcan_receives_gx_frames_split_across_reads_and_odd_traffic():
     assert bus.recv() and bus.rx_id == 0x80000000 | 0x12345678 and bus.rx_len == 2
     assert bytes(bus.rx_data[:2]) == b"\xab\xcd"
     assert bus.recv() and bus.rx_id == 0x123 and bus.rx_len == 0
-    assert not bus.recv()
-    assert bus.rx_errors == 2 and bus.rx_frames == 4
+    assert not bus.recv()   # five lines, no frame: more than one call's bound
+    assert drain(bus, port) == []
+    assert bus.rx_errors == 2 and bus.rx_frames == 4 and bus.recv_bounded == 1
     assert b"V1010\r" in port.out and b"F00\r" in port.out and port.out.endswith(b"\x07")
     port.incoming.extend(b"t" + b"1" * 40 + b"\r")
     assert not bus.recv() and bus.rx_errors == 3
@@ -185,7 +193,12 @@ def test_answers_are_dropped_and_counted_when_the_host_does_not_read():
     port.incoming.extend(b"O\r")
     drain(bus, port)
     assert bus.answers_dropped == 51
-    assert bus.slcan_counters() == (bus.commands, 51, bus.recv_bounded)
+    port.fail_write = False
+    port.short_write = 2
+    port.incoming.extend(b"V\r")
+    drain(bus, port)
+    assert bus.answers_dropped == 52
+    assert bus.slcan_counters() == (bus.commands, 52, bus.recv_bounded)
 
 
 class LoopPort:
