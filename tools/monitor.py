@@ -8,6 +8,7 @@
 # as "!! MALFORMED <reason>" and counted; the summary always prints.
 # `decode_frame()` is the one place a frame is read as a GX reads it.
 
+import signal
 import sys
 import time
 from collections import namedtuple
@@ -202,6 +203,14 @@ class Monitor:
         return text
 
 
+class _Terminated(Exception):
+    """SIGTERM (`timeout 60 pybms monitor ...`, a service stop): end like Ctrl-C."""
+
+
+def _on_sigterm(signum, frame):
+    raise _Terminated()
+
+
 def open_link(args):
     """The link named on the command line: SLCAN through our own strict reader,
     any other python-can interface through python-can."""
@@ -228,6 +237,7 @@ def run(args):
     status = 0
     print("monitoring %s (%s, %d bit/s); decoding with %s" % (args.channel, args.interface,
                                                              args.bitrate, PATH), flush=True)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         while args.duration is None or time.monotonic() - start < args.duration:
             if args.frames is not None and mon.frames >= args.frames:
@@ -244,12 +254,13 @@ def run(args):
             lines += mon.tick(t)
             for line in lines:
                 print(line, flush=True)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Terminated):
         pass
     except OSError as e:   # the port went away (adapter unplugged, pty closed)
         print("%s link lost: %s" % (FLAG, e), flush=True)
         status = 1
     finally:
+        signal.signal(signal.SIGTERM, previous)
         try:
             link.close()
         except Exception as e:  # closing a dead port must not hide the summary

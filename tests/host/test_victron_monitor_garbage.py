@@ -13,11 +13,12 @@ import time
 
 import cantools
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import protocols.victron as V
-from tests.host.test_victron_slcan_fuzz import oracle
+from tests.host.test_victron_slcan_fuzz import frame_like, oracle, valid_line
 from tools.monitor import Monitor, decode_frame
-from tools.monitor_slcan import ADAPTER_ERROR, LINE_MAX, REASONS, LineSplitter, PythonCanLink
+from tools.monitor_slcan import ADAPTER_ERROR, LINE_MAX, REASONS, Frame, LineSplitter, PythonCanLink, parse_line
 from tools.ptylink import PtyLink
 from tools.victron_dbc import PATH
 
@@ -67,6 +68,18 @@ def test_each_garbage_class_is_shown_malformed_and_the_next_frame_decodes(name, 
 
 def test_every_reason_is_exercised():
     assert {g[2] for g in GARBAGE} >= set(REASONS) - {"bad_length"} | {"short_for_id"}
+
+
+@settings(max_examples=500, deadline=None, database=None)
+@given(st.one_of(frame_like, valid_line, st.binary(max_size=80)))
+def test_parse_line_takes_exactly_the_well_formed_frames(line):
+    item = parse_line(line)
+    want = oracle(line)
+    if want is None:
+        assert item is None if not line else item.reason in REASONS, (line, item)
+    else:
+        assert isinstance(item, Frame), (line, item)
+        assert (item.can_id | (0x80000000 if item.extended else 0), item.data) == want
 
 
 def test_over_long_line_without_end_is_reported_once_and_memory_stays_bounded():
@@ -182,3 +195,24 @@ def test_summary_prints_when_the_link_disappears():
     assert mon.returncode == 1 and "!! link lost" in out and GOOD_TEXT in out
     assert out.splitlines()[-1].startswith("summary: frames=1 ") and "malformed=1" in out, out + err
     assert "Traceback" not in err, err
+
+
+def test_summary_prints_when_the_monitor_is_stopped():
+    import signal
+    with PtyLink() as link:
+        for sig in (signal.SIGINT, signal.SIGTERM):   # Ctrl-C, `timeout`, a service stop
+            mon = _monitor(link.b, "--duration", "30")
+            try:
+                assert mon.stdout.readline().startswith("monitoring ")
+                fd = os.open(link.a, os.O_RDWR | os.O_NOCTTY)
+                os.write(fd, b"t35\xff\r" + GOOD)
+                time.sleep(0.5)
+                mon.send_signal(sig)
+                out, err = mon.communicate(timeout=15)
+                os.close(fd)
+            finally:
+                if mon.poll() is None:
+                    mon.kill()
+            assert mon.returncode == 0 and "Traceback" not in err, err
+            assert out.splitlines()[-1].startswith("summary: frames=1 "), out
+            assert "malformed: non_ascii=1" in out
