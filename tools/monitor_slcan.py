@@ -107,7 +107,8 @@ class LineSplitter:
 
 class SlcanLink:
     """An SLCAN adapter (or pyBMS's firmware side) on a serial port or pty, opened as
-    python-can does (C, S<n>, O); `poll(timeout)` returns the items that arrived."""
+    python-can does (C, S<n>, O) with timestamps off (Z0); `poll()` returns the
+    items that arrived within the port's 0.1 s timeout."""
 
     def __init__(self, channel, bitrate=500000, serial_module=None):
         if serial_module is None:
@@ -117,7 +118,11 @@ class SlcanLink:
                              % (bitrate, ", ".join(str(b) for b in sorted(BITRATE_COMMANDS))))
         self.port = serial_module.serial_for_url(channel, baudrate=115200, timeout=0.1)
         self.split = LineSplitter()
-        self.port.write(b"C\r" + BITRATE_COMMANDS[bitrate] + b"\rO\r")
+        # Z0: timestamps off. An adapter that kept them on (Lawicel stores the
+        # setting) appends 4 hex digits to every frame, which this reader takes
+        # for what they would be on any other adapter: data longer than the DLC.
+        # One without the command answers BEL, counted as an adapter error.
+        self.port.write(b"C\r" + BITRATE_COMMANDS[bitrate] + b"\rZ0\rO\r")
         self.port.flush()
 
     def poll(self):

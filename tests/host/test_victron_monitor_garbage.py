@@ -18,7 +18,8 @@ from hypothesis import given, settings, strategies as st
 import protocols.victron as V
 from tests.host.test_victron_slcan_fuzz import frame_like, oracle, valid_line
 from tools.monitor import Monitor, decode_frame
-from tools.monitor_slcan import ADAPTER_ERROR, LINE_MAX, REASONS, Frame, LineSplitter, PythonCanLink, parse_line
+from tools.monitor_slcan import (ADAPTER_ERROR, LINE_MAX, REASONS, Frame, LineSplitter, PythonCanLink,
+                                  SlcanLink, parse_line)
 from tools.ptylink import PtyLink
 from tools.victron_dbc import PATH
 
@@ -109,6 +110,47 @@ def test_decode_frame_is_the_gx_reading():
     # a short ASCII name is padded, as the GX shows it
     assert decode_frame(DB, 0x35E, b"pyBMS").text == "0x35E manufacturer manufacturer=pyBMS"
     assert decode_frame(DB, 0x305, b"\x01").text == "0x305 01"
+
+
+def test_slcan_link_opens_like_python_can_with_timestamps_off_and_closes():
+    class FakeSerial:
+        def __init__(self):
+            self.written = b""
+            self.incoming = bytearray(b"\r\r\x07\r" + GOOD + b"t35")
+            self.closed = False
+
+        @property
+        def in_waiting(self):
+            return len(self.incoming)
+
+        def read(self, n):
+            data, self.incoming = bytes(self.incoming[:n]), self.incoming[n:]
+            return data
+
+        def write(self, data):
+            self.written += data
+
+        def flush(self):
+            pass
+
+        def close(self):
+            self.closed = True
+
+    class Module:
+        @staticmethod
+        def serial_for_url(channel, **kw):
+            assert channel == "/dev/x" and kw["timeout"] == 0.1
+            return port
+
+    port = FakeSerial()
+    link = SlcanLink("/dev/x", 250000, serial_module=Module)
+    assert port.written == b"C\rS5\rZ0\rO\r"
+    assert link.poll() == [ADAPTER_ERROR, Frame(0x351, False, False, bytes.fromhex("2802F401E803E001"))]
+    assert link.poll() == []   # "t35" waits for its line end
+    link.close()
+    assert port.written.endswith(b"O\rC\r") and port.closed
+    with pytest.raises(ValueError):
+        SlcanLink("/dev/x", 300000, serial_module=Module)
 
 
 def test_python_can_messages_are_checked_the_same_way():
