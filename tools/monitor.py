@@ -29,7 +29,7 @@ def add_arguments(parser):
     parser.add_argument("--duration", type=float, default=None,
                         help="stop after this many seconds (default: until Ctrl-C)")
     parser.add_argument("--frames", type=int, default=None,
-                        help="stop after this many frames (like candump -n)")
+                        help="stop after this many well-formed frames (like candump -n)")
     parser.add_argument("--gap", type=float, default=GAP_S,
                         help="flag a silence of 0x351 longer than this (seconds, default 2)")
 
@@ -246,6 +246,8 @@ def run(args):
             t = time.monotonic() - start
             lines = []
             for item in items:
+                if args.frames is not None and mon.frames >= args.frames:
+                    break   # exactly --frames frames, like candump -n
                 if log is not None and hasattr(item, "can_id") and not item.remote:
                     log.write(candump_line(time.time(), item.can_id, item.data,
                                            extended=item.extended) + "\n")

@@ -219,6 +219,22 @@ def test_long_random_garbage_stream_through_a_pty_end_to_end():
         assert re.match(r"^(\d+\.\d{3} 0x|!! \d+\.\d{3} (MALFORMED|CVL|GAP|ALARM|WARNING)|   \d)", line), line
 
 
+def test_frames_limit_is_exact_even_when_frames_arrive_together():
+    with PtyLink() as link:
+        fd = os.open(link.a, os.O_RDWR | os.O_NOCTTY)
+        mon = _monitor(link.b, "--frames", "3", "--duration", "20")
+        try:
+            assert mon.stdout.readline().startswith("monitoring ")
+            time.sleep(0.2)
+            os.write(fd, b"t3\r" + GOOD * 10)   # one read delivers them all
+            out, err = mon.communicate(timeout=30)
+        finally:
+            if mon.poll() is None:
+                mon.kill()
+            os.close(fd)
+    assert out.count(GOOD_TEXT) == 3 and "summary: frames=3 " in out, out + err
+
+
 def test_summary_prints_when_the_link_disappears():
     link = PtyLink()
     mon = _monitor(link.b, "--duration", "30")
