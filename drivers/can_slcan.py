@@ -20,7 +20,8 @@
 #   (recv_bounded counts the calls that stopped there).
 # - a received line is a frame only if it is exactly right: id within 11 (29) bits,
 #   DLC 0..8, exactly 2 x DLC hex digits of data (none for r/R). Anything else is
-#   counted in rx_errors and leaves rx_id/rx_len/rx_data untouched.
+#   counted in rx_errors and leaves rx_id/rx_len/rx_data untouched; so is a line
+#   that is neither a frame nor a known command (answered with BEL).
 
 from drivers.can import CanBus
 
@@ -177,7 +178,7 @@ class SlcanBus(CanBus):
                 return True
             self.rx_errors += 1
             return False
-        self.commands += 1
+        answer = _OK
         if cmd == 0x4F:       # O
             self.is_open = True
             self.listen_only = False
@@ -186,21 +187,19 @@ class SlcanBus(CanBus):
             self.listen_only = True
         elif cmd == 0x43:     # C
             self.is_open = False
-        elif cmd in (0x53, 0x73, 0x59, 0x5A, 0x4D, 0x6D, 0x57):  # S s Y Z M m W: accepted
-            pass
         elif cmd == 0x56 or cmd == 0x76:  # V v
-            self._answer(_VERSION)
-            return False
+            answer = _VERSION
         elif cmd == 0x4E:     # N: serial number
-            self._answer(_SERIAL)
-            return False
+            answer = _SERIAL
         elif cmd == 0x46:     # F: status flags
-            self._answer(_STATUS)
-            return False
-        else:
+            answer = _STATUS
+        elif cmd not in (0x53, 0x73, 0x59, 0x5A, 0x4D, 0x6D, 0x57):  # S s Y Z M m W: accepted
+            # not a command an adapter knows: malformed input, as a bad frame is
+            self.rx_errors += 1
             self._answer(_ERR)
             return False
-        self._answer(_OK)
+        self.commands += 1
+        self._answer(answer)
         return False
 
     def _frame(self, cmd):

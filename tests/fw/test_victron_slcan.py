@@ -98,10 +98,11 @@ def test_slcan_receives_gx_frames_split_across_reads_and_odd_traffic():
     assert bus.recv() and bus.rx_id == 0x123 and bus.rx_len == 0
     assert not bus.recv()   # five lines, no frame: more than one call's bound
     assert drain(bus, port) == []
-    assert bus.rx_errors == 2 and bus.rx_frames == 4 and bus.recv_bounded == 1
+    assert bus.rx_errors == 3 and bus.rx_frames == 4 and bus.recv_bounded == 1   # tZZZ1 t12 X
+    assert bus.commands == 2
     assert b"V1010\r" in port.out and b"F00\r" in port.out and port.out.endswith(b"\x07")
     port.incoming.extend(b"t" + b"1" * 40 + b"\r")
-    assert not bus.recv() and bus.rx_errors == 3
+    assert not bus.recv() and bus.rx_errors == 4
     port.incoming.extend(b"C\r")
     bus.recv()
     assert not bus.is_open
@@ -180,7 +181,8 @@ def test_answers_are_dropped_and_counted_when_the_host_does_not_read():
     port.incoming.extend(b"V\rS6\rN\rF\rX\r" * 10 + GX_307)
     frames = drain(bus, port)
     assert frames == [(0x307, bytes.fromhex("0000000056494300"))]
-    assert port.out == b"" and bus.answers_dropped == 50 and bus.commands == 50
+    assert port.out == b"" and bus.answers_dropped == 50 and bus.commands == 40
+    assert bus.rx_errors == 10   # X is no command
     assert not bus.send(0x351, bytes(8)) and bus.tx_busy == 1
     # the host reads again: answers and frames flow again
     port.room = True
