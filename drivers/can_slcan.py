@@ -111,54 +111,60 @@ class SlcanBus(CanBus):
         if not self._writable():
             self.tx_busy += 1
             return False
-        b = self.tx_frame
-        b[0] = 0x74  # 't'
-        b[1] = _HEX[(can_id >> 8) & 0xF]
-        b[2] = _HEX[(can_id >> 4) & 0xF]
-        b[3] = _HEX[can_id & 0xF]
-        b[4] = 0x30 + n
-        for i in range(n):
-            b[5 + 2 * i] = _HEX[data[i] >> 4]
-            b[6 + 2 * i] = _HEX[data[i] & 0xF]
-        b[5 + 2 * n] = _CR
+        self._encode(can_id, data, n)
         if self._write(self._tx_views[n]):
             self.tx_ok += 1
             return True
         self.tx_errors += 1
         return False
 
+    # send() is split in three so that no call's VM state exceeds 11 words: such a
+    # frame would come from the GC heap on every call (mem_alloc() does not show it).
+    def _encode(self, can_id, data, n):
+        """t<id><dlc><data>\r into tx_frame."""
+        b = self.tx_frame
+        b[0] = 0x74  # 't'
+        b[1] = _HEX[(can_id >> 8) & 0xF]
+        b[2] = _HEX[(can_id >> 4) & 0xF]
+        b[3] = _HEX[can_id & 0xF]
+        b[4] = 0x30 + n
+        b[5 + 2 * n] = _CR
+        self._encode_data(data, n)
+
+    def _encode_data(self, data, n):
+        b = self.tx_frame
+        i = 0
+        j = 5
+        while i < n:
+            v = data[i]
+            b[j] = _HEX[v >> 4]
+            b[j + 1] = _HEX[v & 0xF]
+            i += 1
+            j += 2
+
     def recv(self):
         """Take bytes from the host until one frame is complete; commands are
         answered on the way. False when no complete frame was found within this
         call's bound (RECV_MAX_BYTES / RECV_MAX_LINES): call again next pass."""
-        inbuf = self._in
+        # Few locals and no try here: the VM state stays within 11 words, so the
+        # call's frame lives on the C stack instead of the GC heap.
         budget = RECV_MAX_BYTES
         lines = RECV_MAX_LINES
         while budget > 0:
-            if self._in_pos >= self._in_end:
-                try:
-                    n = self.port.readinto(inbuf)
-                except OSError:
-                    n = None
-                if not n:
-                    return False
-                self._in_pos = 0
-                self._in_end = n
-            c = inbuf[self._in_pos]
+            if self._in_pos >= self._in_end and not self._fill():
+                return False
+            c = self._in[self._in_pos]
             self._in_pos += 1
             budget -= 1
             if c == _CR or c == _LF:
                 if self._line_len == 0:
                     continue
-                ok = self._finish_line()
-                self._line_len = 0
-                if ok:
+                if self._finish_line():
                     return True
                 lines -= 1
                 if lines == 0:
                     break
-                continue
-            if self._line_len < LINE_MAX:
+            elif self._line_len < LINE_MAX:
                 self._line[self._line_len] = c
                 self._line_len += 1
             else:
@@ -166,7 +172,22 @@ class SlcanBus(CanBus):
         self.recv_bounded += 1
         return False
 
+    def _fill(self):
+        """Refill the input buffer from the port; False when nothing is waiting."""
+        try:
+            n = self.port.readinto(self._in)
+        except OSError:
+            return False
+        if not n:
+            return False
+        self._in_pos = 0
+        self._in_end = n
+        return True
+
     def _finish_line(self):
+        """Act on the complete line in _line (and empty it): True for a frame."""
+        n = self._line_len
+        self._line_len = 0
         if self._overlong:
             self._overlong = False
             self.rx_errors += 1
@@ -174,7 +195,7 @@ class SlcanBus(CanBus):
             return False
         cmd = self._line[0]
         if cmd == 0x74 or cmd == 0x54 or cmd == 0x72 or cmd == 0x52:  # t T r R
-            if self._frame(cmd):
+            if self._frame(cmd, n):
                 return True
             self.rx_errors += 1
             return False
@@ -202,39 +223,58 @@ class SlcanBus(CanBus):
         self._answer(answer)
         return False
 
-    def _frame(self, cmd):
-        """Check the whole line, then fill rx_*: True for a well-formed frame."""
-        line = self._line
-        n = self._line_len
+    def _frame(self, cmd, n):
+        """Check the whole line (n bytes), then fill rx_*: True for a well-formed frame."""
         ext = cmd == 0x54 or cmd == 0x52
-        remote = cmd == 0x72 or cmd == 0x52
         dlc_at = 9 if ext else 4
         if n <= dlc_at:
             return False
-        dlc = line[dlc_at] - 0x30
-        if dlc < 0 or dlc > 8:
+        length = self._line[dlc_at] - 0x30   # the DLC
+        if length < 0 or length > 8:
             return False
-        if n != dlc_at + 1 + (0 if remote else 2 * dlc):
+        if cmd == 0x72 or cmd == 0x52:   # r/R: a remote request carries no data
+            length = 0
+        if n != dlc_at + 1 + 2 * length:
             return False   # data shorter or longer than the DLC says
         # The top digit bounds the id: 3 digits <= 0x7FF, 8 digits <= 0x1FFFFFFF
         # (checked before shifting, so no id ever grows past a small int).
-        top = _nibble(line[1])
-        if top < 0 or top > (1 if ext else 7):
+        can_id = self._parse_id(dlc_at, 1 if ext else 7)
+        if can_id < 0 or not self._all_hex(dlc_at + 1, n):
             return False
-        can_id = top
-        for i in range(2, dlc_at):
-            v = _nibble(line[i])
-            if v < 0:
-                return False
-            can_id = (can_id << 4) | v
-        for i in range(dlc_at + 1, n):
-            if _nibble(line[i]) < 0:
-                return False
-        base = dlc_at + 1
-        length = 0 if remote else dlc
-        for i in range(length):
-            self.rx_data[i] = (_nibble(line[base + 2 * i]) << 4) | _nibble(line[base + 2 * i + 1])
+        self._decode_data(dlc_at + 1, length)
         self.rx_id = can_id | (0x80000000 if ext else 0)
         self.rx_len = length
         self.rx_frames += 1
         return True
+
+    def _parse_id(self, end, top_max):
+        """The id in _line[1:end], or -1 for a bad digit or a top digit > top_max."""
+        line = self._line
+        can_id = _nibble(line[1])
+        if can_id < 0 or can_id > top_max:
+            return -1
+        i = 2
+        while i < end:
+            v = _nibble(line[i])
+            if v < 0:
+                return -1
+            can_id = (can_id << 4) | v
+            i += 1
+        return can_id
+
+    def _all_hex(self, i, end):
+        line = self._line
+        while i < end:
+            if _nibble(line[i]) < 0:
+                return False
+            i += 1
+        return True
+
+    def _decode_data(self, at, length):
+        line = self._line
+        d = self.rx_data
+        i = 0
+        while i < length:
+            d[i] = (_nibble(line[at]) << 4) | _nibble(line[at + 1])
+            i += 1
+            at += 2
