@@ -21,7 +21,9 @@
 # - a received line is a frame only if it is exactly right: id within 11 (29) bits,
 #   DLC 0..8, exactly 2 x DLC hex digits of data (none for r/R). Anything else is
 #   counted in rx_errors and leaves rx_id/rx_len/rx_data untouched; so is a line
-#   that is neither a frame nor a known command (answered with BEL).
+#   that is not a command in its exact form (answered with BEL). Frames sent while
+#   the channel is closed or listen-only are refused (rx_refused, BEL), as an
+#   adapter puts nothing on the bus then.
 
 from drivers.can import CanBus
 
@@ -35,7 +37,7 @@ RECV_MAX_BYTES = const(64)    # bytes examined per recv() call (2+ full frame li
 RECV_MAX_LINES = const(4)     # non-empty lines finished per call (each may write an answer)
 LINE_MAX = const(32)          # longest line kept; T + 8 id + dlc + 16 data = 26
 
-SLCAN_COUNTERS = ("commands", "answers_dropped", "recv_bounded")
+SLCAN_COUNTERS = ("commands", "answers_dropped", "recv_bounded", "rx_refused")
 
 _HEX = b"0123456789ABCDEF"
 _CR = const(0x0D)
@@ -45,6 +47,12 @@ _ERR = b"\x07"
 _VERSION = b"V1010\r"
 _SERIAL = b"NPYBM\r"
 _STATUS = b"F00\r"
+
+# Adapter commands taken, by their letter, with the exact length of their line:
+# O L C V v N F alone; S<0-8> bitrate, Z<0|1> timestamps, W<n> filter mode,
+# Y<n> data bitrate; s<4 hex> bit timing, M/m<8 hex> acceptance code/mask.
+_COMMAND_LEN = {0x4F: 1, 0x4C: 1, 0x43: 1, 0x56: 1, 0x76: 1, 0x4E: 1, 0x46: 1,
+                0x53: 2, 0x5A: 2, 0x57: 2, 0x59: 2, 0x73: 5, 0x4D: 9, 0x6D: 9}
 
 
 def _nibble(c):
@@ -64,6 +72,7 @@ class SlcanBus(CanBus):
         self.listen_only = False
         self.commands = 0          # adapter commands seen from the host
         self.answers_dropped = 0   # answers not written: the host was not reading
+        self.rx_refused = 0        # frames from the host while closed or listen-only
         self.recv_bounded = 0      # recv() calls that stopped at the per-call bound
         self.tx_frame = bytearray(22)   # t + 3 id + 1 dlc + 16 data + \r
         # One view per data length, made once: slicing per frame would allocate.
@@ -195,9 +204,20 @@ class SlcanBus(CanBus):
             return False
         cmd = self._line[0]
         if cmd == 0x74 or cmd == 0x54 or cmd == 0x72 or cmd == 0x52:  # t T r R
+            if not self.is_open or self.listen_only:
+                # an adapter puts nothing on the bus while closed or listening only
+                self.rx_refused += 1
+                self._answer(_ERR)
+                return False
             if self._frame(cmd, n):
                 return True
             self.rx_errors += 1
+            return False
+        if n != _COMMAND_LEN.get(cmd, 0) or not self._arguments_ok(cmd, n):
+            # not a command an adapter knows, or not in its exact form: malformed
+            # input, as a bad frame is (so "Cxyz" on a noisy line closes nothing)
+            self.rx_errors += 1
+            self._answer(_ERR)
             return False
         answer = _OK
         if cmd == 0x4F:       # O
@@ -214,14 +234,17 @@ class SlcanBus(CanBus):
             answer = _SERIAL
         elif cmd == 0x46:     # F: status flags
             answer = _STATUS
-        elif cmd not in (0x53, 0x73, 0x59, 0x5A, 0x4D, 0x6D, 0x57):  # S s Y Z M m W: accepted
-            # not a command an adapter knows: malformed input, as a bad frame is
-            self.rx_errors += 1
-            self._answer(_ERR)
-            return False
-        self.commands += 1
+        self.commands += 1    # the rest (bitrate, timestamps, filters) change nothing here
         self._answer(answer)
         return False
+
+    def _arguments_ok(self, cmd, n):
+        if n == 1:
+            return True
+        if cmd == 0x73 or cmd == 0x4D or cmd == 0x6D:   # s M m: hex registers
+            return self._all_hex(1, n)
+        digit = self._line[1] - 0x30                    # S Z W Y: one digit
+        return 0 <= digit <= (1 if cmd == 0x5A else 8)
 
     def _frame(self, cmd, n):
         """Check the whole line (n bytes), then fill rx_*: True for a well-formed frame."""

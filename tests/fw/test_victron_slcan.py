@@ -154,11 +154,40 @@ def test_slcan_refuses_every_malformed_line_and_keeps_the_last_frame():
                                 (0x000, b""), (0x123, bytes.fromhex("1122334455667788"))]
 
 
+def test_commands_count_only_in_their_exact_form():
+    port = BytePort()
+    bus = SlcanBus(port, opened=True)
+    bad = (b"Cxyz", b"C ", b"O1", b"L0", b"S9", b"S", b"S66", b"Z2", b"s12", b"s12G4", b"M0000000G",
+           b"m000", b"V1", b"F0", b"Q", b"\x00")
+    for line in bad:
+        port.incoming.extend(line + b"\r")
+    drain(bus, port)
+    assert bus.rx_errors == len(bad) and bus.commands == 0, bus.rx_errors
+    assert bus.is_open and not bus.listen_only      # nothing closed or changed the channel
+    assert bytes(port.out) == b"\x07" * len(bad)
+    port.out = bytearray()
+    good = (b"S0", b"S8", b"s031C", b"Z0", b"Z1", b"M00000000", b"mFFFFFFFF", b"W2", b"Y5", b"v", b"N")
+    for line in good:
+        port.incoming.extend(line + b"\r")
+    drain(bus, port)
+    assert bus.commands == len(good) and bus.rx_errors == len(bad)
+    assert bytes(port.out) == b"\r" * 9 + b"V1010\rNPYBM\r"
+
+
+def test_frames_are_refused_while_closed_or_listening_only():
+    port = BytePort()
+    bus = SlcanBus(port)
+    port.incoming.extend(GX_307 + b"L\r" + GX_307 + b"O\r" + GX_307 + b"C\r" + GX_307)
+    assert drain(bus, port) == [(0x307, bytes.fromhex("0000000056494300"))]
+    assert bus.rx_refused == 3 and bus.rx_errors == 0 and bus.rx_frames == 1
+    assert port.out.count(b"\x07") == 3
+
+
 def test_recv_bounds_its_work_per_call():
     for unit in (b"S6\r", b"\r", b"\n\r", b"V\r", b"tZZZ8\r", b"X" * 50 + b"\r"):
         port = BytePort(chunk=64)
         bus = SlcanBus(port, opened=True)
-        port.incoming.extend(unit * 300 + GX_307)
+        port.incoming.extend(unit * (1000 // len(unit)) + GX_307)   # far past one call's bound
         got = False
         for _ in range(100000):
             taken, lines = port.taken, bus.commands + bus.rx_errors
@@ -200,7 +229,7 @@ def test_answers_are_dropped_and_counted_when_the_host_does_not_read():
     port.incoming.extend(b"V\r")
     drain(bus, port)
     assert bus.answers_dropped == 52
-    assert bus.slcan_counters() == (bus.commands, 52, bus.recv_bounded)
+    assert bus.slcan_counters() == (bus.commands, 52, bus.recv_bounded, 0)
 
 
 class LoopPort:

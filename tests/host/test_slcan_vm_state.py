@@ -18,7 +18,7 @@ from tests.host.firmware_files import ROOT
 from tests.host.test_mpy_cross import _mpy_cross
 
 HOT = ("recv", "_fill", "_finish_line", "_frame", "_parse_id", "_all_hex", "_decode_data",
-       "send", "_encode", "_encode_data", "_writable", "_write", "_answer", "_nibble")
+       "_arguments_ok", "send", "_encode", "_encode_data", "_writable", "_write", "_answer", "_nibble")
 WORDS_ON_STACK = 11      # VM_MAX_STATE_ON_STACK / sizeof(mp_uint_t)
 EXC_STACK_WORDS = 3      # sizeof(mp_exc_stack_t) / sizeof(mp_uint_t)
 

@@ -1,6 +1,8 @@
 # Garbage on the SLCAN line (a host tool gone wrong, a noisy USB adapter): the
 # firmware side never raises, never hands on a malformed frame, and takes exactly
-# the well-formed frames, including the valid line that follows the garbage.
+# the well-formed frames sent while the channel is open, including the valid line
+# that follows the garbage. Commands count only in their exact form ("Cxyz" closes
+# nothing).
 # The oracle below is written independently of the driver (str/int parsing).
 
 import string
@@ -38,9 +40,18 @@ def oracle(line):
 
 
 def expected_frames(stream):
+    """The frames an adapter would put on the bus: well formed, and only while the
+    channel is open for sending (after exactly "O"; not after "C", nor "L")."""
     lines = stream.replace(b"\n", b"\r").split(b"\r")
     lines.pop()   # what follows the last terminator is not a line yet
-    return [f for f in (oracle(line) for line in lines if line) if f is not None]
+    state = b"C"
+    frames = []
+    for line in lines:
+        if line in (b"O", b"L", b"C"):
+            state = line
+        elif oracle(line) is not None and state == b"O":
+            frames.append(oracle(line))
+    return frames
 
 
 hex_text = st.text(alphabet="0123456789abcdefABCDEF", max_size=20)
@@ -64,8 +75,9 @@ valid_line = st.one_of(
     st.builds(lambda i, d: b"T%08X%d%s" % (i, len(d), d.hex().encode()),
               st.integers(0, 0x1FFFFFFF), st.binary(max_size=8)),
 )
-line = st.one_of(frame_like, valid_line, st.binary(max_size=40),
-                 st.sampled_from([b"", b"O", b"S6", b"V", b"F", b"X", b"t" * 40]))
+command = st.sampled_from([b"", b"O", b"L", b"C", b"S6", b"V", b"F", b"X", b"t" * 40,
+                           b"Cxyz", b"O1", b"L ", b"S9", b"Z2", b"s12", b"M0000000G"])
+line = st.one_of(frame_like, valid_line, st.binary(max_size=40), command)
 terminator = st.sampled_from([b"\r", b"\n", b"\r\n"])
 
 
@@ -87,7 +99,7 @@ def run(stream, chunk):
 @settings(max_examples=300, deadline=None, database=None)
 @given(st.lists(st.tuples(line, terminator), max_size=25), st.integers(1, 64))
 def test_near_frames_are_taken_exactly_when_well_formed(lines, chunk):
-    stream = b"".join(l + t for l, t in lines) + b"\r" + GX_LINE
+    stream = b"O\r" + b"".join(l + t for l, t in lines) + b"\rO\r" + GX_LINE
     frames, bus = run(stream, chunk)
     assert frames == expected_frames(stream), stream
     assert frames[-1] == GX_FRAME
@@ -96,7 +108,7 @@ def test_near_frames_are_taken_exactly_when_well_formed(lines, chunk):
 @settings(max_examples=300, deadline=None, database=None)
 @given(st.binary(max_size=300), st.integers(1, 64))
 def test_random_bytes_never_raise_or_yield_a_malformed_frame(noise, chunk):
-    stream = b"O\r" + noise + b"\r" + GX_LINE
+    stream = b"O\r" + noise + b"\rO\r" + GX_LINE
     frames, bus = run(stream, chunk)
     assert frames == expected_frames(stream)
     assert frames[-1] == GX_FRAME
