@@ -179,8 +179,8 @@ def _expected_frames(stream):
 
 
 def _monitor(channel, *extra):
-    return subprocess.Popen([sys.executable, "-m", "tools.cli", "monitor", "--channel", channel] + list(extra),
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    argv = [sys.executable, "-m", "tools.cli", "monitor", "--channel", channel] + list(extra)
+    return subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def test_long_random_garbage_stream_through_a_pty_end_to_end():
