@@ -1,77 +1,10 @@
-# CAN adapters against fakes with the APIs they wrap: SLCAN line protocol, the
-# micropython-mcp2515 library (jxltom) and machine.CAN.
+# CAN adapters against fakes with the APIs they wrap: the micropython-mcp2515
+# library (jxltom) and machine.CAN (SLCAN: test_victron_slcan.py).
 
 from drivers import can as C
 from drivers.can_machine import MachineCanBus
 from drivers.can_mcp2515 import CanInitError, Mcp2515Bus, rp2040_spi
-from drivers.can_slcan import SlcanBus
 from tests.fw.support import raises
-
-
-class BytePort:
-    """machine.UART-like stream in memory: `incoming` is what the host wrote."""
-
-    def __init__(self, chunk=64):
-        self.incoming = bytearray()
-        self.out = bytearray()
-        self.chunk = chunk
-        self.fail_write = False
-
-    def readinto(self, buf):
-        n = min(len(buf), len(self.incoming), self.chunk)
-        if not n:
-            return None
-        buf[:n] = self.incoming[:n]
-        self.incoming = self.incoming[n:]
-        return n
-
-    def write(self, data):
-        if self.fail_write:
-            raise OSError(5)
-        self.out.extend(data)
-        return len(data)
-
-
-def test_slcan_waits_for_the_host_to_open_then_writes_frames():
-    port = BytePort()
-    bus = SlcanBus(port)
-    assert not bus.send(0x351, b"\x28\x02\xf4\x01\xe8\x03\xe0\x01")
-    assert bus.tx_errors == 1 and port.out == b""
-    port.incoming.extend(b"C\rS6\rO\r")
-    assert not bus.recv()
-    assert bus.is_open and bus.commands == 3 and port.out == b"\r\r\r"
-    port.out = bytearray()
-    assert bus.send(0x351, b"\x28\x02\xf4\x01\xe8\x03\xe0\x01")
-    assert bytes(port.out) == b"t35182802F401E803E001\r"
-    port.out = bytearray()
-    assert bus.send(0x35E, b"py")
-    assert bytes(port.out) == b"t35E27079\r"
-    assert bus.tx_ok == 2
-    assert not bus.send(0x800, b"")   # not an 11-bit id
-    port.fail_write = True
-    assert not bus.send(0x351, b"\x00" * 8)
-    assert bus.tx_errors == 3
-
-
-def test_slcan_receives_gx_frames_split_across_reads_and_odd_traffic():
-    port = BytePort(chunk=5)
-    bus = SlcanBus(port, opened=True)
-    port.incoming.extend(b"t30580001020304050607\rt30781234567856494300\r")
-    port.incoming.extend(b"T123456782ABCD\rr1230\rtZZZ1\rt12\rV\rF\rX\r")
-    assert bus.recv() and bus.rx_id == 0x305 and bus.rx_len == 8
-    assert bytes(bus.rx_data) == bytes(range(8))
-    assert bus.recv() and bus.rx_id == 0x307 and bytes(bus.rx_data[4:7]) == b"VIC"
-    assert bus.recv() and bus.rx_id == 0x80000000 | 0x12345678 and bus.rx_len == 2
-    assert bytes(bus.rx_data[:2]) == b"\xab\xcd"
-    assert bus.recv() and bus.rx_id == 0x123 and bus.rx_len == 0
-    assert not bus.recv()
-    assert bus.rx_errors == 2 and bus.rx_frames == 4
-    assert b"V1010\r" in port.out and b"F00\r" in port.out and port.out.endswith(b"\x07")
-    port.incoming.extend(b"t" + b"1" * 40 + b"\r")
-    assert not bus.recv() and bus.rx_errors == 3
-    port.incoming.extend(b"C\r")
-    bus.recv()
-    assert not bus.is_open
 
 
 class FakeLib:
