@@ -15,7 +15,7 @@ import cantools
 import pytest
 from hypothesis import given, settings, strategies as st
 
-import protocols.victron as V
+import tools.victron_codec as V
 from tests.host.test_victron_slcan_fuzz import frame_like, oracle, valid_line
 from tools.monitor import Monitor, decode_frame
 from tools.monitor_slcan import (ADAPTER_ERROR, LINE_MAX, REASONS, Frame, LineSplitter, PythonCanLink,

@@ -2,7 +2,7 @@
 # blank lines, V queries, malformed frames), to show the per-call bound. Runs on the
 # emulated Cortex-M0 (board-true counts; timing on this shared machine is noise):
 #   qemu-m0.sh build build/m0 manifest.py
-#   PYTHON=.venv/bin/python qemu-m0.sh run build/m0/firmware.elf tools/bench/slcan_recv_cost.py
+#   PYTHON=.venv/bin/python qemu-m0.sh run build/m0/firmware.elf tools/mpy/slcan_recv_cost.py
 # also under the unix port or CPython (then the figures are wall-clock microseconds).
 # There, 1 us of ticks_us = 1000 instructions; RP2040 ms ~= instructions x 1.8 / 125e3.
 # The in-memory port copies in Python (~0.9 ms per 64-byte read on an RP2040), more
