@@ -67,6 +67,9 @@ SCHEMA = (
     ("module_capacity_ah", INT, 232, 1, 2000, "Ah"),
     ("soh_pct", INT, 100, 1, 100, "%"),
     ("can_period_ms", INT, 1000, 200, 1500, "ms"),
+    # --- application (app/) ----------------------------------------------------
+    ("auto_reset_after_ms", INT, 60000, 5000, 3600000, "ms"),
+    ("auto_resets_per_day", INT, 3, 0, 20, ""),
 )
 
 # Column positions of a SCHEMA row: code says row[UNIT], never row[5].

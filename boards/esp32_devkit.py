@@ -18,4 +18,12 @@ BOARD = {
     "led": 2,
     "i2c": {"id": 0, "sda": 21, "scl": 22},
     "can": {"kind": "machine", "id": 0, "tx": 5, "rx": 17},
+    "pack": "tesla",
+    "connect_switch": 13,
+    "reset_button": 14,
+    "watchdog_ms": 8000,
+    # The ESP32's RTC keeps time only once set (NTP on a networked board); without
+    # it the clock starts at 2000-01-01 and is not a wall clock: off by default.
+    "wall_clock": False,
+    "state_path": "/pybms_state",
 }

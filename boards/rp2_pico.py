@@ -23,4 +23,17 @@ BOARD = {
     "i2c": {"id": 0, "sda": 20, "scl": 21},
     "can": {"kind": "mcp2515", "spi": 0, "sck": 18, "mosi": 19, "miso": 16, "cs": 17,
             "crystal_hz": 8000000},
+    # Module family on the bus (boards.hal.PACK_KINDS).
+    "pack": "tesla",
+    # Operator inputs to ground (pull-ups): connect/disconnect switch, fault reset
+    # button (a deliberate long press). None where not wired.
+    "connect_switch": 10,
+    "reset_button": 11,
+    # machine.WDT timeout; the RP2040's hardware caps it at 8388 ms.
+    "watchdog_ms": 8000,
+    # No wall clock: the RTC is not battery backed and loses the time at every
+    # power cut, so logs carry uptime (ticks) only.
+    "wall_clock": False,
+    # Flash file prefix of the persisted state (two copies, .a and .b).
+    "state_path": "/pybms_state",
 }

@@ -17,4 +17,14 @@ BOARD = {
     "led": "led",
     "i2c": None,
     "can": {"kind": "slcan", "path": None},
+    "pack": "tesla",
+    # Operator inputs exist only through the plant link (pybms sim --scenario).
+    "connect_switch": None,
+    "reset_button": None,
+    # Emulated: the plant restarts the firmware when the pet stops (plant link).
+    "watchdog_ms": 8000,
+    # The host's clock is a wall clock.
+    "wall_clock": True,
+    # Default state file prefix; PYBMS_STATE or --state overrides (app/boot.py).
+    "state_path": "pybms_state",
 }

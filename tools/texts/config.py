@@ -117,4 +117,11 @@ HELP = {
         "state of health reported to the GX (second-life modules: measure it)",
     "can_period_ms":
         "period of the Victron frame set (the GX gives up after ~3 s of silence)",
+    "auto_reset_after_ms":
+        "a recoverable fault (RECOVERY auto in the diagnosis table: comm loss, stale "
+        "data, a board's transient fault) is reset by the application once every fault "
+        "condition has been gone this long",
+    "auto_resets_per_day":
+        "at most this many automatic resets in 24 h; past it the fault latches until "
+        "an operator reset (0: never reset automatically)",
 }
