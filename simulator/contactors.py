@@ -55,7 +55,7 @@ class PowerPath:
     pack current (+ = charging the pack).
     """
 
-    def __init__(self, precharge_ohm=47.0, bus_capacitance_f=0.0047, standby_ohm=250.0):
+    def __init__(self, precharge_ohm=20.0, bus_capacitance_f=0.0047, standby_ohm=2000.0):
         self.contactors = [Contactor(n) for n in NAMES]
         self.precharge_ohm = precharge_ohm
         self.capacitance_f = capacitance_f = bus_capacitance_f
