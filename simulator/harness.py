@@ -16,6 +16,7 @@ from bms.checks import LimitChecks
 from bms.diagnosis import Diagnosis
 from bms.limits import Limits
 from bms.pack import PackSummary
+from drivers.clock import ticks_add, ticks_diff
 from drivers.can import CanBus
 from drivers.contactors import Contactors
 from drivers.gpio import MemoryPin
@@ -59,16 +60,21 @@ class Firmware:
     """The firmware objects of one BMS, as the main loop would hold them."""
 
 
-def build_firmware(cfg, tesla_uart, can_bus, on_diag_change=None):
+def build_firmware(cfg, tesla_uart, can_bus, on_diag_change=None, contactors=None, heater=None):
     """Every firmware object, built as the application will. Adapt here when a
-    constructor changes (e.g. the Tesla bus master's)."""
+    constructor changes (e.g. the Tesla bus master's). Without contactors/heater
+    given, memory pins stand in (with feedback inputs the caller drives)."""
     fw = Firmware()
     fw.cfg = cfg
     fw.diag = Diagnosis(on_change=on_diag_change)
-    fw.pins = tuple(MemoryPin(n) for n in ("negative", "precharge", "positive"))
-    fw.feedback = tuple(MemoryPin(n + "_fb") for n in ("negative", "precharge", "positive"))
-    fw.heater = MemoryPin("heater")
-    fw.contactors = Contactors(fw.pins[0], fw.pins[1], fw.pins[2], fw.feedback)
+    if contactors is None:
+        pins = tuple(MemoryPin(n) for n in ("negative", "precharge", "positive"))
+        feedback = tuple(MemoryPin(n + "_fb") for n in ("negative", "precharge", "positive"))
+        contactors = Contactors(pins[0], pins[1], pins[2], feedback)
+    fw.contactors = contactors
+    fw.pins = contactors.pins
+    fw.feedback = contactors.feedback
+    fw.heater = heater if heater is not None else MemoryPin("heater")
     fw.machine = Machine(Context(cfg, fw.contactors))
     fw.pack = TeslaBus(tesla_uart, cfg, fw.diag)
     strings = cfg["parallel_strings"]
@@ -81,40 +87,35 @@ def build_firmware(cfg, tesla_uart, can_bus, on_diag_change=None):
     return fw
 
 
-class Harness:
-    def __init__(self, scenario, truth_path=None, config=None):
-        self.scenario = scenario
-        self.clock = SimClock()
-        overrides = dict(HARNESS_CONFIG)
-        for k in list(overrides):
-            if k in scenario.firmware:
-                del overrides[k]
-        overrides.update(config or {})
-        cfg = scenario.firmware_config(overrides)
+class MiniLoop:
+    """The temporary main loop: one pass = poll (when due), checks, diagnosis flips
+    as events, precharge bus voltage, balancing decisions, tick, limits, CAN.
+    bus_voltage(): the DC-bus voltage in V as a sensor would read it, or None on a
+    board without one (then set precharge_mode "time")."""
+
+    def __init__(self, cfg, tesla_uart, can_bus, bus_voltage=None, contactors=None, heater=None):
         self.cfg = cfg
         self._queue = []
-        count = cfg["module_count"]
-        self.link = ChainLink(count, clock=self.clock.chain_ticks)
-        can = PlantCan()
-        self.fw = build_firmware(cfg, self.link, can, self._on_diag)
-        self.truth = TruthWriter(truth_path)
-        self.plant = Plant(scenario, self.clock, chain=self.link.chain, truth=self.truth,
-                           on_operator=self._operator)
-        can.plant = self.plant
-        self.plant.belief = self.belief
-        self.step_s = scenario.run["step_s"]
-        self._masks = [0] * count
-        self._next_poll = 0
+        self.fw = build_firmware(cfg, tesla_uart, can_bus, self._on_diag, contactors, heater)
+        self.bus_voltage = bus_voltage
+        self._masks = [0] * cfg["module_count"]
+        self._next_poll = None
         self._last_balance = None
         self._sent_ready = False
-        self.fw.machine.start(self.clock.ticks())
+        self._started = None
+
+    def start(self, t):
+        self._started = t
+        self._next_poll = t
+        self.fw.machine.start(t)
 
     # --- events into the machine ------------------------------------------------
     def _on_diag(self, i, active, t_ms):
         if D.ROWS[i][D.SEVERITY] == D.FAULT:
             self._queue.append(("fault" if active else "fault_cleared", {"diag": D.ROWS[i][D.ID]}))
 
-    def _operator(self, kind):
+    def operator(self, kind):
+        """operator_reset / operator_connect / operator_disconnect."""
         if kind == "operator_reset":
             self._queue.append(("ack", None))
             self._queue.append(("reset", None))
@@ -132,71 +133,52 @@ class Harness:
             else:
                 fw.machine.dispatch(event, t, fields)
 
-    # --- one pass of the mini main loop ---------------------------------------------
-    def run_pass(self):
+    def run_pass(self, t):
+        """One pass at tick t (ms ticks, wrap-safe)."""
         fw = self.fw
         cfg = self.cfg
         machine = fw.machine
-        t = self.clock.ticks()
-        ms = self.clock.ms()
-        if ms >= self._next_poll:
-            self._next_poll = ms + cfg["poll_ms"]
+        if ticks_diff(t, self._next_poll) >= 0:
+            self._next_poll = ticks_add(t, cfg["poll_ms"])
             fw.pack.poll(t)
             fw.summary.update(fw.pack, t, cfg["stale_ms"])
-            if self._sent_ready or ms >= STARTUP_GRACE_MS:
+            if self._sent_ready or ticks_diff(t, self._started) >= STARTUP_GRACE_MS:
                 fw.checks.evaluate(fw.summary, t)
             if not self._sent_ready and fw.pack.ready and fw.summary.valid:
                 self._sent_ready = True
                 self._queue.append(("pack_ready", None))
-            self._balance(t, ms)
-        fw.diag.report(D.CONTACTOR_FEEDBACK, fw.contactors.mismatch() >= 0, t)
+            self._balance(t)
+        if fw.feedback is not None:
+            fw.diag.report(D.CONTACTOR_FEEDBACK, fw.contactors.mismatch() >= 0, t)
         self._dispatch_queue(t)
-        if machine.state_name == "Precharge" and fw.summary.valid:
-            machine.dispatch("bus_voltage", t, {"v_bus": self.plant.path.v_bus,
-                                                "v_pack": fw.summary.v_pack / 1000.0})
+        if machine.state_name == "Precharge" and fw.summary.valid and self.bus_voltage:
+            v_bus = self.bus_voltage()
+            if v_bus is not None:
+                machine.dispatch("bus_voltage", t, {"v_bus": v_bus,
+                                                    "v_pack": fw.summary.v_pack / 1000.0})
         machine.dispatch("tick", t)
         fw.limits.update(fw.summary, machine.allows(P_CHARGE), machine.allows(P_DISCHARGE))
         fw.reporter.poll(t)
-        # The board's outputs, as the plant's coils and inputs see them.
-        fb = self.plant.feedback()
-        for k in range(3):
-            fw.feedback[k].value(fb[k])
-        self.plant.set_coils(fw.pins[0].value(), fw.pins[1].value(), fw.pins[2].value())
-        self.plant.set_heater(fw.heater.value())
-        self.plant.step(self.step_s)
 
-    def _balance(self, t, ms):
+    def _balance(self, t):
         fw = self.fw
         pack = fw.pack
         wanted = pack.plan_balance(t, self.cfg["stale_ms"], self._masks) and any(self._masks)
-        state = fw.machine.state_name
         if fw.machine.allows(P_BALANCE):
             if not wanted:
                 pack.stop_balance()
                 self._last_balance = None
                 self._queue.append(("balance_done", None))
-            elif self._last_balance is None or ms - self._last_balance >= BALANCE_RENEW_MS:
+            elif self._last_balance is None or \
+                    ticks_diff(t, self._last_balance) >= BALANCE_RENEW_MS:
                 pack.set_balance(self._masks)
-                self._last_balance = ms
+                self._last_balance = t
         else:
             if any(pack.balancing):
                 pack.stop_balance()
             self._last_balance = None
-            if wanted and state == "Run":
+            if wanted and fw.machine.state_name == "Run":
                 self._queue.append(("balance_needed", None))
-
-    def run(self, duration_s=None, stop=None):
-        """Run until duration_s of simulated time (default: the scenario's)."""
-        end = self.scenario.duration_s if duration_s is None else duration_s
-        while self.clock.t_s < end - 1e-9:
-            self.run_pass()
-            if stop is not None and stop():
-                break
-        self.truth.write(self.plant.truth_row())
-        return self.truth.rows
-
-    def close(self):
-        self.truth.close()
 
     # --- what the BMS believed, for the truth file ----------------------------------
     def belief(self):
@@ -211,6 +193,60 @@ class Harness:
             "bms_v_max_mv": s.v_max if s.valid else None,
             "bms_v_min_mv": s.v_min if s.valid else None,
         }
+
+
+class Harness:
+    """A scenario's plant and today's firmware in one process, on one clock."""
+
+    def __init__(self, scenario, truth_path=None, config=None):
+        self.scenario = scenario
+        self.clock = SimClock()
+        overrides = dict(HARNESS_CONFIG)
+        for k in list(overrides):
+            if k in scenario.firmware:
+                del overrides[k]
+        overrides.update(config or {})
+        cfg = scenario.firmware_config(overrides)
+        self.cfg = cfg
+        self.link = ChainLink(cfg["module_count"], clock=self.clock.chain_ticks)
+        can = PlantCan()
+        self.loop = MiniLoop(cfg, self.link, can, bus_voltage=self._bus_voltage)
+        self.fw = self.loop.fw
+        self.truth = TruthWriter(truth_path)
+        self.plant = Plant(scenario, self.clock, chain=self.link.chain, truth=self.truth,
+                           on_operator=self.loop.operator)
+        can.plant = self.plant
+        self.plant.belief = self.loop.belief
+        self.step_s = scenario.run["step_s"]
+        self.loop.start(self.clock.ticks())
+
+    def _bus_voltage(self):
+        # Stand-in for a bus-voltage sensor (no driver exists yet): the plant's value.
+        return self.plant.path.v_bus
+
+    def run_pass(self):
+        fw = self.fw
+        self.loop.run_pass(self.clock.ticks())
+        # The board's outputs as the plant's coils see them; feedback back in.
+        fb = self.plant.feedback()
+        for k in range(3):
+            fw.feedback[k].value(fb[k])
+        self.plant.set_coils(fw.pins[0].value(), fw.pins[1].value(), fw.pins[2].value())
+        self.plant.set_heater(fw.heater.value())
+        self.plant.step(self.step_s)
+
+    def run(self, duration_s=None, stop=None):
+        """Run until duration_s of simulated time (default: the scenario's)."""
+        end = self.scenario.duration_s if duration_s is None else duration_s
+        while self.clock.t_s < end - 1e-9:
+            self.run_pass()
+            if stop is not None and stop():
+                break
+        self.truth.write(self.plant.truth_row())
+        return self.truth.rows
+
+    def close(self):
+        self.truth.close()
 
 
 def run_scenario(scenario, duration_s=None, truth_path=None):

@@ -33,6 +33,7 @@ class PinLinkServer:
         self.errors = 0
         self.i2c_transactions = 0
         self.i2c_nacks = 0
+        self.dropped = 0
         self._buf = b""
         self._next_push = 0.0
 
@@ -48,6 +49,10 @@ class PinLinkServer:
             self._send(b"p %s %d" % (name.encode(), level))
 
     def _send(self, body):
+        writable = getattr(self.port, "writable", None)
+        if writable is not None and not writable(0):
+            self.dropped += 1             # nobody reads the other end: never block
+            return
         try:
             self.port.write(_seal(body))
         except OSError:
