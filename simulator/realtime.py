@@ -89,8 +89,10 @@ class RealTime:
     def step(self, dt):
         clock = self.clock
         self.chain.step(clock.chain_ticks())
-        self.can.service()
-        self.pins.service()
+        wall = time.monotonic()
+        self.can.service(wall)
+        self.can.keep_open(wall)
+        self.pins.service(wall)
         out = self.pins.outputs
         self.plant.set_coils(out["negative"], out["precharge"], out["positive"])
         self.plant.set_heater(out["heater"])
@@ -116,7 +118,6 @@ class RealTime:
         end = self.scenario.duration_s if duration_s is None else duration_s
         speed = self.clock.speed or 1.0
         dt = min(MAX_STEP_S, LOOP_WALL_S * speed)
-        self.can.open()
         next_status = time.monotonic()
         tty_out = out.isatty()
         while self.clock.t_s < end and not (stop and stop()):
@@ -132,7 +133,9 @@ class RealTime:
 
     def close(self):
         if getattr(self, "truth", None) is not None:
+            self.truth.write(self.plant.truth_row())   # the state at the stop, too
             self.truth.close()
+            self.truth = None
         for p in self.ptys.values():
             p.close()
         self.ptys = {}

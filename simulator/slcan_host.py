@@ -12,11 +12,22 @@ class SlcanHost:
         self.replies = 0              # adapter answers (\r, \a, V..., F...)
         self.dropped = 0
         self._buf = b""
+        self._last_rx_s = -1e9
+        self._last_open_s = -1e9
+        self.now_s = 0.0
 
     def open(self):
         """Bitrate 500 kbit/s and open the channel: before this the firmware
         forwards nothing (as an adapter would)."""
         self._write(b"C\rS6\rO\r")
+
+    def keep_open(self, now_s, every_s=2.0):
+        """Re-send the open command while no frame has come for every_s: the firmware
+        may have opened its end after ours (opening a tty in raw mode flushes what
+        was waiting) or restarted, and it forwards nothing until it is opened."""
+        if now_s - self._last_rx_s >= every_s and now_s - self._last_open_s >= every_s:
+            self._last_open_s = now_s
+            self.open()
 
     def _write(self, data):
         writable = getattr(self.port, "writable", None)
@@ -33,7 +44,8 @@ class SlcanHost:
     def send(self, can_id, data):
         return self._write(b"t%03X%d%s\r" % (can_id, len(data), bytes(data).hex().upper().encode()))
 
-    def service(self):
+    def service(self, now_s=0.0):
+        self.now_s = now_s
         while self.port.any():        # a pty master's read blocks: ask first
             data = self.port.read(256)
             if not data:
@@ -74,4 +86,5 @@ class SlcanHost:
             self.errors += 1
             return
         self.frames += 1
+        self._last_rx_s = self.now_s
         self.on_frame(can_id, data)

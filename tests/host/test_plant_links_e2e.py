@@ -76,4 +76,4 @@ def test_firmware_drivers_run_the_plant_over_ptys(tmp_path):
     assert "stopped at" in err
     rows = truth.read(truth_path)
     assert any(r["pos"] == 1 and r["neg"] == 1 for r in rows)
-    assert any(r["gx_ccl_a"] is not None for r in rows), "the GX heard the BMS over SLCAN"
+    assert any(r["gx_ccl_a"] is not None for r in rows), ("the GX heard the BMS over SLCAN", err)
