@@ -67,13 +67,34 @@ def ocv_energy_wh(soc_a, soc_b, capacity_ah, steps=200):
     return total * h * capacity_ah
 
 
+def temperature_factor(temp_c):
+    """Arrhenius multiplier on the 25 degC resistances."""
+    return math.exp(EA_J_PER_MOL / GAS_R * (1.0 / (temp_c + 273.15) - 1.0 / T_REF_K))
+
+
+def soc_factor(soc):
+    """Multiplier near empty (1 above LOW_SOC_KNEE)."""
+    if soc >= LOW_SOC_KNEE:
+        return 1.0
+    return 1.0 + LOW_SOC_GAIN * (LOW_SOC_KNEE - max(soc, 0.0)) / LOW_SOC_KNEE
+
+
 def resistance_factor(temp_c, soc):
     """Multiplier on the 25 degC, mid-SoC resistances."""
-    t = temp_c + 273.15
-    f = math.exp(EA_J_PER_MOL / GAS_R * (1.0 / t - 1.0 / T_REF_K))
-    if soc < LOW_SOC_KNEE:
-        f *= 1.0 + LOW_SOC_GAIN * (LOW_SOC_KNEE - max(soc, 0.0)) / LOW_SOC_KNEE
-    return f
+    return temperature_factor(temp_c) * soc_factor(soc)
+
+
+_decay = {}
+
+
+def relaxation_decay(dt):
+    """exp(-dt / TAU1_S), cached: the plant uses a handful of step sizes."""
+    a = _decay.get(dt)
+    if a is None:
+        a = math.exp(-dt / TAU1_S)
+        if len(_decay) < 64:
+            _decay[dt] = a
+    return a
 
 
 class CellGroup:
@@ -93,32 +114,46 @@ class CellGroup:
         self.i_self = -SELF_DISCHARGE_PCT_MONTH / 100.0 * self.capacity_ah * 3600.0 \
             / SECONDS_PER_MONTH * self_discharge_scale
         self.heat_w = 0.0       # dissipated in the last step (I^2 R0 + RC loss)
-        self.v_term = ocv(soc)  # terminal voltage during the last step
+        self.ocv = ocv(soc)
+        self.v_term = self.ocv  # terminal voltage during the last step
+        self.r0_eff = self.r0   # R0 at the last step's temperature and SoC
 
     def emf(self):
         """Open-circuit voltage plus the relaxation voltage: the source behind R0."""
-        return ocv(self.soc) + self.v_rc
+        return self.ocv + self.v_rc
+
+    def set_soc(self, soc):
+        self.soc = soc
+        self.ocv = ocv(soc)
+        self.v_term = self.ocv + self.v_rc
 
     def r_series(self, temp_c):
         return self.r0 * resistance_factor(temp_c, self.soc)
 
-    def step(self, dt, current, temp_c):
+    def step(self, dt, current, temp_c=None, t_factor=None, decay=None):
         """Carry `current` (A, + = into the cells) for dt seconds. The relaxation voltage
-        follows the exact solution for a constant current over the step."""
-        f = resistance_factor(temp_c, self.soc)
+        follows the exact solution for a constant current over the step. t_factor
+        (temperature_factor of the module) and decay (relaxation_decay(dt)) save
+        recomputing them per group."""
+        f = t_factor if t_factor is not None else temperature_factor(temp_c)
+        if self.soc < LOW_SOC_KNEE:
+            f *= soc_factor(self.soc)
         r0 = self.r0 * f
         r1 = self.r1 * f
         v_rc0 = self.v_rc
-        a = math.exp(-dt / TAU1_S)
+        a = decay if decay is not None else relaxation_decay(dt)
         target = current * r1
-        v_rc1 = target + (v_rc0 - target) * a
+        d = v_rc0 - target
+        v_rc1 = target + d * a
         # Mean v_rc over the step (for the heat in R1 and the terminal voltage).
-        mean_rc = target + (v_rc0 - target) * (TAU1_S / dt) * (1.0 - a) if dt > 0 else v_rc0
-        soc0 = self.soc
-        self.soc = soc0 + (current + self.i_self) * dt / (3600.0 * self.capacity_ah)
+        mean_rc = target + d * (TAU1_S / dt) * (1.0 - a) if dt > 0 else v_rc0
+        ocv0 = self.ocv
+        self.soc += (current + self.i_self) * dt / (3600.0 * self.capacity_ah)
+        self.ocv = ocv1 = ocv(self.soc)
         self.v_rc = v_rc1
-        self.v_term = ocv(0.5 * (soc0 + self.soc)) + mean_rc + current * r0
+        self.v_term = 0.5 * (ocv0 + ocv1) + mean_rc + current * r0
         self.heat_w = current * current * r0 + mean_rc * mean_rc / r1
+        self.r0_eff = r0
         return self.v_term
 
     def terminal_v(self, current, temp_c):

@@ -10,7 +10,7 @@
 import math
 import random
 
-from simulator.cells import GROUPS_PER_MODULE, CellGroup
+from simulator.cells import GROUPS_PER_MODULE, CellGroup, relaxation_decay, temperature_factor
 
 # One module's lumped thermal model. A Model S module weighs about 25 kg; a cell
 # heat capacity of ~1 kJ/(kg K) gives ~25 kJ/K. Heat leaves to ambient through a
@@ -76,6 +76,11 @@ class PackModel:
         self.current = 0.0
         self.energy_in_wh = 0.0     # at the pack terminals, + = charged into the pack
         self.heat_wh = 0.0
+        self._th = None             # (E, R) per string after the last step; None: recompute
+
+    def touched(self):
+        """A group's state was changed from outside (an event): forget cached sums."""
+        self._th = None
 
     # --- topology -----------------------------------------------------------------
     def string_modules(self, s):
@@ -87,6 +92,8 @@ class PackModel:
 
     # --- electrical -----------------------------------------------------------------
     def _string_thevenin(self, s):
+        if self._th is not None:
+            return self._th[s]
         e = 0.0
         r = STRING_INTERCONNECT_OHM
         for m in self.string_modules(s):
@@ -131,10 +138,15 @@ class PackModel:
         self.string_current = currents
         self.current = current
         heat = 0.0
+        th = []
+        v_total = 0.0
+        decay = relaxation_decay(dt)
         for s in range(self.parallel):
             i_s = currents[s]
+            e_s = 0.0
+            r_s = STRING_INTERCONNECT_OHM
             for m in self.string_modules(s):
-                t = m.temp_c
+                tf = temperature_factor(m.temp_c)
                 mask = m.bleed_mask
                 ext = m.external_a
                 q = 0.0
@@ -147,13 +159,17 @@ class PackModel:
                         i -= ib
                         bleed_w += ib * g.v_term
                         m.bleed_ah += ib * dt / 3600.0
-                    g.step(dt, i, t)
+                    v_total += g.step(dt, i, None, tf, decay)
                     q += g.heat_w
+                    e_s += g.ocv + g.v_rc
+                    r_s += g.r0_eff
                     k += 1
                 m.heat_w = q + bleed_w + m.external_heat_w + (HEATER_W if self.heater_on else 0.0)
                 heat += q
                 self._thermal(m, dt)
-        v = self.terminal_v()
+            th.append((e_s, r_s))
+        self._th = th
+        v = v_total / self.parallel
         self.energy_in_wh += v * current * dt / 3600.0
         self.heat_wh += heat * dt / 3600.0
         return v

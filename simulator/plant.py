@@ -99,9 +99,8 @@ class Plant:
         elif kind == "ambient":
             self.pack.ambient_c = ev["celsius"]
         elif kind == "cell_soc":
-            g = self.pack.modules[m].groups[ev["group"]]
-            g.soc = ev["soc"]
-            g.v_term = g.emf()
+            self.pack.modules[m].groups[ev["group"]].set_soc(ev["soc"])
+            self.pack.touched()
             self.sync_boards()
         elif kind in ("thermistor_open", "thermistor_short", "ring_break", "ring_restore",
                       "board_reset", "board_silent"):

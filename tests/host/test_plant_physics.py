@@ -96,7 +96,7 @@ def test_parallel_strings_share_current_by_impedance():
     # Unequal strings at rest: a circulating current, net zero.
     p2 = PackModel(series=1, parallel=2, soc=0.5, self_discharge=False)
     for g in p2.string_modules(0)[0].groups:
-        g.soc = 0.7
+        g.set_soc(0.7)
     currents, _v = p2.split(0.0)
     assert abs(currents[0] + currents[1]) < 1e-9 and currents[0] < -1.0
 
