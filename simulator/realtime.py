@@ -55,6 +55,8 @@ class RealTime:
         self.scenario = scenario
         self.clock = SimClock(speed)
         self.ptys = {}
+        self.truth = None
+        self.plant = None
         try:
             for name in ("tesla_uart", "can_slcan", "plant_link"):
                 self.ptys[name] = Pty()
@@ -133,7 +135,8 @@ class RealTime:
 
     def close(self):
         if getattr(self, "truth", None) is not None:
-            self.truth.write(self.plant.truth_row())   # the state at the stop, too
+            if getattr(self, "plant", None) is not None:
+                self.truth.write(self.plant.truth_row())   # the state at the stop, too
             self.truth.close()
             self.truth = None
         for p in self.ptys.values():

@@ -3,6 +3,9 @@
 #   pybms sim --scenario NAME|FILE.json [--speed X] [--truth FILE] [--duration S]
 #                                          the plant in real time (X times faster), links
 #                                          on pseudo-terminals, a live status line
+#   pybms sim --scenario NAME --check [--duration S] [--truth FILE]
+#                                          accelerated, in process, against today's firmware;
+#                                          prints the scenario's expected-outcome checks
 #   pybms sim modules ...                  only the module-board chain on a pty
 # Stand-alone simulators are rows (name, module, help); each module provides
 # add_arguments(parser) and serve(args) -> exit status. Host only.
@@ -24,6 +27,9 @@ def add_arguments(parser):
     parser.add_argument("--truth", metavar="FILE", help="write the truth file (CSV) here")
     parser.add_argument("--duration", type=float, metavar="S",
                         help="stop after S simulated seconds (default: the scenario's)")
+    parser.add_argument("--check", action="store_true",
+                        help="run in process against today's firmware as fast as the CPU "
+                             "allows, then check the scenario's expected outcome (exit 1 if not)")
     sub = parser.add_subparsers(dest="simulator", metavar="SIMULATOR")
     sub.required = False
     from tools.cli import _load
@@ -58,6 +64,8 @@ def _scenario(args):
         s = scenario.load(args.scenario)
     except scenario.ScenarioError as e:
         raise UsageError(str(e))
+    if args.check:
+        return _check(s, args)
     try:
         rt = RealTime(s, args.speed, args.truth)
     except OSError as e:
@@ -71,6 +79,9 @@ def _scenario(args):
         print("scenario %s: %s" % (s.name, s.description), flush=True)
         for name, path in rt.paths():
             print("%-10s %s" % (name, path), flush=True)
+        if s.firmware:
+            print("firmware settings for this scenario: %s" % ", ".join(
+                "%s=%s" % kv for kv in sorted(s.firmware.items())), file=sys.stderr, flush=True)
         print("speed %gx; Ctrl-C stops" % args.speed, file=sys.stderr, flush=True)
         try:
             rt.run(args.duration, lambda: bool(stop))
@@ -81,6 +92,36 @@ def _scenario(args):
     if args.truth:
         print("truth: %s" % args.truth, flush=True)
     return 0
+
+
+def _check(s, args):
+    import time
+    from simulator import harness, outcome, truth
+    from tools.cli import UsageError
+    start = time.monotonic()
+    try:
+        h = harness.Harness(s, args.truth)
+    except OSError as e:
+        raise UsageError("cannot start: %s" % e)
+    try:
+        rows = h.run(args.duration)
+    except KeyboardInterrupt:
+        print("stopped at t=%.1f s" % h.clock.t_s, file=sys.stderr)
+        rows = h.truth.rows
+    finally:
+        h.close()
+    if args.truth:
+        rows = truth.read(args.truth)
+    wall = time.monotonic() - start
+    print("%s: %.0f s simulated in %.1f s; BMS ends in %s" % (
+        s.name, h.clock.t_s, wall, h.fw.machine.state_name))
+    failed = 0
+    for check, ok, message in outcome.evaluate(s.expect, rows):
+        failed += not ok
+        print("%s %s" % ("ok  " if ok else "FAIL", message))
+    for p in s.pending:
+        print("pending (firmware not written yet): %s" % p)
+    return 1 if failed else 0
 
 
 def run(args):
