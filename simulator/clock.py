@@ -18,6 +18,7 @@ class SimClock:
         self._sim0 = start_s
         self._step_wall = self._wall0
         self._last_chain = 0
+        self._slept_ms = 0      # firmware waits inside the current step (sleep_ms)
 
     def ms(self):
         return int(self.t_s * 1000.0 + 0.5)
@@ -29,6 +30,12 @@ class SimClock:
     def advance(self, dt):
         self.t_s += dt
         self._step_wall = time.monotonic()
+        self._slept_ms = 0
+
+    def sleep_ms(self, ms):
+        """A firmware wait inside a step, in simulated time: it costs no wall time."""
+        if ms > 0:
+            self._slept_ms += ms
 
     def pace(self):
         """Real-time mode: sleep until the wall clock has caught up with simulated
@@ -44,10 +51,10 @@ class SimClock:
 
     def chain_ticks(self):
         """Ticks for a module-board emulator driven in the same process: simulated
-        time plus the wall time since the last step, so a bus master that sleeps a
-        few milliseconds for an ADC conversion sees the conversion finish. Never
-        goes backwards."""
-        extra = int((time.monotonic() - self._step_wall) * 1000.0)
+        time plus the firmware's waits inside this step (sleep_ms) plus the wall time
+        since the step began, so a bus master that waits a few milliseconds for an
+        ADC conversion sees the conversion finish. Never goes backwards."""
+        extra = self._slept_ms + int((time.monotonic() - self._step_wall) * 1000.0)
         t = self.ms() + extra
         if t < self._last_chain:
             t = self._last_chain

@@ -37,6 +37,31 @@ STARTUP_GRACE_MS = 5000   # no stale-data fault before the first discovery had a
 BALANCE_RENEW_MS = 5000   # re-send balance masks well inside balance_time_s
 
 
+# Firmware modules whose sleep_ms (a real wait for the boards' ADC, the reset
+# pause) the in-process run turns into simulated time. A module or name that has
+# gone is skipped: the run is then only slower, never wrong.
+SLEEPING_MODULES = ("drivers.tesla_bus", "drivers.tesla_discovery", "drivers.tesla_link")
+
+
+class VirtualSleep:
+    """Replaces sleep_ms in SLEEPING_MODULES with the simulated clock's while
+    installed; restore() puts the originals back."""
+
+    def __init__(self, clock):
+        import sys
+        self._saved = []
+        for name in SLEEPING_MODULES:
+            module = sys.modules.get(name)
+            if module is not None and hasattr(module, "sleep_ms"):
+                self._saved.append((module, module.sleep_ms))
+                module.sleep_ms = clock.sleep_ms
+
+    def restore(self):
+        for module, original in self._saved:
+            module.sleep_ms = original
+        self._saved = []
+
+
 class PlantCan(CanBus):
     """The firmware's CAN bus, delivering straight to the plant's Victron model. An
     unplugged cable means no acknowledgement: the send fails and is counted."""
@@ -218,6 +243,7 @@ class Harness:
         can.plant = self.plant
         self.plant.belief = self.loop.belief
         self.step_s = scenario.run["step_s"]
+        self._sleep = VirtualSleep(self.clock)
         self.loop.start(self.clock.ticks())
 
     def _bus_voltage(self):
@@ -246,6 +272,7 @@ class Harness:
         return self.truth.rows
 
     def close(self):
+        self._sleep.restore()
         self.truth.close()
 
 

@@ -24,3 +24,12 @@ def test_scenario_reaches_its_safe_outcome(name):
     results = outcome.evaluate(s.expect, rows)
     failed = [msg for _check, ok, msg in results if not ok]
     assert not failed, "%s: %s" % (name, "; ".join(failed))
+
+
+def test_the_harness_puts_the_firmware_sleeps_back():
+    import drivers.tesla_bus
+    from drivers import clock
+    before = drivers.tesla_bus.sleep_ms
+    h, rows = harness.run_scenario(scenario.load("normal"), duration_s=2)
+    assert drivers.tesla_bus.sleep_ms is before is clock.sleep_ms
+    assert rows[-1]["t_s"] >= 2 and h.fw.pack.cycles > 0
