@@ -118,8 +118,15 @@ class MiniLoop:
     bus_voltage(): the DC-bus voltage in V as a sensor would read it, or None on a
     board without one (then set precharge_mode "time")."""
 
-    def __init__(self, cfg, tesla_uart, can_bus, bus_voltage=None, contactors=None, heater=None):
+    def __init__(self, cfg, tesla_uart, can_bus, bus_voltage=None, contactors=None, heater=None,
+                 connect_pin=None, reset_pin=None):
         self.cfg = cfg
+        # Operator inputs (the plant link's `connect` and `reset`): a rising edge of
+        # reset is a reset; connect high asks to connect, falling asks to disconnect.
+        self.connect_pin = connect_pin
+        self.reset_pin = reset_pin
+        self._connect_level = 0
+        self._reset_level = 0
         self._queue = []
         self.fw = build_firmware(cfg, tesla_uart, can_bus, self._on_diag, contactors, heater)
         self.bus_voltage = bus_voltage
@@ -158,9 +165,22 @@ class MiniLoop:
             else:
                 fw.machine.dispatch(event, t, fields)
 
+    def _operator_inputs(self):
+        if self.reset_pin is not None:
+            level = self.reset_pin.value()
+            if level and not self._reset_level:
+                self.operator("operator_reset")
+            self._reset_level = level
+        if self.connect_pin is not None:
+            level = self.connect_pin.value()
+            if level != self._connect_level:
+                self.operator("operator_connect" if level else "operator_disconnect")
+            self._connect_level = level
+
     def run_pass(self, t):
         """One pass at tick t (ms ticks, wrap-safe)."""
         fw = self.fw
+        self._operator_inputs()
         cfg = self.cfg
         machine = fw.machine
         if ticks_diff(t, self._next_poll) >= 0:

@@ -25,7 +25,7 @@ from simulator.truth import TruthWriter
 LOOP_WALL_S = 0.001        # one pass per wall millisecond: the bus master waits ~4 ms
 MAX_STEP_S = 0.05          # at high speed the plant still steps at most this much
 STATUS_EVERY_S = 1.0
-PULSE_S = 0.5              # operator buttons are held this long (simulated time)
+PULSE_S = 0.5              # the reset button is held this long (simulated time)
 GX_FRAME_EVERY_S = 1.0
 GX_307 = bytes((0x00, 0x00, 0x00, 0x00, 0x56, 0x49, 0x43, 0x00))   # bytes 4-6 "VIC"
 
@@ -80,13 +80,12 @@ class RealTime:
         return [(name, p.path) for name, p in self.ptys.items()]
 
     def _operator(self, kind):
-        name = {"operator_reset": "reset", "operator_connect": "connect",
-                "operator_disconnect": "connect"}[kind]
-        if kind == "operator_disconnect":
-            self.pins.set_input(name, 0)
-            return
-        self.pins.set_input(name, 1)
-        self._release[name] = self.clock.t_s + PULSE_S
+        # `connect` is a switch (held), `reset` a button (pressed for PULSE_S).
+        if kind == "operator_reset":
+            self.pins.set_input("reset", 1)
+            self._release["reset"] = self.clock.t_s + PULSE_S
+        else:
+            self.pins.set_input("connect", 1 if kind == "operator_connect" else 0)
 
     def step(self, dt):
         clock = self.clock

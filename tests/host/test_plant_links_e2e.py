@@ -47,7 +47,8 @@ def test_firmware_drivers_run_the_plant_over_ptys(tmp_path):
         board = load("unix")
         contactors = hal.contactors(board, link=link)
         loop = MiniLoop(cfg, tesla, SlcanBus(can_port), contactors=contactors,
-                        heater=hal.output(board, board["heater"], link=link))
+                        heater=hal.output(board, board["heater"], link=link),
+                        connect_pin=link.pin("connect"), reset_pin=link.pin("reset"))
         loop.start(ticks_ms())
         states = set()
         deadline = time.monotonic() + 15

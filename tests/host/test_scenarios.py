@@ -33,3 +33,25 @@ def test_the_harness_puts_the_firmware_sleeps_back():
     h, rows = harness.run_scenario(scenario.load("normal"), duration_s=2)
     assert drivers.tesla_bus.sleep_ms is before is clock.sleep_ms
     assert rows[-1]["t_s"] >= 2 and h.fw.pack.cycles > 0
+
+
+def test_mini_loop_turns_operator_inputs_into_events():
+    from drivers.gpio import MemoryPin
+    from simulator.tesla_direct import ChainLink
+    cfg = scenario.load("normal").firmware_config(harness.HARNESS_CONFIG)
+    connect, reset = MemoryPin("connect"), MemoryPin("reset")
+    loop = harness.MiniLoop(cfg, ChainLink(2), harness.PlantCan(), connect_pin=connect,
+                            reset_pin=reset)
+    loop.start(0)
+    connect.value(1)
+    loop.run_pass(10)
+    assert loop.fw.machine.ctx.want_connect
+    connect.value(0)
+    loop.run_pass(20)
+    assert not loop.fw.machine.ctx.want_connect
+    loop.fw.machine.dispatch("fault", 30, {"diag": "internal"})
+    assert loop.fw.machine.state_name == "Fault"
+    reset.value(1)
+    loop.run_pass(40)
+    loop.run_pass(50)                 # held: one edge, one reset
+    assert loop.fw.machine.state_name == "Init"
