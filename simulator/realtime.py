@@ -75,6 +75,7 @@ class RealTime:
             raise
         self._release = {}          # input name -> simulated time to release it
         self._next_gx = 0.0
+        self.behind_s = 0.0         # how far the simulation lags the wall clock
 
     def paths(self):
         return [(name, p.path) for name, p in self.ptys.items()]
@@ -111,9 +112,11 @@ class RealTime:
             self.can.send(0x307, GX_307)
 
     def status(self):
-        return "%s | tesla %d/%d can %d err %d | pins %d err %d pets %d" % (
+        lag = " | BEHIND %.1fs (CPU)" % self.behind_s if self.behind_s > 0.5 else ""
+        return "%s | tesla %d/%d can %d err %d | pins %d err %d pets %d%s" % (
             self.plant.status_line(), self.chain.frames_in, self.chain.frames_out,
-            self.can.frames, self.can.errors, self.pins.lines, self.pins.errors, self.pins.pets)
+            self.can.frames, self.can.errors, self.pins.lines, self.pins.errors, self.pins.pets,
+            lag)
 
     def run(self, duration_s=None, stop=None, out=sys.stderr):
         end = self.scenario.duration_s if duration_s is None else duration_s
@@ -123,7 +126,7 @@ class RealTime:
         tty_out = out.isatty()
         while self.clock.t_s < end and not (stop and stop()):
             self.step(dt)
-            self.clock.pace()
+            self.behind_s = self.clock.pace()
             now = time.monotonic()
             if now >= next_status:
                 next_status = now + (STATUS_EVERY_S if tty_out else 10 * STATUS_EVERY_S)
