@@ -209,6 +209,7 @@ class Plant:
             "load_served_w": v.load_served_w, "bms_soc": gx.soc,
             "gx_soc": None if v.gx_soc is None else round(v.gx_soc, 3),
             "opened_under_load": path.opened_under_load(), "precharge_j": path.precharge_j,
+            "close_dv_v": path.max_close_dv,
             "events": ";".join(self._event_text),
         }
         self._event_text = []
