@@ -25,6 +25,9 @@ from fsm.context import Context
 from fsm.machine import Machine
 from fsm.table import P_BALANCE, P_CHARGE, P_DISCHARGE
 from protocols.victron.reporter import Reporter
+from simulator.chips import I2CBus
+from simulator.chips.ina228 import Ina228Model
+from simulator.chips.mcp3421 import Mcp3421Model
 from simulator.clock import SimClock
 from simulator.plant import Plant
 from simulator.tesla_direct import ChainLink
@@ -85,12 +88,16 @@ class Firmware:
     """The firmware objects of one BMS, as the main loop would hold them."""
 
 
-def build_firmware(cfg, tesla_uart, can_bus, on_diag_change=None, contactors=None, heater=None):
+def build_firmware(cfg, tesla_uart, can_bus, on_diag_change=None, contactors=None, heater=None,
+                   i2c=None):
     """Every firmware object, built as the application will. Adapt here when a
     constructor changes (e.g. the Tesla bus master's). Without contactors/heater
-    given, memory pins stand in (with feedback inputs the caller drives)."""
+    given, memory pins stand in (with feedback inputs the caller drives). i2c is
+    the current sensor's bus (a machine.I2C look-alike) for the current-sensor
+    driver once it exists; nothing reads it yet."""
     fw = Firmware()
     fw.cfg = cfg
+    fw.i2c = i2c
     fw.diag = Diagnosis(on_change=on_diag_change)
     if contactors is None:
         pins = tuple(MemoryPin(n) for n in ("negative", "precharge", "positive"))
@@ -119,7 +126,7 @@ class MiniLoop:
     board without one (then set precharge_mode "time")."""
 
     def __init__(self, cfg, tesla_uart, can_bus, bus_voltage=None, contactors=None, heater=None,
-                 connect_pin=None, reset_pin=None):
+                 connect_pin=None, reset_pin=None, i2c=None):
         self.cfg = cfg
         # Operator inputs (the plant link's `connect` and `reset`): a rising edge of
         # reset is a reset; connect high asks to connect, falling asks to disconnect.
@@ -128,7 +135,7 @@ class MiniLoop:
         self._connect_level = 0
         self._reset_level = 0
         self._queue = []
-        self.fw = build_firmware(cfg, tesla_uart, can_bus, self._on_diag, contactors, heater)
+        self.fw = build_firmware(cfg, tesla_uart, can_bus, self._on_diag, contactors, heater, i2c)
         self.bus_voltage = bus_voltage
         self._masks = [0] * cfg["module_count"]
         self._next_poll = None
@@ -255,11 +262,15 @@ class Harness:
         self.cfg = cfg
         self.link = ChainLink(cfg["module_count"], clock=self.clock.chain_ticks)
         can = PlantCan()
-        self.loop = MiniLoop(cfg, self.link, can, bus_voltage=self._bus_voltage)
+        # The current sensor's chip, register-level, on an I2C bus the firmware gets.
+        self.adc = Mcp3421Model(clock=self.clock.ticks) if scenario.sensor["kind"] == "hall" \
+            else Ina228Model(clock=self.clock.ticks)
+        self.loop = MiniLoop(cfg, self.link, can, bus_voltage=self._bus_voltage,
+                             i2c=I2CBus(self.adc))
         self.fw = self.loop.fw
         self.truth = TruthWriter(truth_path)
         self.plant = Plant(scenario, self.clock, chain=self.link.chain, truth=self.truth,
-                           on_operator=self.loop.operator)
+                           adc=self.adc, on_operator=self.loop.operator)
         can.plant = self.plant
         self.plant.belief = self.loop.belief
         self.step_s = scenario.run["step_s"]

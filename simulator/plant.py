@@ -29,7 +29,10 @@ class Plant:
                               p["soc_spread"], p["capacity_spread"], p["self_discharge_spread"],
                               p["temp_c"], p["ambient_c"], p["seed"])
         pp = s.power_path
-        self.path = PowerPath(pp["precharge_ohm"], pp["bus_capacitance_f"], pp["standby_ohm"])
+        # The inverter's standby draw is a power: as a resistance at the pack's voltage.
+        v0 = self.pack.thevenin()[0]
+        standby_ohm = v0 * v0 / pp["standby_w"] if pp["standby_w"] > 0 else None
+        self.path = PowerPath(pp["precharge_ohm"], pp["bus_capacitance_f"], standby_ohm)
         prof = s.profile
         self.profile = Profile(prof["start_hour"], prof["solar_peak_w"], clouds=prof["clouds"],
                                load_base_w=prof["load_base_w"], load_peak_w=prof["load_peak_w"],
