@@ -81,7 +81,16 @@ class PlantCan(CanBus):
         return False
 
     def recv(self):
-        return False
+        """The next frame the GX sent (0x307), as a controller receives it."""
+        if self.plant is None or not self.plant.gx_outbox:
+            return False
+        can_id, data = self.plant.gx_outbox.pop(0)
+        self.rx_id = can_id
+        self.rx_len = len(data)
+        for i in range(len(data)):
+            self.rx_data[i] = data[i]
+        self.rx_frames += 1
+        return True
 
 
 class Firmware:

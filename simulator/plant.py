@@ -50,6 +50,7 @@ class Plant:
         self.dc_load_a = 0.0
         self.can_plugged = True
         self.frames_lost = 0             # CAN frames sent while unplugged
+        self.gx_outbox = []              # frames the GX sent, for the BMS to take
         self._events = list(s.events)
         self._event_text = []
         self._pack_dt = 0.0
@@ -174,6 +175,10 @@ class Plant:
         else:
             self.sensor.update(i, dt)
         clock.advance(dt)
+        if self.can_plugged:
+            self.gx_outbox.extend(self.victron.frames_due(clock.t_s))
+            if len(self.gx_outbox) > 64:   # nobody takes them: a bus keeps no backlog
+                del self.gx_outbox[:-64]
         self._due_events()
         if self.truth is not None and clock.t_s + 1e-9 >= self._next_truth:
             self._next_truth = clock.t_s + self.truth_every_s

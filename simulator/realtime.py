@@ -26,8 +26,6 @@ LOOP_WALL_S = 0.001        # one pass per wall millisecond: the bus master waits
 MAX_STEP_S = 0.05          # at high speed the plant still steps at most this much
 STATUS_EVERY_S = 1.0
 PULSE_S = 0.5              # the reset button is held this long (simulated time)
-GX_FRAME_EVERY_S = 1.0
-GX_307 = bytes((0x00, 0x00, 0x00, 0x00, 0x56, 0x49, 0x43, 0x00))   # bytes 4-6 "VIC"
 
 
 class Pty:
@@ -74,7 +72,6 @@ class RealTime:
             self.close()
             raise
         self._release = {}          # input name -> simulated time to release it
-        self._next_gx = 0.0
         self.behind_s = 0.0         # how far the simulation lags the wall clock
 
     def paths(self):
@@ -107,9 +104,8 @@ class RealTime:
             if clock.t_s >= until:
                 self.pins.set_input(name, 0)
                 del self._release[name]
-        if clock.t_s >= self._next_gx and self.plant.can_plugged:
-            self._next_gx = clock.t_s + GX_FRAME_EVERY_S
-            self.can.send(0x307, GX_307)
+        while self.plant.gx_outbox:
+            self.can.send(*self.plant.gx_outbox.pop(0))
 
     def status(self):
         lag = " | BEHIND %.1fs (CPU)" % self.behind_s if self.behind_s > 0.5 else ""

@@ -84,3 +84,8 @@ def test_the_current_sensor_chip_answers_on_the_firmware_i2c_bus():
         assert amps < -40
     finally:
         h.close()
+
+
+def test_the_bms_hears_the_gx_and_ignores_it():
+    h, rows = harness.run_scenario(scenario.load("normal"), duration_s=5)
+    assert h.fw.reporter.rx_gx >= 4 and h.fw.machine.state_name == "Run"
