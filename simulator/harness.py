@@ -38,6 +38,7 @@ from simulator.truth import TruthWriter
 HARNESS_CONFIG = {"bus_reset_wait_ms": 0, "bus_timeout_ms": 3}
 STARTUP_GRACE_MS = 5000   # no stale-data fault before the first discovery had a chance
 BALANCE_RENEW_MS = 5000   # re-send balance masks well inside balance_time_s
+PET_MS = 500              # watchdog pets, when the loop is given a pet function
 
 
 # Firmware modules whose sleep_ms (a real wait for the boards' ADC, the reset
@@ -135,8 +136,10 @@ class MiniLoop:
     board without one (then set precharge_mode "time")."""
 
     def __init__(self, cfg, tesla_uart, can_bus, bus_voltage=None, contactors=None, heater=None,
-                 connect_pin=None, reset_pin=None, i2c=None):
+                 connect_pin=None, reset_pin=None, i2c=None, watchdog_pet=None):
         self.cfg = cfg
+        self.watchdog_pet = watchdog_pet   # e.g. PlantLink.pet, called every PET_MS
+        self._next_pet = None
         # Operator inputs (the plant link's `connect` and `reset`): a rising edge of
         # reset is a reset; connect high asks to connect, falling asks to disconnect.
         self.connect_pin = connect_pin
@@ -197,6 +200,10 @@ class MiniLoop:
         """One pass at tick t (ms ticks, wrap-safe)."""
         fw = self.fw
         self._operator_inputs()
+        if self.watchdog_pet is not None and (self._next_pet is None or
+                                              ticks_diff(t, self._next_pet) >= 0):
+            self._next_pet = ticks_add(t, PET_MS)
+            self.watchdog_pet()
         cfg = self.cfg
         machine = fw.machine
         if ticks_diff(t, self._next_poll) >= 0:

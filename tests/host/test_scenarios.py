@@ -89,3 +89,15 @@ def test_the_current_sensor_chip_answers_on_the_firmware_i2c_bus():
 def test_the_bms_hears_the_gx_and_ignores_it():
     h, rows = harness.run_scenario(scenario.load("normal"), duration_s=5)
     assert h.fw.reporter.rx_gx >= 4 and h.fw.machine.state_name == "Run"
+
+
+def test_mini_loop_pets_the_watchdog_every_half_second():
+    from simulator.tesla_direct import ChainLink
+    cfg = scenario.load("normal").firmware_config(harness.HARNESS_CONFIG)
+    pets = []
+    loop = harness.MiniLoop(cfg, ChainLink(2), harness.PlantCan(),
+                            watchdog_pet=lambda: pets.append(1))
+    loop.start(0)
+    for t in range(0, 2000, 50):
+        loop.run_pass(t)
+    assert len(pets) == 4
