@@ -25,6 +25,7 @@ from simulator.truth import TruthWriter
 LOOP_WALL_S = 0.001        # one pass per wall millisecond: the bus master waits ~4 ms
 MAX_STEP_S = 0.05          # at high speed the plant still steps at most this much
 STATUS_EVERY_S = 1.0
+WATCHDOG_S = 2.0           # a BMS that petted and then stopped this long is flagged
 PULSE_S = 0.5              # the reset button is held this long (simulated time)
 
 
@@ -109,6 +110,8 @@ class RealTime:
 
     def status(self):
         lag = " | BEHIND %.1fs (CPU)" % self.behind_s if self.behind_s > 0.5 else ""
+        if self.pins.pets and not self.pins.watchdog_ok(time.monotonic(), WATCHDOG_S):
+            lag += " | WATCHDOG: no pet for %.0fs" % (time.monotonic() - self.pins.last_pet_s)
         return "%s | tesla %d/%d can %d err %d | pins %d err %d pets %d%s" % (
             self.plant.status_line(), self.chain.frames_in, self.chain.frames_out,
             self.can.frames, self.can.errors, self.pins.lines, self.pins.errors, self.pins.pets,
