@@ -23,7 +23,7 @@ from drivers.gpio import MemoryPin
 from drivers.tesla_bus import TeslaBus
 from fsm.context import Context
 from fsm.machine import Machine
-from fsm.table import P_BALANCE, P_CHARGE, P_DISCHARGE
+from fsm.table import P_BALANCE, P_CAN_TX, P_CHARGE, P_DISCHARGE
 from protocols.victron.reporter import Reporter
 from simulator.chips import I2CBus
 from simulator.chips.ina228 import Ina228Model
@@ -124,8 +124,8 @@ def build_firmware(cfg, tesla_uart, can_bus, on_diag_change=None, contactors=Non
     fw.checks = LimitChecks(cfg, fw.diag)
     fw.limits = Limits(cfg, fw.pack.cell_count() // strings)
     fw.can = can_bus
-    fw.reporter = Reporter(can_bus, cfg, fw.machine, fw.summary, fw.limits, fw.diag,
-                           cells_per_module=6, temps_per_module=2)
+    fw.reporter = Reporter(can_bus, cfg, fw.summary, fw.limits, fw.diag.active,
+                           fw.machine.faults, cells_per_module=6, temps_per_module=2)
     return fw
 
 
@@ -226,7 +226,8 @@ class MiniLoop:
                                                     "v_pack": fw.summary.v_pack / 1000.0})
         machine.dispatch("tick", t)
         fw.limits.update(fw.summary, machine.allows(P_CHARGE), machine.allows(P_DISCHARGE))
-        fw.reporter.poll(t)
+        fw.reporter.poll(t, machine.allows(P_CAN_TX))
+        fw.can.service(t)
 
     def _balance(self, t):
         fw = self.fw

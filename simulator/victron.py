@@ -10,7 +10,7 @@
 #     current for display beside the BMS's own.
 # Frames are decoded with protocols.victron's frame table. Host only.
 
-import protocols.victron as V
+import tools.victron_codec as V
 
 OPTIONS = {
     "bms_timeout_s": 3.0,            # 0x351 silence the GX tolerates (see docs)

@@ -1,7 +1,7 @@
 # The current sensor's analog side through the register-level chips, and the
 # Victron model's DVCC rules.
 
-import protocols.victron as V
+import tools.victron_codec as V
 from simulator.chips import ManualClock
 from simulator.chips.ina228 import Ina228Model
 from simulator.chips.mcp3421 import Mcp3421Model

@@ -7,7 +7,7 @@
 
 import time
 
-import protocols.victron as V
+import tools.victron_codec as V
 from simulator.clock import SimClock
 from simulator.plant import Plant
 from simulator.scenario import validate
