@@ -63,6 +63,16 @@ ROWS = (
      "a contactor's auxiliary contact disagrees with its command (welded, or not pulling in)"),
     ("precharge_failed", FAULT, None, None, "precharge_retries", 0, 0, RESET,
      "the bus did not charge within precharge_timeout_ms after all retries"),
+    # --- pack current (drivers/current_sensor.py raises these) --------------------
+    # A sensor fault opens the contactors like any fault: with the current unknown
+    # and the pack connected, nothing could see an over-current, so limits go to zero.
+    ("over_current_charge", FAULT, None, None, "current_oc_charge_a", 100, 1000, CONDITION,
+     "pack current above current_oc_charge_a while charging"),
+    ("over_current_discharge", FAULT, None, None, "current_oc_discharge_a", 100, 1000, CONDITION,
+     "pack current above current_oc_discharge_a while discharging"),
+    ("current_sensor", FAULT, None, None, "current_stale_ms", 0, 1000, CONDITION,
+     "the current sensor does not answer, reads at full scale, or has no new conversion "
+     "for current_stale_ms"),
     ("internal", FAULT, None, None, None, 0, 0, RESET,
      "BMS internal error: unexpected exception or an unknown diagnosis id"),
     ("fault_latched", FAULT, None, None, None, 0, 0, RESET,
@@ -103,8 +113,11 @@ TEMP_LOW = const(14)
 TEMP_LOW_WARN = const(15)
 CONTACTOR_FEEDBACK = const(16)
 PRECHARGE_FAILED = const(17)
-INTERNAL = const(18)
-FAULT_LATCHED = const(19)
+OVER_CURRENT_CHARGE = const(18)
+OVER_CURRENT_DISCHARGE = const(19)
+CURRENT_SENSOR = const(20)
+INTERNAL = const(21)
+FAULT_LATCHED = const(22)
 
 COUNT = len(ROWS)
 _INDEX = {}

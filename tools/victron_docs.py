@@ -64,6 +64,8 @@ def settings():
     for row in config.SCHEMA:
         if row[0] == "charge_cell_v":
             on = True
+        if row[0] == "current_sensor":
+            break  # the current sensor and SoC block is documented in docs/soc.md
         if on:
             rows.append(("`%s`" % row[0], _num(row[2]), "%s .. %s" % (_num(row[3]), _num(row[4])),
                          row[5], row[6]))
