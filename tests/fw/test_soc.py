@@ -261,3 +261,37 @@ def test_update_allocates_nothing_on_micropython():
     for ma, step in ((-25000, 50), (0, 1000), (40000, 50), (100, 5000)):
         used = _allocated_by(lambda: run(ma, 400, step))
         assert used == 0, "update allocated %d bytes at %d mA" % (used, ma)
+
+
+class MemFiles:
+    def __init__(self):
+        self.data = {}
+
+    def read(self, path):
+        return self.data.get(path)
+
+    def write(self, path, data):
+        self.data[path] = bytes(data)
+
+
+def test_reboot_restores_the_record_or_starts_from_ocv_and_says_so():
+    from drivers.storage import RecordStore
+    files = MemFiles()
+    r = Run(cell_mv=3800)
+    r.est.soc_u = r.est.shown = 61234
+    r.est.from_ocv = False
+    buf = bytearray(S.RECORD_SIZE)
+    assert RecordStore("soc", S.RECORD_SIZE, 600000, files).save(r.est.pack_record(buf), 0)
+    # reboot with a good record: the saved SoC, not the voltage's
+    est = S.SocEstimator(r.cfg, SERIES)
+    assert RecordStore("soc", S.RECORD_SIZE, 600000, files).load(buf) and est.restore(buf)
+    est.update(10, 0, True, Summary(3800))
+    assert est.origin == S.ORIGIN_RECORD and est.soc_x100() == 6123 and not est.from_ocv
+    # reboot with the record destroyed: from OCV, flagged
+    for path in files.data:
+        files.data[path] = b"\xff" * len(files.data[path])
+    est = S.SocEstimator(r.cfg, SERIES)
+    assert not RecordStore("soc", S.RECORD_SIZE, 600000, files).load(buf)
+    est.update(10, 0, True, Summary(3800))
+    assert est.origin == S.ORIGIN_OCV and est.from_ocv
+    assert est.soc_x100() == (est.usable_u(3800) + 5) // 10
