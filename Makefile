@@ -49,6 +49,7 @@ docs: $(STAMP)
 	$(BIN)/pybms diagram --format markdown -o docs/state-machine.md
 	$(PY) -m tools.victron_docs --write
 	$(PY) -m tools.victron_dbc --write
+	$(PY) -m tools.soc_docs --write
 
 bench: $(STAMP)
 	$(BIN)/pybms bench fsm
