@@ -16,12 +16,19 @@
 # 3 full anchor: highest cell within FULL_MARGIN_MV of charge_cell_v and the current
 #   between -soc_rest_a and soc_full_taper_a for soc_anchor_s -> 100 %;
 # 4 empty anchor: lowest cell at or below discharge_cell_v, not charging, for
-#   EMPTY_HOLD_MS -> 0 %;
-# 5 current offset: while resting (after OFFSET_SETTLE_MS) the mean reading is taken
+#   EMPTY_HOLD_MS: the cut-off. Under load that voltage includes the I x R drop, so the
+#   anchor waits until the current has rested EMPTY_SETTLE_MS and takes the lowest
+#   cell's OCV-table value then (a little above 0 % after a heavy load); if no rest
+#   comes within EMPTY_WAIT_MS, or charging starts, it sets 0 % and that anchor does
+#   not count for capacity learning;
+# 5 current offset: while resting (after OFFSET_SETTLE_MS, and not within
+#   limit_hysteresis_v of the charge target or the cut-off, where a charger's
+#   constant-voltage tail or a limited load is real current) the mean reading is taken
 #   as sensor offset, blended in by 1/OFFSET_GAIN per window, bounded by
 #   soc_offset_max_a (0 switches it off);
-# 6 capacity: the charge counted from one anchor to the other (no sensor gap between)
-#   is the usable capacity; SOH = learned / nominal usable capacity.
+# 6 capacity: the charge counted from one anchor to the other (no sensor gap between),
+#   divided by the SoC span between the two anchors' values, is the usable capacity;
+#   SOH = learned / nominal usable capacity.
 # The SoC reported (`shown`) follows the estimate: coulomb counting moves both; a
 # correction moves `shown` at most soc_blend_pct_per_min and never against the sign
 # of the current (no jump down while charging, no jump up while discharging).
@@ -39,8 +46,11 @@ U_MAX = 110000
 STEP_MS = 250           # counting chunk: i x dt stays a small int on a 32-bit board
 I_CLAMP_MA = 2000000
 MAX_DT_MS = 5000        # a longer gap between updates is counted as this (and noted)
-FULL_MARGIN_MV = 20
+FULL_MARGIN_MV = 10
 EMPTY_HOLD_MS = 1000
+EMPTY_SETTLE_MS = 30000  # rest after the cut-off before the lowest cell is read
+EMPTY_WAIT_MS = 300000   # give up waiting for that rest: anchor at 0 % (not measured)
+EMPTY_MAX_U = 10000      # a settled empty anchor reads at most 10 %
 OFFSET_SETTLE_MS = 60000
 OFFSET_WINDOW_MS = 600000
 OFFSET_WINDOW_MAX = 4096
@@ -60,9 +70,9 @@ A_FULL = 1
 A_EMPTY = 2
 
 # Persisted record: version, flags, last anchor, soc, shown, capacity, learned
-# capacity, offset, count since anchor, discharged units, cycles, full anchors,
-# empty anchors, capacity learns.
-RECORD_FORMAT = ">BBBiiiiiiiIHHH"
+# capacity, offset, count since anchor, the last anchor's SoC, discharged units,
+# cycles, full anchors, empty anchors, capacity learns.
+RECORD_FORMAT = ">BBBiiiiiiiiIHHH"
 RECORD_SIZE = struct.calcsize(RECORD_FORMAT)
 RECORD_VERSION = 1
 _F_LEARN_OK = 0x01
@@ -131,6 +141,11 @@ class SocEstimator:
         self._empty_timing = False
         self._empty_since = 0
         self._empty_done = False
+        self._empty_pending = False   # cut-off seen, waiting for the rest
+        self._empty_cut = 0
+        self._settle_timing = False
+        self._settle_since = 0
+        self.anchor_u = 0             # the SoC the last anchor set
 
     def _set_capacity(self, cap_as):
         self.cap_as = cap_as
@@ -175,7 +190,7 @@ class SocEstimator:
             i = _clip(current_ma - self.offset_ma, -I_CLAMP_MA, I_CLAMP_MA)
             self.i_ma = i
             self._count(i, dt)
-            self._rest(t_ms, current_ma, i)
+            self._rest(t_ms, current_ma, i, summary)
         else:
             # Unknown current: nothing to count (a sensor fault opens the contactors),
             # and the next capacity measurement would have a hole in it.
@@ -214,14 +229,18 @@ class SocEstimator:
                         self.out_u -= U_FULL
                         self.cycles += 1
 
-    def _rest(self, t_ms, raw_ma, i):
+    def _rest(self, t_ms, raw_ma, i, s):
         if -self.rest_ma < i < self.rest_ma:
             if not self._resting:
                 self._resting = True
                 self._rest_since = t_ms
                 self._ocv_next = ticks_add(t_ms, self.rest_ms)
                 self._off_n = 0
-            if self.offset_max_ma and ticks_diff(t_ms, self._rest_since) >= OFFSET_SETTLE_MS:
+            # Near the charge target or the cut-off a small real current flows (a
+            # charger's constant-voltage tail, a limited load): not an offset.
+            if (self.offset_max_ma and s.valid and s.v_max < self.full_mv - self.hyst_mv
+                    and s.v_min > self.discharge_mv + self.hyst_mv
+                    and ticks_diff(t_ms, self._rest_since) >= OFFSET_SETTLE_MS):
                 self._learn_offset(t_ms, raw_ma)
         else:
             self._resting = False
@@ -253,36 +272,58 @@ class SocEstimator:
                 self._full_since = t_ms
             elif not self._full_done and ticks_diff(t_ms, self._full_since) >= self.anchor_ms:
                 self._full_done = True
-                self._anchor(A_FULL)
+                self._anchor(A_FULL, U_FULL, True)
         else:
             self._full_timing = False
             if s.v_max < self.full_mv - self.hyst_mv:
                 self._full_done = False
-        # empty: the discharge cut-off reached while not charging
+        # empty: the discharge cut-off reached while not charging ...
         if s.v_min <= self.discharge_mv and i < self.rest_ma:
             if not self._empty_timing:
                 self._empty_timing = True
                 self._empty_since = t_ms
-            elif not self._empty_done and ticks_diff(t_ms, self._empty_since) >= EMPTY_HOLD_MS:
-                self._empty_done = True
-                self._anchor(A_EMPTY)
+            elif (not self._empty_done and not self._empty_pending
+                  and ticks_diff(t_ms, self._empty_since) >= EMPTY_HOLD_MS):
+                self._empty_pending = True
+                self._empty_cut = t_ms
+                self._settle_timing = False
         else:
             self._empty_timing = False
-            if s.v_min > self.discharge_mv + self.hyst_mv:
+            if s.v_min > self.discharge_mv + self.hyst_mv and not self._empty_pending:
                 self._empty_done = False
+        # ... then read once the load is gone (the I x R drop is not charge)
+        if self._empty_pending:
+            if -self.rest_ma < i < self.rest_ma:
+                if not self._settle_timing:
+                    self._settle_timing = True
+                    self._settle_since = t_ms
+                elif ticks_diff(t_ms, self._settle_since) >= EMPTY_SETTLE_MS:
+                    u = _clip(self.usable_u(s.v_min), 0, EMPTY_MAX_U)
+                    self._empty(u, True)
+            else:
+                self._settle_timing = False
+                if i >= self.rest_ma or ticks_diff(t_ms, self._empty_cut) >= EMPTY_WAIT_MS:
+                    self._empty(0, False)
 
-    def _anchor(self, kind):
-        if self.learn_ok and self.anchor != A_NONE and self.anchor != kind:
-            self._learn(abs(self.q_since_u) * self.cap_as // U_FULL)
+    def _empty(self, u, measured):
+        self._empty_pending = False
+        self._empty_done = True
+        self._anchor(A_EMPTY, u, measured)
+
+    def _anchor(self, kind, u=U_FULL, measured=True):
+        if measured and self.learn_ok and self.anchor != A_NONE and self.anchor != kind:
+            span = abs(u - self.anchor_u)
+            if span >= U_FULL // 2:
+                self._learn(abs(self.q_since_u) * self.cap_as // span)
+        self.soc_u = u
+        self.anchor_u = u
         if kind == A_FULL:
-            self.soc_u = U_FULL
             self.full_anchors += 1
         else:
-            self.soc_u = 0
             self.empty_anchors += 1
         self.anchor = kind
         self.q_since_u = 0
-        self.learn_ok = True
+        self.learn_ok = measured
         self.origin = ORIGIN_ANCHOR
         self.from_ocv = False
 
@@ -325,8 +366,9 @@ class SocEstimator:
         flags = (_F_LEARN_OK if self.learn_ok else 0) | (_F_FROM_OCV if self.from_ocv else 0)
         struct.pack_into(RECORD_FORMAT, buf, 0, RECORD_VERSION, flags, self.anchor,
                          self.soc_u, self.shown, self.cap_as, self.learned_as, self.offset_ma,
-                         self.q_since_u, self.out_u, self.cycles, self.full_anchors & 0xFFFF,
-                         self.empty_anchors & 0xFFFF, self.learns & 0xFFFF)
+                         self.q_since_u, self.anchor_u, self.out_u, self.cycles,
+                         self.full_anchors & 0xFFFF, self.empty_anchors & 0xFFFF,
+                         self.learns & 0xFFFF)
         return buf
 
     def restore(self, buf):
@@ -335,11 +377,12 @@ class SocEstimator:
         if len(buf) < RECORD_SIZE:
             return False
         (version, flags, anchor, soc_u, shown, cap_as, learned_as, offset_ma, q_since_u,
-         out_u, cycles, fulls, empties, learns) = struct.unpack_from(RECORD_FORMAT, buf, 0)
+         anchor_u, out_u, cycles, fulls, empties, learns) = struct.unpack_from(RECORD_FORMAT, buf, 0)
         lo = self.nominal_as * LEARN_MIN_PCT // 100
         hi = self.nominal_as * LEARN_MAX_PCT // 100
         if (version != RECORD_VERSION or anchor > A_EMPTY or not U_MIN <= soc_u <= U_MAX
                 or not U_MIN <= shown <= U_MAX or not 0 <= out_u < U_FULL
+                or not 0 <= anchor_u <= U_FULL
                 or (learned_as and not lo <= learned_as <= hi)):
             return False
         if learned_as:
@@ -351,6 +394,7 @@ class SocEstimator:
         self.shown = shown
         self.anchor = anchor
         self.q_since_u = q_since_u
+        self.anchor_u = anchor_u
         self.learn_ok = bool(flags & _F_LEARN_OK)
         self.from_ocv = bool(flags & _F_FROM_OCV)
         self.out_u = out_u

@@ -145,15 +145,33 @@ def test_full_anchor_needs_target_and_taper():
     assert r.est.soc_x100() == 10000 and r.est.full_anchors == 1   # once per full
 
 
-def test_empty_anchor_at_the_discharge_cut_off():
+def test_empty_anchor_at_the_discharge_cut_off_read_after_the_load():
     r = Run(cell_mv=3400, soc_u=8000)
     r.s.set(3300, v_min=3250)
     r.go(500, -50000, step=250)
-    assert r.est.empty_anchors == 0
     r.go(1000, -50000, step=250)
-    assert r.est.empty_anchors == 1 and -100 < r.est.soc_u <= 0   # counting goes on
+    assert r.est._empty_pending and r.est.empty_anchors == 0   # the cut-off, under load
+    r.s.set(3300)                                  # the load stops: the I x R drop is gone
+    r.go(29000, 0)
+    assert r.est.empty_anchors == 0
+    r.go(2000, 0)
+    u = r.est.usable_u(3300)
+    assert r.est.empty_anchors == 1 and r.est.soc_u == u and 0 < u < S.EMPTY_MAX_U
+    assert r.est.anchor == S.A_EMPTY and r.est.learn_ok
     r.go(600000, 0)
-    assert r.est.soc_x100() == 0
+    assert r.est.soc_x100() == (u + 5) // 10
+
+
+def test_empty_anchor_falls_back_to_zero_without_a_rest():
+    for ma, wait in ((-30000, S.EMPTY_WAIT_MS), (20000, 1000)):
+        r = Run(cell_mv=3400, soc_u=8000)
+        r.s.set(3300, v_min=3250)
+        r.go(1500, -50000, step=250)
+        assert r.est._empty_pending
+        r.go(wait - 1000, ma)        # the load goes on / charging starts at once
+        r.go(1000, ma)
+        assert r.est.empty_anchors == 1 and r.est.anchor_u == 0, ma
+        assert not r.est.learn_ok     # a guessed anchor does not measure capacity
 
 
 def test_offset_is_learned_while_resting_and_bounded():
@@ -184,8 +202,9 @@ def test_capacity_is_learned_between_anchors_and_gives_soh():
     hours_x1000 = nominal * 9 // 10 * 1000 // (amps * 3600)  # 90 % of nominal
     r.go(hours_x1000 * 3600, -amps * 1000, step=1000)
     r.s.set(3300, v_min=3250)
-    r.go(2000, -amps * 1000)
-    assert est.anchor == S.A_EMPTY and est.learns == 1
+    r.go(2000, -amps * 1000)                        # the cut-off...
+    r.go(31000, 0)                                  # ...read once the load has stopped
+    assert est.anchor == S.A_EMPTY and est.learns == 1 and est.anchor_u == 0
     expected = amps * hours_x1000 * 3600 // 1000 + amps * 2
     assert abs(est.learned_as - expected) * 1000 < expected, (est.learned_as, expected)
     assert est.soh_pct() == est.learned_as * 100 // nominal and 88 <= est.soh_pct() <= 91
@@ -202,6 +221,7 @@ def test_capacity_is_not_learned_across_a_sensor_gap_or_out_of_bounds():
     r.go(3600000, -150000)
     r.s.set(3300, v_min=3250)
     r.go(2000, -100000)
+    r.go(31000, 0)
     assert r.est.anchor == S.A_EMPTY and r.est.learns == 0
     r.s.set(3700)
     r.go(3600000, 20000)                           # far too little for a full charge
