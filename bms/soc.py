@@ -45,7 +45,8 @@ U_MIN = -10000          # the estimate may run past the anchors by 10 % before c
 U_MAX = 110000
 STEP_MS = 250           # counting chunk: i x dt stays a small int on a 32-bit board
 I_CLAMP_MA = 2000000
-MAX_DT_MS = 5000        # a longer gap between updates is counted as this (and noted)
+MAX_DT_MS = 60000       # a longer gap between updates (a stalled loop, a clock jump)
+                        # is counted as this, noted, and spoils capacity learning
 FULL_MARGIN_MV = 10
 EMPTY_HOLD_MS = 1000
 EMPTY_SETTLE_MS = 30000  # rest after the cut-off before the lowest cell is read
@@ -186,6 +187,7 @@ class SocEstimator:
         elif dt > MAX_DT_MS:
             dt = MAX_DT_MS
             self.gaps += 1
+            self.learn_ok = False
         if current_ok:
             i = _clip(current_ma - self.offset_ma, -I_CLAMP_MA, I_CLAMP_MA)
             self.i_ma = i

@@ -335,3 +335,45 @@ def test_sampling_allocates_nothing_on_micropython():
         assert s.valid(), overrides
         used = _allocated_by(run)
         assert used == 0, "%s: %d bytes over 500 samples" % (overrides["current_sensor"], used)
+
+
+def test_a_stalled_loop_resynchronises_and_no_diag_is_fine():
+    clock = ManualClock()
+    chip = Ina228Model(clock=clock)
+    s = CS.make(config.make(SHUNT), I2CBus(chip))      # no diagnosis table attached
+    chip.set_shunt_v(0.002)
+    for _ in range(10):
+        clock.advance(50)
+        s.poll(clock())
+    clock.advance(400)                                 # the loop stalled: 8 periods
+    assert s.poll(clock())
+    assert s.fault == CS.F_NONE and s.ma == 20000
+    assert not s.poll(clock() + 10)                    # next one is a period later
+    raises(ValueError, CS.CurrentSensor, config.make(), None)
+    raises(ValueError, CS.ratio, 0.0, 100)
+
+
+def test_the_right_chip_replacing_a_wrong_one_is_accepted():
+    class Mute:
+        address = 0x40
+
+        def i2c_write(self, data):
+            pass
+
+        def i2c_read(self, n):
+            return bytes(n)
+
+    clock = ManualClock()
+    bus = I2CBus(Mute())
+    s = CS.make(config.make(SHUNT), bus)
+    for _ in range(5):
+        clock.advance(50)
+        s.poll(clock())
+    assert s.fault == CS.F_WRONG_CHIP
+    chip = Ina228Model(clock=clock)
+    bus.chips[0x40] = chip
+    chip.set_shunt_v(0.001)
+    for _ in range(5):
+        clock.advance(50)
+        s.poll(clock())
+    assert s.fault == CS.F_NONE and s.ma == 10000

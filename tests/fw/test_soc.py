@@ -315,3 +315,20 @@ def test_reboot_restores_the_record_or_starts_from_ocv_and_says_so():
     est.update(10, 0, True, Summary(3800))
     assert est.origin == S.ORIGIN_OCV and est.from_ocv
     assert est.soc_x100() == (est.usable_u(3800) + 5) // 10
+
+
+def test_gaps_between_updates_are_bounded_and_time_never_runs_back():
+    r = Run({"soc_charge_efficiency_pct": 100.0}, soc_u=50000)
+    est = r.est
+    est.update(r.t + 600000, -100000, True, r.s)      # a ten-minute stall
+    assert est.gaps == 1 and not est.learn_ok
+    assert est.soc_u == 50000 + (-100000 * S.MAX_DT_MS) // est.unit_mams
+    u = est.soc_u
+    est.update(r.t + 599000, -100000, True, r.s)      # an older timestamp: nothing counted
+    assert est.soc_u == u
+    bad = ((0, 3000), (500, 3000))
+    try:
+        O.check(bad)
+        raise AssertionError("a flat OCV table was accepted")
+    except ValueError:
+        pass
