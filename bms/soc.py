@@ -127,6 +127,7 @@ class SocEstimator:
         self.ocv_corrections = 0
         self.gaps = 0
         self._t = 0
+        self._t_valid = False
         self._rem = 0
         self._loss_carry = 0
         self._blend_carry = 0
@@ -177,9 +178,13 @@ class SocEstimator:
         sensor, current_ok: the sensor's reading is valid; summary: PackSummary."""
         if self.origin == ORIGIN_NONE:
             self._t = t_ms
+            self._t_valid = True
             if summary.valid:
                 self.start_from_ocv(summary)
             return
+        if not self._t_valid:  # first update after restore(): time starts now
+            self._t = t_ms
+            self._t_valid = True
         dt = ticks_diff(t_ms, self._t)
         self._t = t_ms
         if dt < 0:
@@ -405,4 +410,5 @@ class SocEstimator:
         self.empty_anchors = empties
         self.learns = learns
         self.origin = ORIGIN_RECORD
+        self._t_valid = False
         return True

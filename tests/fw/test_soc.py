@@ -305,8 +305,9 @@ def test_reboot_restores_the_record_or_starts_from_ocv_and_says_so():
     # reboot with a good record: the saved SoC, not the voltage's
     est = S.SocEstimator(r.cfg, SERIES)
     assert RecordStore("soc", S.RECORD_SIZE, 600000, files).load(buf) and est.restore(buf)
-    est.update(10, 0, True, Summary(3800))
+    est.update(987654, -50000, True, Summary(3800))   # ticks since boot: no gap counted
     assert est.origin == S.ORIGIN_RECORD and est.soc_x100() == 6123 and not est.from_ocv
+    assert est.gaps == 0 and est.soc_u == 61234
     # reboot with the record destroyed: from OCV, flagged
     for path in files.data:
         files.data[path] = b"\xff" * len(files.data[path])
