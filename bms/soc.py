@@ -56,6 +56,8 @@ OFFSET_SETTLE_MS = 60000
 OFFSET_WINDOW_MS = 600000
 OFFSET_WINDOW_MAX = 4096
 OFFSET_GAIN = 4
+SAVE_STEP_U = 1000      # save early once the reported SoC moved 1 % ...
+SAVE_MIN_MS = 60000     # ... but not more often than once a minute
 LEARN_MIN_PCT = 50      # a measured capacity outside this share of nominal is refused
 LEARN_MAX_PCT = 125
 
@@ -100,6 +102,7 @@ class SocEstimator:
         self.taper_ma = units.ma(cfg["soc_full_taper_a"])
         self.anchor_ms = cfg["soc_anchor_s"] * 1000
         self.blend_u_per_min = int(cfg["soc_blend_pct_per_min"] * 1000 + 0.5)
+        self.save_ms = cfg["soc_save_s"] * 1000
         self.offset_max_ma = units.ma(cfg["soc_offset_max_a"])
         # The usable window of the OCV table: physical SoC at the two cut-offs.
         self.e_x100 = O.soc_x100(curve, self.discharge_mv)
@@ -128,6 +131,10 @@ class SocEstimator:
         self.gaps = 0
         self._t = 0
         self._t_valid = False
+        self._saved_t = 0
+        self._saved_u = 0
+        self._saved_events = -1      # anchors + learns at the last save; -1: never saved
+        self.saves = 0
         self._rem = 0
         self._loss_carry = 0
         self._blend_carry = 0
@@ -360,6 +367,37 @@ class SocEstimator:
         self.shown += step
 
     # --- start and persistence -----------------------------------------------------------
+    def save_due(self, t_ms):
+        """A save is wanted: never saved, soc_save_s since the last one, or (at most once
+        a minute) the reported SoC moved SAVE_STEP_U or an anchor or a capacity learn
+        happened since. A reboot then loses at most 1 % of SoC or one minute."""
+        if self.origin == ORIGIN_NONE:
+            return False
+        if self._saved_events < 0:
+            return True
+        age = ticks_diff(t_ms, self._saved_t)
+        if age >= self.save_ms:
+            return True
+        if age < SAVE_MIN_MS:
+            return False
+        moved = self.shown - self._saved_u
+        events = self.full_anchors + self.empty_anchors + self.learns
+        return moved >= SAVE_STEP_U or moved <= -SAVE_STEP_U or events != self._saved_events
+
+    def persist(self, t_ms, store, buf):
+        """Save through `store` (drivers.storage.RecordStore or anything with
+        save(payload, t_ms, force)) when save_due(); buf: RECORD_SIZE bytes.
+        Returns True when a record was written."""
+        if not self.save_due(t_ms):
+            return False
+        if not store.save(self.pack_record(buf), t_ms, True):
+            return False
+        self._saved_t = t_ms
+        self._saved_u = self.shown
+        self._saved_events = self.full_anchors + self.empty_anchors + self.learns
+        self.saves += 1
+        return True
+
     def start_from_ocv(self, summary):
         """No valid record: take the SoC the average cell voltage gives, and say so."""
         self.soc_u = _clip(self.usable_u(summary.v_pack // self.series), 0, U_FULL)

@@ -333,3 +333,30 @@ def test_gaps_between_updates_are_bounded_and_time_never_runs_back():
         raise AssertionError("a flat OCV table was accepted")
     except ValueError:
         pass
+
+
+def test_saves_come_at_the_period_or_after_one_percent_and_a_reboot_loses_little():
+    from drivers.storage import RecordStore
+    files = MemFiles()
+    r = Run({"soc_save_s": 600}, cell_mv=3800)
+    store = RecordStore("soc", S.RECORD_SIZE, 600000, files)
+    buf = bytearray(S.RECORD_SIZE)
+    est = r.est
+    times = []
+    for k in range(3 * 3600):                      # 1 h rest, 1 h at 100 A, 1 h rest
+        r.t += 1000
+        ma = -100000 if 3600 <= k < 7200 else 0
+        est.update(r.t, ma, True, r.s)
+        if est.persist(r.t, store, buf):
+            times.append(r.t)
+        if k in (4000, 5073, 6000, 7100):          # a reboot now would lose at most ~1 %
+            back = S.SocEstimator(r.cfg, SERIES)
+            got = bytearray(S.RECORD_SIZE)
+            assert RecordStore("soc", S.RECORD_SIZE, 600000, files).load(got) and back.restore(got)
+            assert 0 <= back.shown - est.shown <= S.SAVE_STEP_U + 10, back.shown - est.shown
+    gaps = [times[j] - times[j - 1] for j in range(1, len(times))]
+    assert min(gaps) >= S.SAVE_MIN_MS and max(gaps) <= 600000
+    # 100 A is 1 % of 208 Ah every 75 s: a save about every 75 s during the discharge
+    start = 1000 + 3600 * 1000
+    during = [x for x in times if start < x <= start + 3600 * 1000]
+    assert 45 <= len(during) <= 50, len(during)

@@ -14,5 +14,5 @@ def test_doc_covers_each_rule_and_the_flash_cost():
         text = f.read()
     for needle in ("Coulomb counting", "Charge efficiency", "Rested OCV", "Full anchor",
                    "Empty anchor", "Current offset", "Capacity and SOH", "Flash cost",
-                   "writes a year", "pybms bench soc", "calibrate_zero"):
+                   "saves a year", "pybms bench soc", "calibrate_zero"):
         assert needle in text, needle
