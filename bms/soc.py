@@ -33,8 +33,7 @@
 # correction moves `shown` at most soc_blend_pct_per_min and never against the sign
 # of the current (no jump down while charging, no jump up while discharging).
 # update() allocates nothing on MicroPython for packs up to ~2900 Ah usable.
-
-import struct
+# Saving and restoring this state: bms/soc_record.py.
 
 from bms import ocv as O
 from bms import units
@@ -56,8 +55,6 @@ OFFSET_SETTLE_MS = 60000
 OFFSET_WINDOW_MS = 600000
 OFFSET_WINDOW_MAX = 4096
 OFFSET_GAIN = 4
-SAVE_STEP_U = 1000      # save early once the reported SoC moved 1 % ...
-SAVE_MIN_MS = 60000     # ... but not more often than once a minute
 LEARN_MIN_PCT = 50      # a measured capacity outside this share of nominal is refused
 LEARN_MAX_PCT = 125
 
@@ -71,16 +68,6 @@ ORIGIN_NAMES = ("none", "record", "ocv", "anchor")
 A_NONE = 0
 A_FULL = 1
 A_EMPTY = 2
-
-# Persisted record: version, flags, last anchor, soc, shown, capacity, learned
-# capacity, offset, count since anchor, the last anchor's SoC, discharged units,
-# cycles, full anchors, empty anchors, capacity learns.
-RECORD_FORMAT = ">BBBiiiiiiiiIHHH"
-RECORD_SIZE = struct.calcsize(RECORD_FORMAT)
-RECORD_VERSION = 1
-_F_LEARN_OK = 0x01
-_F_FROM_OCV = 0x02
-
 
 def _clip(x, lo, hi):
     return lo if x < lo else hi if x > hi else x
@@ -102,7 +89,6 @@ class SocEstimator:
         self.taper_ma = units.ma(cfg["soc_full_taper_a"])
         self.anchor_ms = cfg["soc_anchor_s"] * 1000
         self.blend_u_per_min = int(cfg["soc_blend_pct_per_min"] * 1000 + 0.5)
-        self.save_ms = cfg["soc_save_s"] * 1000
         self.offset_max_ma = units.ma(cfg["soc_offset_max_a"])
         # The usable window of the OCV table: physical SoC at the two cut-offs.
         self.e_x100 = O.soc_x100(curve, self.discharge_mv)
@@ -112,7 +98,7 @@ class SocEstimator:
         nominal_as = cfg["module_capacity_ah"] * cfg["parallel_strings"] * 3600
         self.nominal_as = nominal_as * (self.f_x100 - self.e_x100) // 10000  # usable
         self.learned_as = 0
-        self._set_capacity(self.nominal_as * cfg["soh_pct"] // 100)
+        self.set_capacity(self.nominal_as * cfg["soh_pct"] // 100)
         self.origin = ORIGIN_NONE
         self.from_ocv = False    # started from OCV (no record) and not anchored since
         self.soc_u = 0           # best estimate
@@ -131,10 +117,6 @@ class SocEstimator:
         self.gaps = 0
         self._t = 0
         self._t_valid = False
-        self._saved_t = 0
-        self._saved_u = 0
-        self._saved_events = -1      # anchors + learns at the last save; -1: never saved
-        self.saves = 0
         self._rem = 0
         self._loss_carry = 0
         self._blend_carry = 0
@@ -156,7 +138,7 @@ class SocEstimator:
         self._settle_since = 0
         self.anchor_u = 0             # the SoC the last anchor set
 
-    def _set_capacity(self, cap_as):
+    def set_capacity(self, cap_as):
         self.cap_as = cap_as
         self.unit_mams = cap_as * 10   # 1e-5 of the capacity in mA*ms
         self._rem = 0
@@ -349,7 +331,7 @@ class SocEstimator:
         if self.learned_as:
             measured_as = (self.learned_as + measured_as) // 2
         self.learned_as = measured_as
-        self._set_capacity(measured_as)
+        self.set_capacity(measured_as)
         self.learns += 1
         return True
 
@@ -366,38 +348,7 @@ class SocEstimator:
             return  # never against the current's sign
         self.shown += step
 
-    # --- start and persistence -----------------------------------------------------------
-    def save_due(self, t_ms):
-        """A save is wanted: never saved, soc_save_s since the last one, or (at most once
-        a minute) the reported SoC moved SAVE_STEP_U or an anchor or a capacity learn
-        happened since. A reboot then loses at most 1 % of SoC or one minute."""
-        if self.origin == ORIGIN_NONE:
-            return False
-        if self._saved_events < 0:
-            return True
-        age = ticks_diff(t_ms, self._saved_t)
-        if age >= self.save_ms:
-            return True
-        if age < SAVE_MIN_MS:
-            return False
-        moved = self.shown - self._saved_u
-        events = self.full_anchors + self.empty_anchors + self.learns
-        return moved >= SAVE_STEP_U or moved <= -SAVE_STEP_U or events != self._saved_events
-
-    def persist(self, t_ms, store, buf):
-        """Save through `store` (drivers.storage.RecordStore or anything with
-        save(payload, t_ms, force)) when save_due(); buf: RECORD_SIZE bytes.
-        Returns True when a record was written."""
-        if not self.save_due(t_ms):
-            return False
-        if not store.save(self.pack_record(buf), t_ms, True):
-            return False
-        self._saved_t = t_ms
-        self._saved_u = self.shown
-        self._saved_events = self.full_anchors + self.empty_anchors + self.learns
-        self.saves += 1
-        return True
-
+    # --- start --------------------------------------------------------------------------
     def start_from_ocv(self, summary):
         """No valid record: take the SoC the average cell voltage gives, and say so."""
         self.soc_u = _clip(self.usable_u(summary.v_pack // self.series), 0, U_FULL)
@@ -406,47 +357,7 @@ class SocEstimator:
         self.from_ocv = True
         self.learn_ok = False
 
-    def pack_record(self, buf):
-        """Write the persistent state into buf (RECORD_SIZE bytes)."""
-        flags = (_F_LEARN_OK if self.learn_ok else 0) | (_F_FROM_OCV if self.from_ocv else 0)
-        struct.pack_into(RECORD_FORMAT, buf, 0, RECORD_VERSION, flags, self.anchor,
-                         self.soc_u, self.shown, self.cap_as, self.learned_as, self.offset_ma,
-                         self.q_since_u, self.anchor_u, self.out_u, self.cycles,
-                         self.full_anchors & 0xFFFF, self.empty_anchors & 0xFFFF,
-                         self.learns & 0xFFFF)
-        return buf
-
-    def restore(self, buf):
-        """Take the state from a saved record; False (nothing changed) if it does not
-        fit this configuration, and the caller starts from OCV instead."""
-        if len(buf) < RECORD_SIZE:
-            return False
-        (version, flags, anchor, soc_u, shown, cap_as, learned_as, offset_ma, q_since_u,
-         anchor_u, out_u, cycles, fulls, empties, learns) = struct.unpack_from(RECORD_FORMAT, buf, 0)
-        lo = self.nominal_as * LEARN_MIN_PCT // 100
-        hi = self.nominal_as * LEARN_MAX_PCT // 100
-        if (version != RECORD_VERSION or anchor > A_EMPTY or not U_MIN <= soc_u <= U_MAX
-                or not U_MIN <= shown <= U_MAX or not 0 <= out_u < U_FULL
-                or not 0 <= anchor_u <= U_FULL
-                or (learned_as and not lo <= learned_as <= hi)):
-            return False
-        if learned_as:
-            self.learned_as = learned_as
-            self._set_capacity(learned_as)
-        # else: keep the capacity the configuration gives (it may have been changed)
-        self.offset_ma = _clip(offset_ma, -self.offset_max_ma, self.offset_max_ma)
-        self.soc_u = soc_u
-        self.shown = shown
-        self.anchor = anchor
-        self.q_since_u = q_since_u
-        self.anchor_u = anchor_u
-        self.learn_ok = bool(flags & _F_LEARN_OK)
-        self.from_ocv = bool(flags & _F_FROM_OCV)
-        self.out_u = out_u
-        self.cycles = cycles
-        self.full_anchors = fulls
-        self.empty_anchors = empties
-        self.learns = learns
+    def resume(self):
+        """State restored from a record (bms.soc_record): time starts at the next update."""
         self.origin = ORIGIN_RECORD
         self._t_valid = False
-        return True

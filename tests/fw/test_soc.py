@@ -230,28 +230,6 @@ def test_capacity_is_not_learned_across_a_sensor_gap_or_out_of_bounds():
     assert r.est.anchor == S.A_FULL and r.est.learns == 0 and r.est.soh_pct() is None
 
 
-def test_record_round_trip_and_refusal():
-    r = Run(cell_mv=3800, soc_u=61234)
-    est = r.est
-    est.offset_ma = 321
-    est.learned_as = est.nominal_as * 9 // 10
-    est.cycles = 7
-    buf = est.pack_record(bytearray(S.RECORD_SIZE))
-    other = S.SocEstimator(r.cfg, SERIES)
-    assert other.restore(buf)
-    assert (other.soc_u, other.offset_ma, other.learned_as, other.cycles, other.origin) == \
-        (61234, 321, est.learned_as, 7, S.ORIGIN_RECORD)
-    assert other.cap_as == est.learned_as and other.from_ocv == est.from_ocv
-    assert other.soc_x100() == 6123
-    bad = bytearray(buf)
-    bad[0] = 99                                     # another version
-    fresh = S.SocEstimator(r.cfg, SERIES)
-    assert not fresh.restore(bad) and fresh.origin == S.ORIGIN_NONE
-    assert not fresh.restore(buf[:10])
-    small = config.make({"module_capacity_ah": 50})  # a learned capacity that cannot be
-    assert not S.SocEstimator(small, SERIES).restore(buf)
-
-
 def _allocated_by(fn):
     gc.collect()
     gc.disable()
@@ -283,41 +261,6 @@ def test_update_allocates_nothing_on_micropython():
         assert used == 0, "update allocated %d bytes at %d mA" % (used, ma)
 
 
-class MemFiles:
-    def __init__(self):
-        self.data = {}
-
-    def read(self, path):
-        return self.data.get(path)
-
-    def write(self, path, data):
-        self.data[path] = bytes(data)
-
-
-def test_reboot_restores_the_record_or_starts_from_ocv_and_says_so():
-    from drivers.storage import RecordStore
-    files = MemFiles()
-    r = Run(cell_mv=3800)
-    r.est.soc_u = r.est.shown = 61234
-    r.est.from_ocv = False
-    buf = bytearray(S.RECORD_SIZE)
-    assert RecordStore("soc", S.RECORD_SIZE, 600000, files).save(r.est.pack_record(buf), 0)
-    # reboot with a good record: the saved SoC, not the voltage's
-    est = S.SocEstimator(r.cfg, SERIES)
-    assert RecordStore("soc", S.RECORD_SIZE, 600000, files).load(buf) and est.restore(buf)
-    est.update(987654, -50000, True, Summary(3800))   # ticks since boot: no gap counted
-    assert est.origin == S.ORIGIN_RECORD and est.soc_x100() == 6123 and not est.from_ocv
-    assert est.gaps == 0 and est.soc_u == 61234
-    # reboot with the record destroyed: from OCV, flagged
-    for path in files.data:
-        files.data[path] = b"\xff" * len(files.data[path])
-    est = S.SocEstimator(r.cfg, SERIES)
-    assert not RecordStore("soc", S.RECORD_SIZE, 600000, files).load(buf)
-    est.update(10, 0, True, Summary(3800))
-    assert est.origin == S.ORIGIN_OCV and est.from_ocv
-    assert est.soc_x100() == (est.usable_u(3800) + 5) // 10
-
-
 def test_gaps_between_updates_are_bounded_and_time_never_runs_back():
     r = Run({"soc_charge_efficiency_pct": 100.0}, soc_u=50000)
     est = r.est
@@ -333,30 +276,3 @@ def test_gaps_between_updates_are_bounded_and_time_never_runs_back():
         raise AssertionError("a flat OCV table was accepted")
     except ValueError:
         pass
-
-
-def test_saves_come_at_the_period_or_after_one_percent_and_a_reboot_loses_little():
-    from drivers.storage import RecordStore
-    files = MemFiles()
-    r = Run({"soc_save_s": 600}, cell_mv=3800)
-    store = RecordStore("soc", S.RECORD_SIZE, 600000, files)
-    buf = bytearray(S.RECORD_SIZE)
-    est = r.est
-    times = []
-    for k in range(3 * 3600):                      # 1 h rest, 1 h at 100 A, 1 h rest
-        r.t += 1000
-        ma = -100000 if 3600 <= k < 7200 else 0
-        est.update(r.t, ma, True, r.s)
-        if est.persist(r.t, store, buf):
-            times.append(r.t)
-        if k in (4000, 5073, 6000, 7100):          # a reboot now would lose at most ~1 %
-            back = S.SocEstimator(r.cfg, SERIES)
-            got = bytearray(S.RECORD_SIZE)
-            assert RecordStore("soc", S.RECORD_SIZE, 600000, files).load(got) and back.restore(got)
-            assert 0 <= back.shown - est.shown <= S.SAVE_STEP_U + 10, back.shown - est.shown
-    gaps = [times[j] - times[j - 1] for j in range(1, len(times))]
-    assert min(gaps) >= S.SAVE_MIN_MS and max(gaps) <= 600000
-    # 100 A is 1 % of 208 Ah every 75 s: a save about every 75 s during the discharge
-    start = 1000 + 3600 * 1000
-    during = [x for x in times if start < x <= start + 3600 * 1000]
-    assert 45 <= len(during) <= 50, len(during)
