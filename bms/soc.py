@@ -69,6 +69,7 @@ A_NONE = 0
 A_FULL = 1
 A_EMPTY = 2
 
+
 def _clip(x, lo, hi):
     return lo if x < lo else hi if x > hi else x
 
@@ -248,7 +249,8 @@ class SocEstimator:
             self._off_sum = 0
         self._off_sum += raw_ma
         self._off_n += 1
-        if self._off_n >= OFFSET_WINDOW_MAX or ticks_diff(t_ms, self._off_start) >= OFFSET_WINDOW_MS:
+        if (self._off_n >= OFFSET_WINDOW_MAX
+                or ticks_diff(t_ms, self._off_start) >= OFFSET_WINDOW_MS):
             mean = self._off_sum // self._off_n
             off = self.offset_ma + (mean - self.offset_ma) // OFFSET_GAIN
             self.offset_ma = _clip(off, -self.offset_max_ma, self.offset_max_ma)

@@ -82,7 +82,8 @@ class CurrentSensor:
             lsb_uv = 4096000.0 / (1 << chip.bits) / chip.gain
             per_code = lsb_uv * cfg["current_hall_divider"] / cfg["current_hall_mv_per_a"]
             self.num, self.den = ratio(per_code, SMALL >> (chip.bits - 1))
-            self.zero_ma = units.ma(cfg["current_hall_zero_v"] / cfg["current_hall_mv_per_a"] * 1000)
+            zero_a = cfg["current_hall_zero_v"] * 1000 / cfg["current_hall_mv_per_a"]
+            self.zero_ma = units.ma(zero_a)
         elif kind == "ina228_shunt":
             chip = Ina228(i2c, address or 0x40, cfg["current_shunt_uohm"], cfg["current_max_a"],
                           cfg["current_shunt_avg"])

@@ -78,7 +78,8 @@ def test_ina228_driver_programs_range_and_shunt_cal():
     ina = Ina228(I2CBus(chip), 0x40, shunt_uohm=100, max_a=350.0, averages=16)
     assert ina.start() == OK
     assert ina.range == 1                     # 35 mV fits the +/-40.96 mV range
-    assert chip.regs[0x00] == 0x0010 and chip.regs[0x02] == 3500   # 13107.2e6 x 350/2**19 x 1e-4 x 4
+    # SHUNT_CAL = 13107.2e6 x (350 A / 2**19) x 100e-6 Ohm x 4 = 3500
+    assert chip.regs[0x00] == 0x0010 and chip.regs[0x02] == 3500
     assert chip.regs[0x01] == 0xBB6A and chip.regs[0x0B] & 0x8000  # MODE B, 1052 us, AVG 16
     chip.set_shunt_v(0.010)                   # 100 A
     chip.set_bus_v(51.2)
@@ -266,14 +267,15 @@ def test_zero_calibration_only_with_contactors_open():
 
 def test_config_rules_for_the_sensor():
     raises(config.ConfigError, config.make, {"current_direction": 0})
-    raises(config.ConfigError, config.make, {"current_sensor": "mcp3421_hall", "current_hall_bits": 13})
-    raises(config.ConfigError, config.make, {"current_sensor": "mcp3421_hall", "current_hall_gain": 3})
-    e = raises(config.ConfigError, config.make, {"current_sensor": "mcp3421_hall", "current_hall_gain": 2})
-    assert "divider" in str(e)
-    raises(config.ConfigError, config.make, {"current_sensor": "ina228_shunt", "current_i2c_address": 0x68})
-    raises(config.ConfigError, config.make, {"current_sensor": "ina228_shunt", "current_shunt_avg": 64})
-    raises(config.ConfigError, config.make, {"current_sensor": "ina228_shunt", "current_shunt_avg": 5})
-    raises(config.ConfigError, config.make, {"current_sensor": "ina228_shunt", "current_shunt_uohm": 1000})
+    def bad(**overrides):
+        return raises(config.ConfigError, config.make, overrides)
+    bad(current_sensor="mcp3421_hall", current_hall_bits=13)
+    bad(current_sensor="mcp3421_hall", current_hall_gain=3)
+    assert "divider" in str(bad(current_sensor="mcp3421_hall", current_hall_gain=2))
+    bad(current_sensor="ina228_shunt", current_i2c_address=0x68)
+    bad(current_sensor="ina228_shunt", current_shunt_avg=64)
+    bad(current_sensor="ina228_shunt", current_shunt_avg=5)
+    bad(current_sensor="ina228_shunt", current_shunt_uohm=1000)
     raises(config.ConfigError, config.make, {"current_oc_charge_a": 40.0})   # below max_charge_a
     raises(config.ConfigError, config.make, {"current_sample_ms": 100, "current_stale_ms": 100})
     assert config.make({"current_sensor": "ina228_shunt", "current_i2c_address": 0x45})
