@@ -126,7 +126,7 @@ SCHEMA = (
     ("soc_rest_a", FLOAT, 2.0, 0.1, 50.0, "A", "below this the pack rests"),
     ("soc_rest_s", INT, 1800, 60, 14400, "s", "rest this long before trusting OCV"),
     ("soc_full_taper_a", FLOAT, 5.0, 0.1, 100.0, "A", "full: charge target reached, current below this"),
-    ("soc_anchor_s", INT, 60, 5, 3600, "s", "a full or empty condition must hold this long"),
+    ("soc_anchor_s", INT, 60, 5, 3600, "s", "the full condition must hold this long"),
     ("soc_blend_pct_per_min", FLOAT, 1.0, 0.1, 20.0, "%/min", "max speed of a correction"),
     ("soc_offset_max_a", FLOAT, 1.5, 0.0, 20.0, "A", "bound of the learned offset; 0 = no learning"),
     ("soc_save_s", INT, 600, 60, 86400, "s", "save SoC to flash at most this often"),
