@@ -37,7 +37,7 @@
 
 from bms import ocv as O
 from bms import units
-from drivers.clock import ticks_add, ticks_diff
+from bms.ticks import ticks_add, ticks_diff
 
 U_FULL = 100000
 U_MIN = -10000          # the estimate may run past the anchors by 10 % before clipping

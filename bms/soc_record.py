@@ -9,7 +9,7 @@
 import struct
 
 from bms import soc as S
-from drivers.clock import ticks_diff
+from bms.ticks import ticks_diff
 
 # version, flags, last anchor, soc, shown, capacity, learned capacity, offset, count
 # since the anchor, the anchor's SoC, discharged units, cycles, full anchors, empty

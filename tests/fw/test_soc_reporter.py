@@ -1,7 +1,7 @@
 # The Victron reporter sends a SOH learned by bms.soc instead of the configured one
 # (its own module: the reporter's imports would crowd test_soc's heap on MicroPython).
 
-import protocols.victron as V
+from tools import victron_codec as V
 from tests.fw.victron_support import Station
 
 
@@ -10,6 +10,6 @@ def test_reporter_sends_a_learned_soh_instead_of_the_configured_one():
     st.step(0, 5000, 10)
     assert V.unpack(0x355, st.last(0x355))["soh"] == 80
     assert V.unpack(0x35F, st.last(0x35F))["capacity_available"] == 160
-    st.reporter.poll(2000, 5000, 10, 93)
+    st.reporter.poll(2000, True, 5000, 10, 93)
     assert V.unpack(0x355, st.last(0x355))["soh"] == 93
     assert V.unpack(0x35F, st.last(0x35F))["capacity_available"] == 186
