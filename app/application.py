@@ -20,6 +20,8 @@ from bms.checks import LimitChecks
 from bms.diagnosis import Diagnosis
 from bms.limits import Limits
 from bms.pack import PackSummary
+from bms.soc import SocEstimator
+from bms.soc_record import Saver
 from bms.ticks import ticks_add, ticks_diff
 from drivers.operator_inputs import OFF, ON
 from fsm import table
@@ -38,7 +40,7 @@ class Parts:
 
     def __init__(self, pack, can, contactors, allow=None, heater=None, connect=None,
                  reset=None, watchdog=None, store=None, bus_voltage=None, wall=None,
-                 current=None, log=None, diag=None):
+                 current=None, log=None, diag=None, link=None, soc_store=None):
         self.pack = pack              # a bms.pack.Pack
         self.can = can                # a drivers.can.CanBus
         self.contactors = contactors  # drivers.contactors.Contactors (feedback optional)
@@ -50,9 +52,11 @@ class Parts:
         self.store = store            # app.persist.Persist
         self.bus_voltage = bus_voltage  # () -> DC-bus volts or None
         self.wall = wall              # () -> seconds since 1970 or None (no RTC)
-        self.current = current        # sample(t_ms) -> bool; ma; None: no sensor
+        self.current = current        # drivers.current_sensor.CurrentSensor or None
         self.log = log                # an fsm.eventlog.EventLog (via app.events.TickFilter)
         self.diag = diag              # the Diagnosis the pack driver reports to
+        self.link = link              # the plant link (unix port): poll() once a pass
+        self.soc_store = soc_store    # a RecordStore for the SoC record, or None
 
 
 class App:
@@ -76,6 +80,8 @@ class App:
                                  self.machine.faults, cells // modules,
                                  p.pack.temp_count() // modules)
         self.recovery = Recovery(cfg)
+        self.soc = SocEstimator(cfg, cells // strings)
+        self.soc_saver = Saver(self.soc, cfg, p.soc_store) if p.soc_store is not None else None
         self.masks = [0] * modules
         self.stale_ms = cfg["stale_ms"]
         self._bus_fields = {"v_bus": 0.0, "v_pack": 0.0}
@@ -102,14 +108,14 @@ class App:
         straight to Fault and waits for the reset it was waiting for)."""
         self._started_ms = t_ms
         m = self.machine
-        if m.log is not None:
-            m.log.header(t_ms, self.cfg)
         m.start(t_ms)
         if self.parts.allow is not None:
             self.parts.allow.block_all()
         store = self.parts.store
         if store is not None:
             store.restore(t_ms, self)
+        if self.soc_saver is not None:
+            self.soc_saver.load()   # else the SoC starts from the cells' OCV
         sw = self.parts.connect
         if sw is not None:
             m.dispatch("connect" if sw.on else "disconnect", t_ms)
@@ -173,6 +179,8 @@ class App:
     # --- tasks (app/tasks.py), fn(t_ms) ---------------------------------------
     def task_inputs(self, t):
         p = self.parts
+        if p.link is not None:
+            p.link.poll()
         if p.reset is not None and p.reset.update(t, ticks_diff):
             self.operator_reset(t)
         if p.connect is not None:
@@ -189,12 +197,15 @@ class App:
 
     def task_current(self, t):
         cur = self.parts.current
-        if cur is None:
-            return
-        if cur.sample(t):
-            self.current_da = cur.ma // 100
-        else:
-            self.current_da = None
+        ok = False
+        ma = 0
+        if cur is not None:
+            cur.poll(t)
+            ok = cur.valid()
+            ma = cur.ma
+        self.current_da = ma // 100 if ok else None
+        self.soc.update(t, ma, ok, self.summary)
+        self.soc_x100 = self.soc.soc_x100()
 
     def task_checks(self, t):
         s = self.summary
@@ -259,7 +270,7 @@ class App:
     def task_can(self, t):
         self.parts.can.service(t)
         self.reporter.poll(t, self.machine.allows(table.P_CAN_TX), self.soc_x100,
-                           self.current_da)
+                           self.current_da, self.soc.soh_pct())
 
     def task_recovery(self, t):
         if self.recovery.update(t, self.machine, self.diag):
@@ -279,6 +290,8 @@ class App:
         store = self.parts.store
         if store is not None:
             store.poll(t, self)
+        if self.soc_saver is not None:
+            self.soc_saver.poll(t)
 
     def task_watchdog(self, t):
         # Fed only when the previous whole pass stayed within every budget: a loop

@@ -15,9 +15,11 @@ import sys
 
 from app.application import App, Parts
 from app.events import RingStream, TickFilter
+from app.persist import SIZE as PERSIST_SIZE
 from app.persist import Persist
 from bms import config
 from bms.diagnosis import Diagnosis
+from bms.soc_record import SIZE as SOC_SIZE
 from boards import hal, load
 from drivers import clock
 from drivers.operator_inputs import LongPress, Switch
@@ -85,33 +87,44 @@ def _wall_clock(board):
     return time.time
 
 
-def _store(path):
+def _store(path, size, period_ms):
     from drivers.storage import RecordStore
-    from app.persist import SIZE
-    return RecordStore(path, SIZE, STATE_PERIOD_MS)
+    return RecordStore(path, size, period_ms)
 
 
 def build(board, cfg, opts=None, machine=None, now_ms=None, now_us=None, log_stream=None):
     """The whole BMS for `board` (a BOARD dict) and `cfg`; returns the App, not started."""
     opts = opts or {}
     diag = Diagnosis()
+    link = hal.plant_link(opts["--plant"]) if opts.get("--plant") else None
     uart = hal.tesla_uart(board, cfg["uart_baud"], opts.get("--tesla"), machine)
     pack = hal.pack(board, cfg, diag, uart)
     can = hal.can_bus(board, opts.get("--can"), machine)
-    contactors = hal.contactors(board, machine)
-    allow = hal.allow_outputs(board, machine)
+    contactors = hal.contactors(board, machine, link=link)
+    allow = hal.allow_outputs(board, machine, link=link)
     t0 = (now_ms or clock.ticks_ms)()
-    pin = hal.input_pin(board, board.get("connect_switch"), machine)
-    connect = Switch(pin, t_ms=t0) if pin is not None else None
-    pin = hal.input_pin(board, board.get("reset_button"), machine)
-    reset = LongPress(pin, t_ms=t0) if pin is not None else None
+    low = board.get("operator_active_low", True)
+    pin = hal.input_pin(board, board.get("connect_switch"), machine, link)
+    connect = Switch(pin, active_low=low, t_ms=t0) if pin is not None else None
+    pin = hal.input_pin(board, board.get("reset_button"), machine, link)
+    reset = LongPress(pin, board.get("reset_hold_ms", 3000), active_low=low, t_ms=t0) \
+        if pin is not None else None
+    sensor = None
+    if cfg["current_sensor"] != "none":
+        from drivers.current_sensor import CurrentSensor
+        sensor = CurrentSensor(cfg, hal.i2c(board, machine, link), diag)
     wall = _wall_clock(board)
     state_path = opts.get("--state") or board.get("state_path")
-    store = Persist(_store(state_path), wall) if state_path else None
+    store = soc_store = None
+    if state_path:
+        store = Persist(_store(state_path, PERSIST_SIZE, STATE_PERIOD_MS), wall)
+        soc_store = _store(state_path + "_soc", SOC_SIZE, STATE_PERIOD_MS)
     ring = log_stream if log_stream is not None else RingStream(RING_RECORDS)
-    parts = Parts(pack, can, contactors, allow=allow, heater=hal.heater(board, machine),
-                  connect=connect, reset=reset, watchdog=hal.watchdog(board, machine),
-                  store=store, wall=wall, log=TickFilter(EventLog(ring)), diag=diag)
+    parts = Parts(pack, can, contactors, allow=allow, heater=hal.heater(board, machine, link),
+                  connect=connect, reset=reset,
+                  watchdog=hal.watchdog(board, machine, link), store=store, wall=wall,
+                  current=sensor, log=TickFilter(EventLog(ring)), diag=diag, link=link,
+                  soc_store=soc_store)
     app = App(cfg, parts, now_ms or clock.ticks_ms, now_us or clock.ticks_us)
     app.ring = ring
     return app

@@ -73,12 +73,8 @@ class RingStream:
         self.size = size
         self.next = 0
         self.written = 0
-        self.header = None
 
     def write(self, text):
-        if self.header is None and '"log":' in text:
-            self.header = text  # kept apart: a dump always starts with the config
-            return
         self.lines[self.next] = text
         self.next = (self.next + 1) % self.size
         self.written += 1
@@ -92,10 +88,11 @@ class RingStream:
                 out.append(line)
         return out
 
-    def dump(self, out):
-        """Write the header and the ring, oldest first, to out.write()."""
-        if self.header is not None:
-            out.write(self.header)
+    def dump(self, out, cfg, t_ms=0):
+        """Write a replayable log to out.write(): the header with the configuration
+        (made now, not held in RAM), then the ring, oldest first."""
+        from fsm.eventlog import EventLog
+        EventLog(out).header(t_ms, cfg)
         for line in self.records():
             out.write(line)
 
@@ -109,7 +106,7 @@ class TickFilter:
         self._tick_t = -1
 
     def header(self, t_ms, cfg):
-        self.log.header(t_ms, cfg)
+        pass  # the ring's dump() writes it, so the RAM never holds the config as text
 
     def event(self, t_ms, name, fields):
         if name == "tick":

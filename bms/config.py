@@ -67,6 +67,33 @@ SCHEMA = (
     ("module_capacity_ah", INT, 232, 1, 2000, "Ah"),
     ("soh_pct", INT, 100, 1, 100, "%"),
     ("can_period_ms", INT, 1000, 200, 1500, "ms"),
+    # === current sensor and state of charge (drivers/current_sensor.py, bms/soc.py) ===
+    # One block for issue 15; rules a "<" row cannot say: _check_current_sensor().
+    ("current_sensor", CHOICE, "none", ("none", "mcp3421_hall", "ina228_shunt"), None, ""),
+    ("current_i2c_address", INT, 0, 0, 127, ""),
+    ("current_direction", INT, 1, -1, 1, ""),
+    ("current_sample_ms", INT, 50, 20, 100, "ms"),
+    ("current_stale_ms", INT, 500, 100, 5000, "ms"),
+    ("current_max_a", FLOAT, 350.0, 1.0, 5000.0, "A"),
+    ("current_offset_ma", INT, 0, -50000, 50000, "mA"),
+    ("current_hall_divider", FLOAT, 3.0, 1.0, 10.0, ""),
+    ("current_hall_zero_v", FLOAT, 2.5, 0.0, 5.0, "V"),
+    ("current_hall_mv_per_a", FLOAT, 6.25, 0.1, 1000.0, "mV/A"),
+    ("current_hall_bits", INT, 16, 12, 16, "bit"),
+    ("current_hall_gain", INT, 1, 1, 8, ""),
+    ("current_shunt_uohm", INT, 100, 10, 100000, "uOhm"),
+    ("current_shunt_avg", INT, 16, 1, 1024, ""),
+    ("current_oc_charge_a", FLOAT, 150.0, 1.0, 5000.0, "A"),
+    ("current_oc_discharge_a", FLOAT, 250.0, 1.0, 5000.0, "A"),
+    ("soc_charge_efficiency_pct", FLOAT, 99.5, 90.0, 100.0, "%"),
+    ("soc_rest_a", FLOAT, 2.0, 0.1, 50.0, "A"),
+    ("soc_rest_s", INT, 1800, 60, 14400, "s"),
+    ("soc_full_taper_a", FLOAT, 5.0, 0.1, 100.0, "A"),
+    ("soc_anchor_s", INT, 60, 5, 3600, "s"),
+    ("soc_blend_pct_per_min", FLOAT, 1.0, 0.1, 20.0, "%/min"),
+    ("soc_offset_max_a", FLOAT, 1.5, 0.0, 20.0, "A"),
+    ("soc_save_s", INT, 600, 60, 86400, "s"),
+    # === end of the current sensor and state of charge block ===
     # --- application (app/) ----------------------------------------------------
     ("auto_reset_after_ms", INT, 60000, 5000, 3600000, "ms"),
     ("auto_resets_per_day", INT, 3, 0, 20, ""),
@@ -108,6 +135,14 @@ CROSS_CHECKS = (
     ("charge_temp_max", "<", "temp_max", None, "charging must stop before the over-temperature fault"),
     ("discharge_temp_derate", "<", "discharge_temp_max", None, "hot discharge derating must start below discharge_temp_max"),
     ("discharge_temp_max", "<", "temp_max", None, "discharging must stop before the over-temperature fault"),
+    # === current sensor and state of charge ===
+    ("current_sample_ms", "<", "current_stale_ms", None, "stale sooner than sampled"),
+    ("max_charge_a", "<", "current_oc_charge_a", None, "over-current below the charge limit"),
+    ("max_discharge_a", "<", "current_oc_discharge_a", None, "over-current below the discharge limit"),
+    ("current_oc_charge_a", "<", "current_max_a", None, "sensor range below the over-current"),
+    ("current_oc_discharge_a", "<", "current_max_a", None, "sensor range below the over-current"),
+    ("soc_offset_max_a", "<", "soc_rest_a", None, "offsets are learned only at rest"),
+    # === end of the current sensor and state of charge block ===
 )
 
 
@@ -171,9 +206,46 @@ def check_cross(values):
             continue
         if rel == "<" and not values[a] < values[b]:
             raise ConfigError("%s (%s) vs %s (%s): %s" % (a, values[a], b, values[b], message))
+    _check_current_sensor(values)
     if values["module_count"] % values["parallel_strings"]:
         raise ConfigError("module_count (%d) is not a multiple of parallel_strings (%d)"
                           % (values["module_count"], values["parallel_strings"]))
+
+
+# === current sensor and state of charge: rules a "<" row cannot say ===
+INA228_AVG = (1, 4, 16, 64, 128, 256, 512, 1024)
+
+
+def _check_current_sensor(v):
+    kind = v["current_sensor"]
+    if v["current_direction"] == 0:
+        raise ConfigError("current_direction must be +1 or -1")
+    if kind == "none":
+        return
+    hall = kind == "mcp3421_hall"
+    lo = 0x68 if hall else 0x40
+    a = v["current_i2c_address"]
+    if a and not lo <= a < lo + (8 if hall else 16):
+        raise ConfigError("current_i2c_address 0x%02X: not a %s address" % (a, kind))
+    max_a = v["current_max_a"]
+    if hall:
+        gain = v["current_hall_gain"]
+        if v["current_hall_bits"] not in (12, 14, 16) or gain not in (1, 2, 4, 8):
+            raise ConfigError("current_hall_bits must be 12/14/16, current_hall_gain 1/2/4/8")
+        swing = max_a * v["current_hall_mv_per_a"] / 1000
+        zero = v["current_hall_zero_v"]
+        if zero < swing or (zero + swing) / v["current_hall_divider"] >= 2.048 / gain:
+            raise ConfigError("hall sensor: +/-current_max_a gives %.2f..%.2f V; the ADC takes "
+                              "0..%.3f V after the divider" % (zero - swing, zero + swing,
+                                                              2.048 / gain))
+        return
+    if v["current_shunt_avg"] not in INA228_AVG:
+        raise ConfigError("current_shunt_avg must be one of %s" % (INA228_AVG,))
+    if max_a * v["current_shunt_uohm"] > 163840:  # A x uOhm = uV
+        raise ConfigError("current_max_a x current_shunt_uohm exceeds the INA228's 163.84 mV")
+    if 2104 * v["current_shunt_avg"] > 1000 * v["current_sample_ms"]:  # 2 x 1052 us a sample
+        raise ConfigError("current_shunt_avg %d takes longer than current_sample_ms"
+                          % v["current_shunt_avg"])
 
 
 def make(overrides=None):

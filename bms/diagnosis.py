@@ -57,6 +57,12 @@ ROWS = (
     ("temp_low_warn", WARN, "t_min", "<", "temp_low_warn", 3000, 3000, CONDITION, AUTO),
     ("contactor_feedback", FAULT, None, None, None, 200, 200, RESET, LATCH),
     ("precharge_failed", FAULT, None, None, "precharge_retries", 0, 0, RESET, LATCH),
+    # --- pack current (drivers/current_sensor.py raises these) --------------------
+    # A sensor fault opens the contactors like any fault: with the current unknown
+    # and the pack connected, nothing could see an over-current, so limits go to zero.
+    ("over_current_charge", FAULT, None, None, "current_oc_charge_a", 100, 1000, CONDITION, LATCH),
+    ("over_current_discharge", FAULT, None, None, "current_oc_discharge_a", 100, 1000, CONDITION, LATCH),
+    ("current_sensor", FAULT, None, None, "current_stale_ms", 0, 1000, CONDITION, LATCH),
     ("internal", FAULT, None, None, None, 0, 0, RESET, LATCH),
     ("fault_latched", FAULT, None, None, None, 0, 0, RESET, LATCH),
 )
@@ -94,8 +100,11 @@ TEMP_LOW = const(14)
 TEMP_LOW_WARN = const(15)
 CONTACTOR_FEEDBACK = const(16)
 PRECHARGE_FAILED = const(17)
-INTERNAL = const(18)
-FAULT_LATCHED = const(19)
+OVER_CURRENT_CHARGE = const(18)
+OVER_CURRENT_DISCHARGE = const(19)
+CURRENT_SENSOR = const(20)
+INTERNAL = const(21)
+FAULT_LATCHED = const(22)
 
 COUNT = len(ROWS)
 _INDEX = {}

@@ -9,7 +9,10 @@ BOARD = {
     "tesla_uart": {"id": 0, "tx": 0, "rx": 1},
     # GPIOs of the relays that drive main negative, precharge and main positive.
     "contactors": {"negative": 2, "precharge": 3, "positive": 4},
-    # Auxiliary-contact inputs (same order), None where not wired.
+    # Auxiliary-contact inputs (same order), None where not wired. Not wired here:
+    # then a welded contact or a coil that never pulls in goes unnoticed by the BMS
+    # (the contactor_feedback diagnosis cannot run; docs/architecture.md says what
+    # that costs). Wire them and put the GPIO numbers here.
     "contactor_feedback": {"negative": None, "precharge": None, "positive": None},
     # False: a HIGH output energises a relay. Keep it so: while the MCU resets or
     # is unpowered its pins float or are pulled low, which must mean "contactor
@@ -29,6 +32,8 @@ BOARD = {
     # button (a deliberate long press). None where not wired.
     "connect_switch": 10,
     "reset_button": 11,
+    "operator_active_low": True,
+    "reset_hold_ms": 3000,   # a deliberate long press
     # machine.WDT timeout; the RP2040's hardware caps it at 8388 ms.
     "watchdog_ms": 8000,
     # No wall clock: the RTC is not battery backed and loses the time at every

@@ -70,6 +70,8 @@ def settings():
         name = row[config.NAME]
         if name == "charge_cell_v":
             on = True
+        if name == "current_sensor":
+            break  # the current sensor and SoC block is documented in docs/soc.md
         if on:
             rows.append(("`%s`" % name, _num(row[config.DEFAULT]),
                          "%s .. %s" % (_num(row[config.LOW]), _num(row[config.HIGH])),

@@ -75,11 +75,14 @@ class Reporter:
         self.b_names = (fs.buf(0x374), fs.buf(0x375), fs.buf(0x376), fs.buf(0x377))
         # Frames whose content never changes: filled once.
         installed = cfg["module_capacity_ah"] * cfg["parallel_strings"]
+        self.installed_ah = installed
+        self.soh = cfg["soh_pct"]
         fs.put_text(f("manufacturer"), V.MANUFACTURER)
         fs.put(f("model"), V.MODEL)
         fs.put(f("firmware_major"), V.FIRMWARE[0])
         fs.put(f("firmware_minor"), V.FIRMWARE[1])
-        fs.put(f("capacity_available"), installed * cfg["soh_pct"] // 100)
+        self.f_cap_avail = f("capacity_available")
+        fs.put(self.f_cap_avail, installed * cfg["soh_pct"] // 100)
         fs.put(f("capacity_installed"), installed)
         fs.put(self.f_soh, cfg["soh_pct"])
         # Until the first valid measurement: SoC 0 and zero measurements.
@@ -94,11 +97,12 @@ class Reporter:
         self.rx_gx = 0            # 0x305/0x306/0x307 seen
         self.rx_other = 0
 
-    def poll(self, t_ms, can_tx, soc_x100=None, current_da=None):
+    def poll(self, t_ms, can_tx, soc_x100=None, current_da=None, soh_pct=None):
         """Call every main-loop pass. can_tx: whether the state machine allows
         transmitting now (machine.allows(P_CAN_TX)); soc_x100: state of charge in
         0.01 % or None (unknown: a coarse voltage estimate is sent); current_da: pack
-        current in 0.1 A, positive = charging, or None (unknown: 0 is sent). Returns
+        current in 0.1 A, positive = charging, or None (unknown: 0 is sent); soh_pct:
+        a learned state of health (bms.soc) or None (the configured soh_pct is sent). Returns
         the number of frames handed to the controller."""
         self._drain(self.rx_per_poll)
         bus = self.bus
@@ -110,7 +114,7 @@ class Reporter:
             if self._cursor < self.n:
                 self.overruns += 1
                 bus.abort_pending()
-            self.build(soc_x100, current_da)
+            self.build(soc_x100, current_da, soh_pct)
             self._cursor = 0
             self.cycles += 1
             self.last_start = t_ms
@@ -140,11 +144,15 @@ class Reporter:
             else:
                 self.rx_other += 1
 
-    def build(self, soc_x100=None, current_da=None):
+    def build(self, soc_x100=None, current_da=None, soh_pct=None):
         """Fill every periodic frame from the current limits, summary, diagnosis."""
         fs = self.frames
         lim = self.limits
         s = self.summary
+        if soh_pct is not None and soh_pct != self.soh and 1 <= soh_pct <= 100:
+            self.soh = soh_pct
+            fs.put(self.f_soh, soh_pct)
+            fs.put(self.f_cap_avail, self.installed_ah * soh_pct // 100)
         fs.put(self.f_cvl, lim.cvl_dv)
         fs.put(self.f_ccl, lim.ccl_da)
         fs.put(self.f_dcl, lim.dcl_da)

@@ -4,6 +4,7 @@
 import gc
 
 from bms import diagnosis as D
+from fsm.eventlog import ListStream
 from tests.fw.app_support import MemoryStore, Rig
 
 
@@ -124,7 +125,9 @@ def test_the_ring_log_holds_events_and_transitions_not_ticks():
     rig = Rig()
     rig.run(3000)
     lines = rig.ring.records()
-    assert rig.ring.header is not None
+    out = ListStream()
+    rig.ring.dump(out, rig.cfg)
+    assert '"log": "pybms-events"' in out.lines[0] and len(out.lines) == len(lines) + 1
     assert any('"transition": "Init->Precharge"' in x for x in lines), lines
     assert any('"transition": "Precharge->Run"' in x for x in lines), lines
     assert sum(1 for x in lines if '"event": "tick"' in x) == 2  # the two that moved it

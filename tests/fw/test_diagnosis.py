@@ -112,6 +112,7 @@ def test_every_row_has_its_constant_and_units_round_one_way():
 def test_dangerous_faults_latch_until_an_operator_reset():
     # A dangerous fault never re-closes unattended (issue 19's recovery policy).
     for i in (D.CELL_OV, D.CELL_UV, D.TEMP_HIGH, D.CONTACTOR_FEEDBACK, D.PRECHARGE_FAILED,
+              D.OVER_CURRENT_CHARGE, D.OVER_CURRENT_DISCHARGE, D.CURRENT_SENSOR,
               D.INTERNAL, D.FAULT_LATCHED, D.TEMP_SENSOR):
         assert D.ROWS[i][D.RECOVERY] == D.LATCH, D.ROWS[i][D.ID]
     for i in (D.COMM_LOSS, D.DATA_STALE, D.BOARD_FAULT, D.MODULE_COUNT):

@@ -48,9 +48,12 @@ def test_healthy_frame_reports_unsupported_as_zero_and_never_3():
     got = codec.unpack(0x35A, buf)
     for name in got:
         assert got[name] in (V.FLAG_OK, V.FLAG_UNSUPPORTED), name
-    # pyBMS has no current sensor yet and cannot see a short circuit
+    # pyBMS cannot see a short circuit; over-current is an alarm only (fault rows)
     for flag in ("high_charge_current", "high_discharge_current", "short_circuit"):
-        assert got["alarm_" + flag] == 0 and got["warning_" + flag] == 0
+        assert got["warning_" + flag] == 0
+    assert got["alarm_short_circuit"] == 0
+    assert got["alarm_high_charge_current"] == V.FLAG_OK
+    assert got["alarm_high_discharge_current"] == V.FLAG_OK
     assert got["alarm_high_voltage"] == V.FLAG_OK and got["alarm_bms_internal"] == V.FLAG_OK
     assert bytes(buf) == bytes(alarms.HEALTHY)
     every = bytearray(b"\x01" * D.COUNT)

@@ -117,6 +117,54 @@ HELP = {
         "state of health reported to the GX (second-life modules: measure it)",
     "can_period_ms":
         "period of the Victron frame set (the GX gives up after ~3 s of silence)",
+    "current_sensor":
+        "none (SoC from voltage), MCP3421 + hall transducer, or INA228 + shunt",
+    "current_i2c_address":
+        "sensor chip I2C address; 0 = chip default",
+    "current_direction":
+        "+1: sensor reads positive while charging; -1: reversed",
+    "current_sample_ms":
+        "sensor read period (10 Hz or faster)",
+    "current_stale_ms":
+        "no new conversion this long: sensor fault",
+    "current_max_a":
+        "largest current the sensor must measure",
+    "current_offset_ma":
+        "zero offset; set by the zero calibration (contactors open)",
+    "current_hall_divider":
+        "hall: sensor volts / ADC volts",
+    "current_hall_zero_v":
+        "hall: output at zero current",
+    "current_hall_mv_per_a":
+        "hall: sensitivity",
+    "current_hall_bits":
+        "MCP3421 resolution: 12, 14 or 16 (18 is too slow)",
+    "current_hall_gain":
+        "MCP3421 gain: 1, 2, 4 or 8",
+    "current_shunt_uohm":
+        "INA228 shunt (500 A / 50 mV = 100)",
+    "current_shunt_avg":
+        "INA228 averaging, 1..1024 (powers of 4, 128, 512)",
+    "current_oc_charge_a":
+        "over-current fault, charging",
+    "current_oc_discharge_a":
+        "over-current fault, discharging",
+    "soc_charge_efficiency_pct":
+        "coulombic efficiency of charging",
+    "soc_rest_a":
+        "below this the pack rests",
+    "soc_rest_s":
+        "rest this long before trusting OCV",
+    "soc_full_taper_a":
+        "full: charge target reached, current below this",
+    "soc_anchor_s":
+        "the full condition must hold this long",
+    "soc_blend_pct_per_min":
+        "max speed of a correction",
+    "soc_offset_max_a":
+        "bound of the learned offset; 0 = no learning",
+    "soc_save_s":
+        "save SoC to flash at most this often",
     "auto_reset_after_ms":
         "a recoverable fault (RECOVERY auto in the diagnosis table: comm loss, stale "
         "data, a board's transient fault) is reset by the application once every fault "

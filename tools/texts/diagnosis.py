@@ -41,6 +41,13 @@ TEXT = {
         "pulling in)",
     "precharge_failed":
         "the bus did not charge within precharge_timeout_ms after all retries",
+    "over_current_charge":
+        "pack current above current_oc_charge_a while charging",
+    "over_current_discharge":
+        "pack current above current_oc_discharge_a while discharging",
+    "current_sensor":
+        "the current sensor does not answer, reads at full scale, or has no new conversion "
+        "for current_stale_ms",
     "internal":
         "BMS internal error: unexpected exception or an unknown diagnosis id",
     "fault_latched":

@@ -1,0 +1,365 @@
+# State of charge from the pack current, kept honest by small documented rules
+# (docs/soc.md explains each and what the benchmark measures).
+#
+# Scale: the SoC reported is the usable charge between the two anchors the limits
+# policy already defines: 0 % where discharge stops (lowest cell at discharge_cell_v),
+# 100 % where charge stops (highest cell at charge_cell_v, current tapered). Inside,
+# SoC is held in units of 1e-5 of the usable capacity (U_FULL = 100 %) and counted in
+# integer mA*ms with a remainder, so a single-precision board loses nothing: one unit
+# is capacity_As x 10 mA*ms exactly. Positive current = charging (Victron's sign).
+#
+# Rules, each with its own test (tests/fw/test_soc.py):
+# 1 coulomb counting, charge efficiency applied to charging current;
+# 2 rested-OCV: after soc_rest_s below soc_rest_a, pull the SoC towards the OCV table's
+#   value by a weight from the curve's steepness there (bms/ocv.py), again every
+#   soc_rest_s while the rest lasts;
+# 3 full anchor: highest cell within FULL_MARGIN_MV of charge_cell_v and the current
+#   between -soc_rest_a and soc_full_taper_a for soc_anchor_s -> 100 %;
+# 4 empty anchor: lowest cell at or below discharge_cell_v, not charging, for
+#   EMPTY_HOLD_MS: the cut-off. Under load that voltage includes the I x R drop, so the
+#   anchor waits until the current has rested EMPTY_SETTLE_MS and takes the lowest
+#   cell's OCV-table value then (a little above 0 % after a heavy load); if no rest
+#   comes within EMPTY_WAIT_MS, or charging starts, it sets 0 % and that anchor does
+#   not count for capacity learning;
+# 5 current offset: while resting (after OFFSET_SETTLE_MS, and not within
+#   limit_hysteresis_v of the charge target or the cut-off, where a charger's
+#   constant-voltage tail or a limited load is real current) the mean reading is taken
+#   as sensor offset, blended in by 1/OFFSET_GAIN per window, bounded by
+#   soc_offset_max_a (0 switches it off);
+# 6 capacity: the charge counted from one anchor to the other (no sensor gap between),
+#   divided by the SoC span between the two anchors' values, is the usable capacity;
+#   SOH = learned / nominal usable capacity.
+# The SoC reported (`shown`) follows the estimate: coulomb counting moves both; a
+# correction moves `shown` at most soc_blend_pct_per_min and never against the sign
+# of the current (no jump down while charging, no jump up while discharging).
+# update() allocates nothing on MicroPython for packs up to ~2900 Ah usable.
+# Saving and restoring this state: bms/soc_record.py.
+
+from bms import ocv as O
+from bms import units
+from bms.ticks import ticks_add, ticks_diff
+
+U_FULL = 100000
+U_MIN = -10000          # the estimate may run past the anchors by 10 % before clipping
+U_MAX = 110000
+STEP_MS = 250           # counting chunk: i x dt stays a small int on a 32-bit board
+I_CLAMP_MA = 2000000
+MAX_DT_MS = 60000       # a longer gap between updates (a stalled loop, a clock jump)
+                        # is counted as this, noted, and spoils capacity learning
+FULL_MARGIN_MV = 10
+EMPTY_HOLD_MS = 1000
+EMPTY_SETTLE_MS = 30000  # rest after the cut-off before the lowest cell is read
+EMPTY_WAIT_MS = 300000   # give up waiting for that rest: anchor at 0 % (not measured)
+EMPTY_MAX_U = 10000      # a settled empty anchor reads at most 10 %
+OFFSET_SETTLE_MS = 60000
+OFFSET_WINDOW_MS = 600000
+OFFSET_WINDOW_MAX = 4096
+OFFSET_GAIN = 4
+LEARN_MIN_PCT = 50      # a measured capacity outside this share of nominal is refused
+LEARN_MAX_PCT = 125
+
+# Where the SoC came from (SocEstimator.origin)
+ORIGIN_NONE = 0         # no valid cell voltages yet: nothing to report
+ORIGIN_RECORD = 1       # restored from the saved record
+ORIGIN_OCV = 2          # no valid record at start: estimated from the cell voltage
+ORIGIN_ANCHOR = 3       # set by a full or empty anchor since
+ORIGIN_NAMES = ("none", "record", "ocv", "anchor")
+
+A_NONE = 0
+A_FULL = 1
+A_EMPTY = 2
+
+
+def _clip(x, lo, hi):
+    return lo if x < lo else hi if x > hi else x
+
+
+class SocEstimator:
+    def __init__(self, cfg, series_cells, curve=O.NCA):
+        if series_cells < 1:
+            raise ValueError("series_cells must be at least 1")
+        self.series = series_cells
+        self.curve = curve
+        self.charge_mv = units.mv(cfg["charge_cell_v"])
+        self.discharge_mv = units.mv(cfg["discharge_cell_v"])
+        self.full_mv = self.charge_mv - FULL_MARGIN_MV
+        self.hyst_mv = units.mv(cfg["limit_hysteresis_v"])
+        self.loss_pm = 1000 - int(cfg["soc_charge_efficiency_pct"] * 10 + 0.5)
+        self.rest_ma = units.ma(cfg["soc_rest_a"])
+        self.rest_ms = cfg["soc_rest_s"] * 1000
+        self.taper_ma = units.ma(cfg["soc_full_taper_a"])
+        self.anchor_ms = cfg["soc_anchor_s"] * 1000
+        self.blend_u_per_min = int(cfg["soc_blend_pct_per_min"] * 1000 + 0.5)
+        self.offset_max_ma = units.ma(cfg["soc_offset_max_a"])
+        # The usable window of the OCV table: physical SoC at the two cut-offs.
+        self.e_x100 = O.soc_x100(curve, self.discharge_mv)
+        self.f_x100 = O.soc_x100(curve, self.charge_mv)
+        if self.f_x100 - self.e_x100 < 1000:
+            raise ValueError("charge_cell_v and discharge_cell_v leave under 10 % of the OCV table")
+        nominal_as = cfg["module_capacity_ah"] * cfg["parallel_strings"] * 3600
+        self.nominal_as = nominal_as * (self.f_x100 - self.e_x100) // 10000  # usable
+        self.learned_as = 0
+        self.set_capacity(self.nominal_as * cfg["soh_pct"] // 100)
+        self.origin = ORIGIN_NONE
+        self.from_ocv = False    # started from OCV (no record) and not anchored since
+        self.soc_u = 0           # best estimate
+        self.shown = 0           # what is reported: follows soc_u, blended
+        self.offset_ma = 0       # learned sensor offset
+        self.i_ma = 0            # newest corrected current
+        self.anchor = A_NONE
+        self.q_since_u = 0       # coulomb-only count since the last anchor
+        self.learn_ok = False
+        self.out_u = 0           # discharged since the last whole cycle
+        self.cycles = 0          # equivalent full discharge cycles
+        self.full_anchors = 0
+        self.empty_anchors = 0
+        self.learns = 0
+        self.ocv_corrections = 0
+        self.gaps = 0
+        self._t = 0
+        self._t_valid = False
+        self._rem = 0
+        self._loss_carry = 0
+        self._blend_carry = 0
+        self._resting = False
+        self._rest_since = 0
+        self._ocv_next = 0
+        self._off_sum = 0
+        self._off_n = 0
+        self._off_start = 0
+        self._full_timing = False
+        self._full_since = 0
+        self._full_done = False
+        self._empty_timing = False
+        self._empty_since = 0
+        self._empty_done = False
+        self._empty_pending = False   # cut-off seen, waiting for the rest
+        self._empty_cut = 0
+        self._settle_timing = False
+        self._settle_since = 0
+        self.anchor_u = 0             # the SoC the last anchor set
+
+    def set_capacity(self, cap_as):
+        self.cap_as = cap_as
+        self.unit_mams = cap_as * 10   # 1e-5 of the capacity in mA*ms
+        self._rem = 0
+
+    # --- what the firmware reads -----------------------------------------------------
+    def soc_x100(self):
+        """Reported SoC in 0.01 % (0..10000), or None before the first estimate."""
+        if self.origin == ORIGIN_NONE:
+            return None
+        return (_clip(self.shown, 0, U_FULL) + 5) // 10
+
+    def soh_pct(self):
+        """Learned usable capacity / nominal usable capacity, or None until learned."""
+        if not self.learned_as:
+            return None
+        return _clip(self.learned_as * 100 // self.nominal_as, 1, 100)
+
+    def usable_u(self, cell_mv):
+        """Usable SoC (units of 1e-5) of a rested cell at cell_mv."""
+        p = O.soc_x100(self.curve, cell_mv) - self.e_x100
+        return p * U_FULL // (self.f_x100 - self.e_x100)
+
+    # --- one step -----------------------------------------------------------------------
+    def update(self, t_ms, current_ma, current_ok, summary):
+        """Advance to t_ms. current_ma: pack current (positive = charging) from the
+        sensor, current_ok: the sensor's reading is valid; summary: PackSummary."""
+        if self.origin == ORIGIN_NONE:
+            self._t = t_ms
+            self._t_valid = True
+            if summary.valid:
+                self.start_from_ocv(summary)
+            return
+        if not self._t_valid:  # first update after restore(): time starts now
+            self._t = t_ms
+            self._t_valid = True
+        dt = ticks_diff(t_ms, self._t)
+        self._t = t_ms
+        if dt < 0:
+            dt = 0
+        elif dt > MAX_DT_MS:
+            dt = MAX_DT_MS
+            self.gaps += 1
+            self.learn_ok = False
+        if current_ok:
+            i = _clip(current_ma - self.offset_ma, -I_CLAMP_MA, I_CLAMP_MA)
+            self.i_ma = i
+            self._count(i, dt)
+            self._rest(t_ms, current_ma, i, summary)
+        else:
+            # Unknown current: nothing to count (a sensor fault opens the contactors),
+            # and the next capacity measurement would have a hole in it.
+            i = 0
+            self.i_ma = 0
+            self.learn_ok = False
+            self._resting = False
+            self._off_n = 0
+        if summary.valid:
+            self._anchors(t_ms, i, summary)
+            if self._resting and current_ok and ticks_diff(t_ms, self._ocv_next) >= 0:
+                self._ocv_next = ticks_add(t_ms, self.rest_ms)
+                self._correct_ocv(summary)
+        self._blend(dt, i)
+
+    def _count(self, i, dt):
+        if i > 0 and self.loss_pm:
+            x = i * self.loss_pm + self._loss_carry
+            lost = x // 1000
+            self._loss_carry = x - lost * 1000
+            i -= lost
+        unit = self.unit_mams
+        while dt > 0:
+            step = STEP_MS if dt > STEP_MS else dt
+            dt -= step
+            self._rem += i * step
+            k = self._rem // unit
+            if k:
+                self._rem -= k * unit
+                self.soc_u = _clip(self.soc_u + k, U_MIN, U_MAX)
+                self.shown = _clip(self.shown + k, U_MIN, U_MAX)
+                self.q_since_u += k
+                if k < 0:
+                    self.out_u -= k
+                    if self.out_u >= U_FULL:
+                        self.out_u -= U_FULL
+                        self.cycles += 1
+
+    def _rest(self, t_ms, raw_ma, i, s):
+        if -self.rest_ma < i < self.rest_ma:
+            if not self._resting:
+                self._resting = True
+                self._rest_since = t_ms
+                self._ocv_next = ticks_add(t_ms, self.rest_ms)
+                self._off_n = 0
+            # Near the charge target or the cut-off a small real current flows (a
+            # charger's constant-voltage tail, a limited load): not an offset.
+            if (self.offset_max_ma and s.valid and s.v_max < self.full_mv - self.hyst_mv
+                    and s.v_min > self.discharge_mv + self.hyst_mv
+                    and ticks_diff(t_ms, self._rest_since) >= OFFSET_SETTLE_MS):
+                self._learn_offset(t_ms, raw_ma)
+        else:
+            self._resting = False
+            self._off_n = 0
+
+    def _learn_offset(self, t_ms, raw_ma):
+        if self._off_n == 0:
+            self._off_start = t_ms
+            self._off_sum = 0
+        self._off_sum += raw_ma
+        self._off_n += 1
+        if (self._off_n >= OFFSET_WINDOW_MAX
+                or ticks_diff(t_ms, self._off_start) >= OFFSET_WINDOW_MS):
+            mean = self._off_sum // self._off_n
+            off = self.offset_ma + (mean - self.offset_ma) // OFFSET_GAIN
+            self.offset_ma = _clip(off, -self.offset_max_ma, self.offset_max_ma)
+            self._off_n = 0
+
+    def _correct_ocv(self, summary):
+        cell = summary.v_pack // self.series
+        w = O.weight_pm(self.curve, cell)
+        self.soc_u += (self.usable_u(cell) - self.soc_u) * w // 1000
+        self.ocv_corrections += 1
+
+    def _anchors(self, t_ms, i, s):
+        # full: the charge target reached and the current tapered (or the charger idle)
+        if s.v_max >= self.full_mv and -self.rest_ma < i < self.taper_ma:
+            if not self._full_timing:
+                self._full_timing = True
+                self._full_since = t_ms
+            elif not self._full_done and ticks_diff(t_ms, self._full_since) >= self.anchor_ms:
+                self._full_done = True
+                self._anchor(A_FULL, U_FULL, True)
+        else:
+            self._full_timing = False
+            if s.v_max < self.full_mv - self.hyst_mv:
+                self._full_done = False
+        # empty: the discharge cut-off reached while not charging ...
+        if s.v_min <= self.discharge_mv and i < self.rest_ma:
+            if not self._empty_timing:
+                self._empty_timing = True
+                self._empty_since = t_ms
+            elif (not self._empty_done and not self._empty_pending
+                  and ticks_diff(t_ms, self._empty_since) >= EMPTY_HOLD_MS):
+                self._empty_pending = True
+                self._empty_cut = t_ms
+                self._settle_timing = False
+        else:
+            self._empty_timing = False
+            if s.v_min > self.discharge_mv + self.hyst_mv and not self._empty_pending:
+                self._empty_done = False
+        # ... then read once the load is gone (the I x R drop is not charge)
+        if self._empty_pending:
+            if -self.rest_ma < i < self.rest_ma:
+                if not self._settle_timing:
+                    self._settle_timing = True
+                    self._settle_since = t_ms
+                elif ticks_diff(t_ms, self._settle_since) >= EMPTY_SETTLE_MS:
+                    u = _clip(self.usable_u(s.v_min), 0, EMPTY_MAX_U)
+                    self._empty(u, True)
+            else:
+                self._settle_timing = False
+                if i >= self.rest_ma or ticks_diff(t_ms, self._empty_cut) >= EMPTY_WAIT_MS:
+                    self._empty(0, False)
+
+    def _empty(self, u, measured):
+        self._empty_pending = False
+        self._empty_done = True
+        self._anchor(A_EMPTY, u, measured)
+
+    def _anchor(self, kind, u=U_FULL, measured=True):
+        if measured and self.learn_ok and self.anchor != A_NONE and self.anchor != kind:
+            span = abs(u - self.anchor_u)
+            if span >= U_FULL // 2:
+                self._learn(abs(self.q_since_u) * self.cap_as // span)
+        self.soc_u = u
+        self.anchor_u = u
+        if kind == A_FULL:
+            self.full_anchors += 1
+        else:
+            self.empty_anchors += 1
+        self.anchor = kind
+        self.q_since_u = 0
+        self.learn_ok = measured
+        self.origin = ORIGIN_ANCHOR
+        self.from_ocv = False
+
+    def _learn(self, measured_as):
+        """One anchor-to-anchor measurement of the usable capacity (rare: may allocate)."""
+        if not (self.nominal_as * LEARN_MIN_PCT // 100 <= measured_as
+                <= self.nominal_as * LEARN_MAX_PCT // 100):
+            return False
+        if self.learned_as:
+            measured_as = (self.learned_as + measured_as) // 2
+        self.learned_as = measured_as
+        self.set_capacity(measured_as)
+        self.learns += 1
+        return True
+
+    def _blend(self, dt, i):
+        diff = self.soc_u - self.shown
+        if diff == 0:
+            self._blend_carry = 0
+            return
+        x = self.blend_u_per_min * dt + self._blend_carry
+        most = x // 60000
+        self._blend_carry = x - most * 60000
+        step = _clip(diff, -most, most)
+        if (step < 0 and i >= self.rest_ma) or (step > 0 and i <= -self.rest_ma):
+            return  # never against the current's sign
+        self.shown += step
+
+    # --- start --------------------------------------------------------------------------
+    def start_from_ocv(self, summary):
+        """No valid record: take the SoC the average cell voltage gives, and say so."""
+        self.soc_u = _clip(self.usable_u(summary.v_pack // self.series), 0, U_FULL)
+        self.shown = self.soc_u
+        self.origin = ORIGIN_OCV
+        self.from_ocv = True
+        self.learn_ok = False
+
+    def resume(self):
+        """State restored from a record (bms.soc_record): time starts at the next update."""
+        self.origin = ORIGIN_RECORD
+        self._t_valid = False
