@@ -40,13 +40,15 @@ class Parts:
 
     def __init__(self, pack, can, contactors, allow=None, heater=None, connect=None,
                  reset=None, watchdog=None, store=None, bus_voltage=None, wall=None,
-                 current=None, log=None, diag=None, link=None, soc_store=None):
+                 current=None, log=None, diag=None, link=None, soc_store=None,
+                 connect_at_boot=True):
         self.pack = pack              # a bms.pack.Pack
         self.can = can                # a drivers.can.CanBus
         self.contactors = contactors  # drivers.contactors.Contactors (feedback optional)
         self.allow = allow            # drivers.allow_outputs.AllowOutputs
         self.heater = heater          # output pin
         self.connect = connect        # drivers.operator_inputs.Switch
+        self.connect_at_boot = connect_at_boot  # its level at boot counts (else changes only)
         self.reset = reset            # drivers.operator_inputs.LongPress
         self.watchdog = watchdog      # feed()
         self.store = store            # app.persist.Persist
@@ -117,7 +119,7 @@ class App:
         if self.soc_saver is not None:
             self.soc_saver.load()   # else the SoC starts from the cells' OCV
         sw = self.parts.connect
-        if sw is not None:
+        if sw is not None and self.parts.connect_at_boot:
             m.dispatch("connect" if sw.on else "disconnect", t_ms)
         self.sched.start(t_ms)
 

@@ -8,13 +8,15 @@
 # environment (a board has pins instead):
 #   micropython main.py --tesla /dev/pts/5 --can /dev/pts/6 [--plant /dev/pts/7]
 #                       [--state FILE] [--config FILE.json] [--board unix]
-#   environment: PYBMS_TESLA, PYBMS_CAN, PYBMS_PLANT, PYBMS_STATE, PYBMS_CONFIG
+#                       [--events FILE.jsonl]  (the event log, also kept in the RAM ring)
+#   environment: PYBMS_TESLA, PYBMS_CAN, PYBMS_PLANT, PYBMS_STATE, PYBMS_CONFIG,
+#                PYBMS_EVENTS
 # (`pybms sim --scenario NAME` prints the pty paths to use).
 
 import sys
 
 from app.application import App, Parts
-from app.events import RingStream, TickFilter
+from app.events import RingStream, Tee, TickFilter
 from app.persist import SIZE as PERSIST_SIZE
 from app.persist import Persist
 from bms import config
@@ -29,7 +31,7 @@ PLATFORM_BOARDS = (("rp2", "rp2_pico"), ("esp32", "esp32_devkit"), ("linux", "un
                    ("darwin", "unix"))
 OPTIONS = (("--board", "PYBMS_BOARD"), ("--tesla", "PYBMS_TESLA"), ("--can", "PYBMS_CAN"),
            ("--plant", "PYBMS_PLANT"), ("--state", "PYBMS_STATE"),
-           ("--config", "PYBMS_CONFIG"))
+           ("--config", "PYBMS_CONFIG"), ("--events", "PYBMS_EVENTS"))
 CONFIG_FILE = "pybms_config.json"
 STATE_PERIOD_MS = 60000   # persisted state at most once a minute, latch changes at once
 RING_RECORDS = 64
@@ -120,11 +122,17 @@ def build(board, cfg, opts=None, machine=None, now_ms=None, now_us=None, log_str
         store = Persist(_store(state_path, PERSIST_SIZE, STATE_PERIOD_MS), wall)
         soc_store = _store(state_path + "_soc", SOC_SIZE, STATE_PERIOD_MS)
     ring = log_stream if log_stream is not None else RingStream(RING_RECORDS)
+    stream = ring
+    if opts.get("--events"):
+        f = open(opts["--events"], "w")
+        EventLog(f).header(t0, cfg)
+        stream = Tee(ring, f)
     parts = Parts(pack, can, contactors, allow=allow, heater=hal.heater(board, machine, link),
                   connect=connect, reset=reset,
                   watchdog=hal.watchdog(board, machine, link), store=store, wall=wall,
-                  current=sensor, log=TickFilter(EventLog(ring)), diag=diag, link=link,
-                  soc_store=soc_store)
+                  current=sensor, log=TickFilter(EventLog(stream)), diag=diag, link=link,
+                  soc_store=soc_store,
+                  connect_at_boot=board.get("connect_level_at_boot", True))
     app = App(cfg, parts, now_ms or clock.ticks_ms, now_us or clock.ticks_us)
     app.ring = ring
     return app

@@ -131,3 +131,17 @@ class TickFilter:
     def error(self, t_ms, event, message):
         self._flush(event)
         self.log.error(t_ms, event, message)
+
+
+class Tee:
+    """Writes every record to the ring and to a file (the unix port's --events),
+    flushed per record so a host tool reading the file sees it at once."""
+
+    def __init__(self, ring, f):
+        self.ring = ring
+        self.f = f
+
+    def write(self, text):
+        self.ring.write(text)
+        self.f.write(text)
+        self.f.flush()

@@ -67,6 +67,9 @@ SCHEMA = (
     ("module_capacity_ah", INT, 232, 1, 2000, "Ah"),
     ("soh_pct", INT, 100, 1, 100, "%"),
     ("can_period_ms", INT, 1000, 200, 1500, "ms"),
+    # --- application (app/) ----------------------------------------------------
+    ("auto_reset_after_ms", INT, 60000, 5000, 3600000, "ms"),
+    ("auto_resets_per_day", INT, 3, 0, 20, ""),
     # === current sensor and state of charge (drivers/current_sensor.py, bms/soc.py) ===
     # One block for issue 15; rules a "<" row cannot say: _check_current_sensor().
     ("current_sensor", CHOICE, "none", ("none", "mcp3421_hall", "ina228_shunt"), None, ""),
@@ -94,9 +97,6 @@ SCHEMA = (
     ("soc_offset_max_a", FLOAT, 1.5, 0.0, 20.0, "A"),
     ("soc_save_s", INT, 600, 60, 86400, "s"),
     # === end of the current sensor and state of charge block ===
-    # --- application (app/) ----------------------------------------------------
-    ("auto_reset_after_ms", INT, 60000, 5000, 3600000, "ms"),
-    ("auto_resets_per_day", INT, 3, 0, 20, ""),
 )
 
 # Column positions of a SCHEMA row: code says row[UNIT], never row[5].

@@ -24,6 +24,8 @@ BOARD = {
     "connect_switch": 13,
     "reset_button": 14,
     "operator_active_low": True,
+    # The switch's position at boot counts (off: stay disconnected).
+    "connect_level_at_boot": True,
     "reset_hold_ms": 3000,
     "watchdog_ms": 8000,
     # The ESP32's RTC keeps time only once set (NTP on a networked board); without

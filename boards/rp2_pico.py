@@ -33,6 +33,8 @@ BOARD = {
     "connect_switch": 10,
     "reset_button": 11,
     "operator_active_low": True,
+    # The switch's position at boot counts (off: stay disconnected).
+    "connect_level_at_boot": True,
     "reset_hold_ms": 3000,   # a deliberate long press
     # machine.WDT timeout; the RP2040's hardware caps it at 8388 ms.
     "watchdog_ms": 8000,

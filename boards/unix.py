@@ -28,6 +28,9 @@ BOARD = {
     "connect_switch": "connect",
     "reset_button": "reset",
     "operator_active_low": False,
+    # The plant's connect input starts low without meaning "disconnect": only its
+    # changes count (auto_connect decides at boot).
+    "connect_level_at_boot": False,
     "reset_hold_ms": 300,
     # Emulated: the plant restarts the firmware when the pet stops (plant link).
     "watchdog_ms": 8000,
