@@ -97,11 +97,15 @@ class App:
         self.current_da = None
         self.soc_x100 = None
         self.sched = s = Scheduler(now_ms, now_us, ticks_diff, ticks_add, self._on_task_error)
-        # The module poll in bounded steps when the bus master offers them.
-        self._poll = getattr(p.pack, "step", None) or p.pack.poll
+        # The module poll in bounded steps when the bus master offers them; a bus
+        # master without step() polls its whole cycle once per poll_ms instead.
+        step = getattr(p.pack, "step", None)
+        self._poll = step or p.pack.poll
         for row in T.TASKS:
-            s.add(row[T.NAME], T.period_ms(row, cfg), getattr(self, "task_" + row[T.NAME]),
-                  row[T.BUDGET])
+            period = T.period_ms(row, cfg)
+            if row[T.NAME] == "module_poll" and step is None:
+                period = cfg["poll_ms"]
+            s.add(row[T.NAME], period, getattr(self, "task_" + row[T.NAME]), row[T.BUDGET])
 
     # --- start ----------------------------------------------------------------
     def start(self, t_ms):
