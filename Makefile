@@ -67,6 +67,7 @@ docs: $(STAMP)
 	$(PY) -m tools.victron_dbc --write
 	$(PY) -m tools.layers --write
 	$(PY) -m tools.soc_docs --write
+	$(BIN)/pybms safety-report
 
 bench: $(STAMP)
 	$(BIN)/pybms bench fsm

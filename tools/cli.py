@@ -10,6 +10,8 @@ COMMANDS = (
     ("replay", "tools.replay", "feed a recorded event log through the firmware state machine"),
     ("bench", "tools.bench", "run a benchmark and print its figures"),
     ("monitor", "tools.monitor", "watch Victron CAN-bus BMS frames (decoded with the shipped DBC), flag gaps, CVL = 0, alarms"),
+    ("demo", "tools.demo", "the firmware under MicroPython running a simulated battery system, live (make demo)"),
+    ("safety-report", "tools.safety_report", "write docs/safety.md from the firmware's tables and the measured reactions"),
     ("sim", "tools.sim", "run the plant simulator (scenarios, links on pseudo-terminals) or the module-board chain alone"),
 )
 

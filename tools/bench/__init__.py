@@ -3,6 +3,7 @@
 
 BENCHES = (
     ("app", "tools.bench.app", "the whole application on 32-bit MicroPython and an emulated Cortex-M0: smallest heap, bytes per pass, per-task timing, CAN gap"),
+    ("e2e", "tools.bench.e2e", "fault scenarios end to end: fault visible to contactors open, to the 0x35A alarm, largest CAN gap; normal: wall time per simulated hour in process and over ptys"),
     ("fsm", "tools.bench.state_machine", "events per second through the firmware state machine"),
     ("can", "tools.bench.can", "Victron frame set: build time and bytes allocated per transmit cycle on MicroPython"),
     ("heap", "tools.bench.heap", "heap of the firmware core on a 32-bit MicroPython, precompiled and frozen"),

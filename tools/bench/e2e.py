@@ -1,0 +1,130 @@
+# `pybms bench e2e`: the firmware's reaction to every fault scenario, end to end.
+# Per fault scenario (tools/e2e.FAULTS), in process on the real application with
+# 10 ms steps: time from the fault visible in the plant to every contactor open,
+# to the 0x35A alarm, and the largest CAN gap. For `normal`: wall seconds per
+# simulated hour in process, and over pseudo-terminals under MicroPython (the
+# `pybms demo` path, measured for a short run at its speed). Writes
+# docs/e2e-figures.json (the safety report reads it) and the table in
+# docs/performance.md. Last line: fault_reaction_ms_max=... alarm_ms_max=...
+# can_gap_ms_max=... demo_wall_s=...
+
+import json
+import os
+import time
+
+from tools import e2e
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FIGURES = os.path.join(ROOT, "docs", "e2e-figures.json")
+PERFORMANCE = os.path.join(ROOT, "docs", "performance.md")
+STEP_S = 0.01           # 10 ms resolution for reaction times
+NORMAL_SIM_S = 600      # simulated seconds of `normal` timed in process
+PTY_SIM_S = 120         # ... and over ptys under MicroPython
+PTY_SPEED = 4.0
+BEGIN = "<!-- bench e2e: begin -->"
+END = "<!-- bench e2e: end -->"
+
+
+def fault_figures(quick=False):
+    out = {}
+    for row in e2e.FAULTS:
+        name = row[e2e.F_SCENARIO]
+        r = e2e.run(name, step_s=None if quick else STEP_S)
+        x = e2e.reaction(r, row)
+        x["can_gap_ms"] = e2e.can_gaps(r)
+        out[name] = x
+    return out
+
+
+def normal_inprocess_s_per_hour(sim_s):
+    t0 = time.perf_counter()
+    e2e.run("normal", duration_s=sim_s)
+    wall = time.perf_counter() - t0
+    return wall * 3600.0 / sim_s
+
+
+def normal_pty(sim_s, speed):
+    """(wall s per simulated hour, demo wall s) over ptys, or (None, None)."""
+    try:
+        from tools import demo_run
+    except ImportError:
+        return None, None
+    t0 = time.monotonic()
+    result = demo_run.run_quiet("normal", seconds=sim_s, speed=speed)
+    wall = time.monotonic() - t0
+    if not result.ok:
+        return None, None
+    return wall * 3600.0 / sim_s, wall
+
+
+def _ms(v):
+    return "-" if v is None else "%d" % v
+
+
+def table_lines(figs):
+    lines = ["| scenario | row raised | debounce+detect ms | contactors open ms | beyond ms | "
+             "0x35A alarm ms | largest CAN gap ms |", "|---|---|---|---|---|---|---|"]
+    for name, x in figs["scenarios"].items():
+        lines.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+            name, x.get("raised"), _ms(x["debounce_ms"]), _ms(x["open_ms"]),
+            _ms(x.get("beyond_ms")), _ms(x["alarm_ms"]), _ms(x["can_gap_ms"])))
+    n = figs["normal"]
+    lines.append("")
+    lines.append("| normal | wall s per simulated hour |")
+    lines.append("|---|---|")
+    lines.append("| in process (CPython, accelerated) | %s |" % _f(n["inprocess_s_per_hour"]))
+    lines.append("| over ptys (MicroPython, x%g) | %s |" % (n["pty_speed"], _f(n["pty_s_per_hour"])))
+    return lines
+
+
+def _f(v):
+    return "-" if v is None else "%.1f" % v
+
+
+def summary(figs):
+    s = figs["scenarios"].values()
+    react = max((x["beyond_ms"] for x in s if x.get("beyond_ms") is not None), default=None)
+    alarm = max((x["alarm_ms"] for x in s if x["alarm_ms"] is not None), default=None)
+    gap = max(x["can_gap_ms"] for x in s)
+    return "fault_reaction_ms_max=%s alarm_ms_max=%s can_gap_ms_max=%s demo_wall_s=%s" % (
+        _ms(react), _ms(alarm), _ms(gap), _f(figs["normal"]["demo_wall_s"]))
+
+
+def write_performance(lines):
+    block = "\n".join([BEGIN] + lines + [END])
+    try:
+        with open(PERFORMANCE) as f:
+            text = f.read()
+    except OSError:
+        text = ("# Performance\n\nFigures measured by the benchmarks (`pybms bench NAME`).\n\n"
+                "## End to end (`pybms bench e2e`)\n\nFault reaction per scenario: "
+                "\"beyond\" is the time past the debounce and detection time (goal <= 100 ms); "
+                "in process on the real application, 10 ms steps.\n\n%s\n%s\n" % (BEGIN, END))
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        text = head + block + rest.split(END, 1)[1]
+    else:
+        text += "\n" + block + "\n"
+    with open(PERFORMANCE, "w") as f:
+        f.write(text)
+
+
+def run(args):
+    quick = getattr(args, "quick", False)
+    figs = {"source": "pybms bench e2e, in process, %d ms steps" % int(STEP_S * 1000),
+            "scenarios": fault_figures(quick)}
+    pty_h, demo_wall = (None, None) if quick else normal_pty(PTY_SIM_S, PTY_SPEED)
+    figs["normal"] = {
+        "inprocess_s_per_hour": normal_inprocess_s_per_hour(60 if quick else NORMAL_SIM_S),
+        "pty_s_per_hour": pty_h, "pty_speed": PTY_SPEED, "demo_wall_s": demo_wall}
+    lines = table_lines(figs)
+    print("\n".join(lines))
+    if not quick:
+        with open(FIGURES, "w") as f:
+            json.dump(figs, f, indent=1, sort_keys=True)
+            f.write("\n")
+        write_performance(lines)
+        print("wrote %s and the table in %s" % (os.path.relpath(FIGURES, ROOT),
+                                                 os.path.relpath(PERFORMANCE, ROOT)))
+    print(summary(figs))
+    return 0
