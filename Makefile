@@ -54,11 +54,11 @@ test-micropython: $(STAMP)
 test-micropython32: $(STAMP)
 	$(PY) tools/mpy/i686.py --heap $(HEAP32)
 
-demo: $(STAMP)
-	$(BIN)/pybms diagram --format mermaid
-	$(BIN)/pybms replay tests/logs/normal_startup.jsonl --check
-	$(BIN)/pybms replay tests/logs/fault_and_reset.jsonl --check
-	$(BIN)/pybms replay tests/logs/precharge_failure.jsonl --check
+# The firmware under MicroPython (32-bit, frozen, when MICROPYTHON_SRC has the pinned
+# source; else the PyPI unix port) running the simulated battery system, live.
+# DEMO_ARGS passes options on, e.g. make demo DEMO_ARGS="--scenario comm-loss".
+demo: setup
+	$(BIN)/pybms demo $(DEMO_ARGS)
 
 # Regenerate everything generated from the tables (tests fail when these drift).
 docs: $(STAMP)

