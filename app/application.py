@@ -147,6 +147,12 @@ class App:
 
     def _dispatch(self, t_ms):
         self.queue.dispatch_all(self.machine, t_ms)
+        # A latch is persisted the moment it is taken, not at the next persistence
+        # tick: a reset in between would boot with the latch lost (tests/host/
+        # test_e2e_scenarios.py restarts the firmware 100 ms after a fault).
+        store = self.parts.store
+        if store is not None and self.machine.state == FAULT_STATE and not store.latched:
+            store.latch_changed(t_ms, self)
 
     def operator_reset(self, t_ms):
         """The fault-reset command (long press, plant link, later console/web)."""

@@ -72,6 +72,7 @@ def run(args):
         # answer on every link without a pause, as hardware would.
         view = View(sys.stdout, interp.label)
         r.start()
+        say("links: " + "  ".join("%s %s" % p for p in r.paths))
         while not r.done() and not stop:
             r.step()
             view.update(r, time.monotonic())
@@ -94,8 +95,8 @@ def run(args):
             print(line)
     print("  ended          %s" % reason)
     if args.events_out:
-        r.write_events(args.events_out)
-        print("  event log      %s (pybms replay %s --check)" % (args.events_out, args.events_out))
+        for path in r.write_events(args.events_out):
+            print("  event log      %s (pybms replay %s --check)" % (path, path))
     if args.can_out:
         r.write_candump(args.can_out)
         print("  CAN log        %s" % args.can_out)

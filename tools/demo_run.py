@@ -62,6 +62,7 @@ class _FirmwareProcess:
         self.cwd = cwd
         self.out_path = out_path
         self.inner.start = self._start
+        self.inner.stop = self.stop      # its watchdog restart stops through ours
 
     def _start(self):
         inner = self.inner
@@ -95,11 +96,19 @@ class _FirmwareProcess:
         p = self.inner.proc
         return None if p is None else p.pid
 
+    def hang(self):
+        """Stop the firmware dead (SIGSTOP), as a locked-up board: the plant's
+        watchdog must restart it."""
+        p = self.inner.proc
+        if p is not None and p.poll() is None:
+            os.killpg(p.pid, signal.SIGSTOP)
+
     def stop(self):
         p = self.inner.proc
         if p is not None and p.poll() is None:
             try:
                 os.killpg(p.pid, signal.SIGTERM)
+                os.killpg(p.pid, signal.SIGCONT)   # a stopped (hung) process must see it too
             except OSError:
                 pass
             try:
@@ -265,10 +274,27 @@ class DemoRun:
             self._own_dir = None
 
     # --- what the run leaves behind --------------------------------------------------
+    def boot_logs(self):
+        """The event log split by boot (a watchdog restart starts a new header)."""
+        boots = []
+        for line in self.event_lines:
+            if line.startswith('{"t_ms"') and '"log": ' in line or not boots:
+                boots.append([])
+            boots[-1].append(line)
+        return boots
+
     def write_events(self, path):
-        with open(path, "w") as f:
-            for line in self.event_lines:
-                f.write(line + "\n")
+        """The first boot's log to `path`; each later boot (after a watchdog restart)
+        to PATH.bootN.jsonl, so every file replays on its own. Returns the paths."""
+        base, ext = os.path.splitext(path)
+        written = []
+        for k, lines in enumerate(self.boot_logs() or [[]]):
+            p = path if k == 0 else "%s.boot%d%s" % (base, k + 1, ext or ".jsonl")
+            with open(p, "w") as f:
+                for line in lines:
+                    f.write(line + "\n")
+            written.append(p)
+        return written
 
     def write_candump(self, path):
         from tools.monitor import candump_line

@@ -100,3 +100,15 @@ def test_the_invariant_checks_catch_what_they_claim():
     text = " ".join(e2e.invariant_problems(r))
     assert "CVL = 0" in text and "CCL" in text and "re-closed" in text, text
     assert D.ROWS[D.CELL_OV][D.RECOVERY] == D.LATCH
+
+
+def test_a_reset_right_after_a_fault_still_finds_the_latch():
+    # The latch must be on flash the moment it is taken: a watchdog reset 100 ms
+    # after the fault boots straight into Fault, no contactor closes.
+    r = e2e.run("cell-overvoltage", duration_s=30)
+    t_fault = [s["t_ms"] for s in r.trace if s["state"] == "Fault"][0]
+    r = e2e.run("cell-overvoltage", duration_s=t_fault / 1000.0 + 4,
+                restart_at_s=(t_fault / 1000.0 + 0.1,))
+    after = [s for s in r.trace if s["t_ms"] > r.restarts[0]]
+    assert all(s["state"] == "Fault" for s in after), [s["state"] for s in after[:5]]
+    assert not any(any(s["coils"]) for s in after)
