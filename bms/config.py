@@ -102,6 +102,27 @@ SCHEMA = (
     ("soh_pct", INT, 100, 1, 100, "%", "state of health reported to the GX (second-life modules: measure it)"),
     ("can_period_ms", INT, 1000, 200, 1500, "ms",
      "period of the Victron frame set (the GX gives up after ~3 s of silence)"),
+    # --- charge control, derating, heater, balancer (issue 16; docs/charging.md) --
+    ("float_cell_v", FLOAT, 4.00, 3.80, 4.15, "V", "float target per cell (full and balanced)"),
+    ("charge_stop_cell_v", FLOAT, 4.11, 3.85, 4.22, "V",
+     "CCL = 0 if the highest cell still reaches this (a charger ignores CVL)"),
+    ("absorption_tail_a", FLOAT, 5.0, 0.5, 200.0, "A", "absorption done below this current"),
+    ("absorption_spread_v", FLOAT, 0.015, 0.003, 0.10, "V", "... and at most this cell spread"),
+    ("absorption_hold_s", INT, 600, 10, 14400, "s", "... held this long: float"),
+    ("absorption_max_s", INT, 7200, 300, 43200, "s", "absorption ends after this in any case"),
+    ("rebulk_cell_v", FLOAT, 3.95, 3.60, 4.10, "V", "back to bulk below this (highest cell)"),
+    ("rebulk_soc_pct", INT, 90, 10, 99, "%", "... or below this SoC (if known)"),
+    ("full_charge_days", INT, 7, 0, 60, "days", "full charge until balanced this often; 0 off"),
+    ("temp_hysteresis_c", FLOAT, 2.0, 0.5, 10.0, "C", "a limit stopped by temperature resumes this far back"),
+    ("limit_ramp_s", INT, 60, 0, 600, "s", "a recovering CCL/DCL ramps 0 to max in this time"),
+    ("heater_enabled", BOOL, False, None, None, "", "a heater is wired to the heater output"),
+    ("heater_hysteresis_c", FLOAT, 3.0, 0.5, 15.0, "C", "heat until this far above charge_temp_min"),
+    ("heater_max_on_s", INT, 7200, 60, 86400, "s", "longest heater run, then a rest of a quarter of it"),
+    ("heater_warn_s", INT, 1800, 60, 86400, "s", "no 1 C rise within this: heater ineffective"),
+    ("balance_start_v", FLOAT, 0.008, 0.002, 0.10, "V", "bleed a cell this far above the lowest"),
+    ("balance_band_v", FLOAT, 0.003, 0.0, 0.05, "V", "... down to this above the lowest"),
+    ("balance_floor_v", FLOAT, 3.60, 3.00, 4.10, "V", "never bleed a cell at or below this"),
+    ("balance_temp_max", FLOAT, 50.0, 30.0, 80.0, "C", "no bleeding in a module warmer than this"),
 )
 
 # Rules between two fields: (field_a, relation, field_b, only_if, message).
@@ -132,6 +153,15 @@ CROSS_CHECKS = (
     ("charge_temp_max", "<", "temp_max", None, "charging must stop before the over-temperature fault"),
     ("discharge_temp_derate", "<", "discharge_temp_max", None, "hot discharge derating must start below discharge_temp_max"),
     ("discharge_temp_max", "<", "temp_max", None, "discharging must stop before the over-temperature fault"),
+    # --- charge control, derating, heater, balancer (issue 16) ------------------
+    ("float_cell_v", "<", "charge_cell_v", None, "float below the charge target"),
+    ("rebulk_cell_v", "<", "float_cell_v", None, "float must not trigger re-bulk"),
+    ("charge_cell_v", "<", "charge_stop_cell_v", None, "the CCL stop backs up the charge target"),
+    ("charge_stop_cell_v", "<", "cell_v_max", None, "the CCL stop acts before the fault"),
+    ("temp_hysteresis_c", "<", "heater_hysteresis_c", None, "heat past the cold-stop release"),
+    ("balance_band_v", "<", "balance_start_v", None, "bleed target below the start"),
+    ("balance_floor_v", "<", "balance_v", None, "floor below the top-balancing gate"),
+    ("heater_warn_s", "<", "heater_max_on_s", None, "notice a dead heater within one run"),
 )
 
 

@@ -68,6 +68,11 @@ ROWS = (
     ("fault_latched", FAULT, None, None, None, 0, 0, RESET,
      "the state machine latched a fault and keeps the battery off until an operator reset, "
      "even after the fault's own condition has cleared"),
+    # --- charge control and heater (issue 16) -----------------------------------
+    ("charge_overshoot", WARN, "v_max", ">", "charge_stop_cell_v", 2000, 10000, CONDITION,
+     "a cell passed charge_stop_cell_v: a charger ignores CVL"),
+    ("heater_ineffective", WARN, None, None, "heater_warn_s", 0, 0, CONDITION,
+     "the heater did not warm the pack within heater_warn_s"),
 )
 
 # Column positions, so code reads names rather than magic numbers.
@@ -105,6 +110,8 @@ CONTACTOR_FEEDBACK = const(16)
 PRECHARGE_FAILED = const(17)
 INTERNAL = const(18)
 FAULT_LATCHED = const(19)
+CHARGE_OVERSHOOT = const(20)
+HEATER_INEFFECTIVE = const(21)
 
 COUNT = len(ROWS)
 _INDEX = {}
