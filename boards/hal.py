@@ -19,12 +19,23 @@ def _machine(machine):
     return machine
 
 
-def output(board, pin, machine=None, record=None):
+def plant_link(path, timeout_ms=50):
+    """The unix port's pins and I2C carried to the plant simulator over a pty
+    (`pybms sim --scenario` prints its path); pass it as link= below."""
+    from drivers.plant_link import PlantLink
+    from drivers.posix_serial import PosixSerial
+    return PlantLink(PosixSerial(path), timeout_ms)
+
+
+def output(board, pin, machine=None, record=None, link=None):
     """An output that starts inactive. On active-low relay boards the pin is
-    created high, so no relay clicks on between power-up and the first command."""
+    created high, so no relay clicks on between power-up and the first command.
+    On the unix port: a pin of the plant link when one is given, else a MemoryPin."""
     if pin is None:
         return None
     if board["port"] == "unix":
+        if link is not None:
+            return link.pin(pin, True)
         return MemoryPin(pin, record=record)
     m = _machine(machine)
     if board["relay_active_low"]:
@@ -32,27 +43,41 @@ def output(board, pin, machine=None, record=None):
     return m.Pin(pin, m.Pin.OUT, value=0)
 
 
-def _input(board, pin, machine=None):
+def _input(board, pin, machine=None, link=None):
     if pin is None:
         return None
     if board["port"] == "unix":
-        return MemoryPin(pin)
+        # Without the plant nothing drives an input: not wired.
+        return link.pin(pin) if link is not None else None
     m = _machine(machine)
     return m.Pin(pin, m.Pin.IN, m.Pin.PULL_UP)
 
 
-def contactors(board, machine=None, record=None):
-    pins = [output(board, board["contactors"][n], machine, record) for n in CONTACTOR_ORDER]
+def contactors(board, machine=None, record=None, link=None):
+    pins = [output(board, board["contactors"][n], machine, record, link) for n in CONTACTOR_ORDER]
     fb = board["contactor_feedback"]
     feedback = None
     if fb is not None and any(fb[n] is not None for n in CONTACTOR_ORDER):
-        feedback = tuple(_input(board, fb[n], machine) for n in CONTACTOR_ORDER)
+        feedback = tuple(_input(board, fb[n], machine, link) for n in CONTACTOR_ORDER)
+        if all(f is None for f in feedback):
+            feedback = None
     return Contactors(pins[0], pins[1], pins[2], feedback)
 
 
-def allow_outputs(board, machine=None):
-    return AllowOutputs(output(board, board["allow_charge"], machine),
-                        output(board, board["allow_discharge"], machine))
+def allow_outputs(board, machine=None, link=None):
+    return AllowOutputs(output(board, board["allow_charge"], machine, link=link),
+                        output(board, board["allow_discharge"], machine, link=link))
+
+
+def i2c(board, machine=None, link=None):
+    """The current-sensor I2C bus: machine.I2C on boards, the plant link's on unix."""
+    if board["port"] == "unix":
+        if link is None:
+            raise BoardError("the unix board's I2C is the plant link (see `pybms sim --scenario`)")
+        return link.i2c()
+    c = board["i2c"]
+    m = _machine(machine)
+    return m.I2C(c["id"], sda=m.Pin(c["sda"]), scl=m.Pin(c["scl"]))
 
 
 def tesla_uart(board, baudrate, path=None, machine=None):

@@ -1,15 +1,19 @@
 # The MicroPython unix port (and CPython) on a development machine: no pins, so
-# outputs are memory pins the simulator can read; the Tesla bus is a
-# pseudo-terminal served by the module-board emulator, and CAN is SLCAN on a
-# pseudo-terminal a host tool (`pybms monitor`) reads. The paths are given at
-# run time.
+# outputs are memory pins the simulator can read, or, when the plant simulator's
+# pin link is given (boards.hal.plant_link(path)), pins and I2C carried to the
+# plant over a pty; the Tesla bus is a pseudo-terminal served by the module-board
+# emulator, and CAN is SLCAN on a pseudo-terminal a host tool (`pybms monitor`,
+# `pybms sim --scenario`) reads. The paths are given at run time. Pin "numbers"
+# are the names the plant link uses (docs/simulator.md).
 
 BOARD = {
     "name": "unix",
     "port": "unix",
     "tesla_uart": {"path": None},
     "contactors": {"negative": "negative", "precharge": "precharge", "positive": "positive"},
-    "contactor_feedback": {"negative": None, "precharge": None, "positive": None},
+    # Inputs exist only through the plant link (without it: not wired).
+    "contactor_feedback": {"negative": "negative_fb", "precharge": "precharge_fb",
+                           "positive": "positive_fb"},
     "relay_active_low": False,
     "allow_charge": "allow_charge",
     "allow_discharge": "allow_discharge",

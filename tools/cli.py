@@ -10,7 +10,7 @@ COMMANDS = (
     ("replay", "tools.replay", "feed a recorded event log through the firmware state machine"),
     ("bench", "tools.bench", "run a benchmark and print its figures"),
     ("monitor", "tools.monitor", "watch Victron CAN-bus BMS frames (decoded with the shipped DBC), flag gaps, CVL = 0, alarms"),
-    ("sim", "tools.sim", "run a simulator (module-board chain on a pseudo-terminal)"),
+    ("sim", "tools.sim", "run the plant simulator (scenarios, links on pseudo-terminals) or the module-board chain alone"),
 )
 
 
