@@ -1,6 +1,8 @@
 # Battery heater: one output (a board pin the caller drives from `on`).
 #
-#   on    when the coldest module is below charge_temp_min, charge power is there to
+#   on    when the coldest module is below charge_temp_min (+ half of
+#         temp_hysteresis_c: it keeps a charging pack above the cold stop, so CCL
+#         does not toggle as the pack cools), charge power is there to
 #         pay for the heat, the heater is enabled and nothing blocks it;
 #   off   once the coldest module is heater_hysteresis_c above charge_temp_min (past
 #         the point where the cold CCL stop releases, so charging follows heating),
@@ -41,8 +43,11 @@ def blocked_by(active):
 class Heater:
     def __init__(self, cfg):
         self.enabled = cfg["heater_enabled"]
-        self.on_below = units.dc(cfg["charge_temp_min"])
-        self.off_at = self.on_below + units.dc(cfg["heater_hysteresis_c"])
+        t_min = units.dc(cfg["charge_temp_min"])
+        # On below the cold stop's release midpoint, not at the stop itself: a pack
+        # that cools while charging is warmed before CCL latches 0 (no toggling).
+        self.on_below = t_min + units.dc(cfg["temp_hysteresis_c"]) // 2
+        self.off_at = t_min + units.dc(cfg["heater_hysteresis_c"])
         self.hot_dc = units.dc(cfg["charge_temp_full"])
         self.max_on_ms = cfg["heater_max_on_s"] * 1000
         self.rest_ms = self.max_on_ms // 4

@@ -16,13 +16,14 @@ def _h(overrides=None):
 
 def test_hysteresis_below_charge_temp_min_until_past_the_cold_release():
     h = _h()
-    assert not h.update(0, 5, 5, True)
-    assert h.update(1000, -1, -1, True) and h.runs == 1
+    assert not h.update(0, 10, 10, True)
+    assert h.update(1000, 9, 9, True) and h.runs == 1, "on before the cold stop (0 C)"
+    assert h.update(1500, -1, -1, True) and h.runs == 1
     assert h.waiting(-1)
     assert h.update(2000, 10, 10, True), "still on until heater_hysteresis_c above"
     assert h.update(3000, 29, 29, True)
     assert not h.update(4000, 30, 30, True)
-    assert not h.update(5000, 1, 1, True), "no restart inside the band"
+    assert not h.update(5000, 11, 11, True), "no restart inside the band"
 
 
 def test_needs_charge_power_enable_and_permission():
