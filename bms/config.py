@@ -77,7 +77,7 @@ SCHEMA = (
     ("temp_min", FLOAT, -10.0, -40.0, 10.0, "C", "under-temperature fault"),
     # --- limits and Victron (bms/limits.py, protocols/victron) -----------------
     ("charge_cell_v", FLOAT, 4.10, 3.80, 4.20, "V",
-     "charge target per cell: CVL = this x series cells; charging stops when the highest cell reaches it"),
+     "charge target per cell: the highest cell is held here (CVL at most this x series cells)"),
     ("charge_taper_cell_v", FLOAT, 4.00, 3.70, 4.15, "V",
      "charge current tapers once the highest cell is above this"),
     ("discharge_taper_cell_v", FLOAT, 3.40, 3.10, 3.80, "V",

@@ -9,10 +9,10 @@
 #   Used where the state machine matters (contactors opening on a disobedient
 #   charger) and for short scenario checks.
 # - FastLoop: the plant's cells, thermal model, power path and Victron/DVCC model
-#   stepped at the BMS's 1 s decision rate with no module bus, no state machine and
-#   no CAN frames: the BMS reads the cells exactly (1 mV) and the GX takes the limits
-#   directly (what 0x351 would carry, in its 0.1 V / 0.1 A units). A simulated week
-#   runs in tens of seconds, for the closed-loop tests and `pybms bench charge`.
+#   stepped at the BMS's 1-5 s decision rate with no module bus and no state machine:
+#   the BMS reads the cells exactly (1 mV) and the GX gets 0x351 (CVL, CCL, DCL,
+#   DVL) once a simulated second, packed by protocols.victron. A simulated week
+#   runs in about a minute, for the closed-loop tests and `pybms bench charge`.
 #   Its `policy` chooses the new pieces or the pre-issue-16 policy (LegacyLimits,
 #   the TeslaBMS/SimpBMS threshold balancing rule) for comparison in the same run.
 #
@@ -21,6 +21,7 @@
 # is available" for the heater is the solar power being above zero (a board would
 # read a charger-present input); SoC is the plant's true mean SoC when asked for.
 
+import protocols.victron as V
 from bms import diagnosis as D
 from bms import units
 from bms.balancer import Balancer
@@ -281,6 +282,7 @@ class FastLoop:
         self.charge_mv = units.mv(cfg["charge_cell_v"])
         self.plant.set_coils(1, 0, 1)   # connected (the state machine is not in this loop)
         self._last_ccl = None    # the first decision is not a toggle
+        self._next_frame = 0.0
 
     def day(self):
         return int(self.clock.t_s // 86400)
@@ -312,12 +314,11 @@ class FastLoop:
             in_float = False
         lim = self.limits
         lim.update(s, True, True, t)
-        gx = plant.victron.gx
-        gx.cvl = lim.cvl_dv / 10.0
-        gx.ccl = lim.ccl_da / 10.0
-        gx.dcl = lim.dcl_da / 10.0
-        gx.dvl = lim.dvl_dv / 10.0
-        gx.last_351_s = t_s
+        if t_s >= self._next_frame:   # 0x351 once a simulated second, as the reporter
+            self._next_frame = t_s + 1.0
+            plant.can_receive(0x351, V.pack(0x351, {
+                "cvl": lim.cvl_dv / 10.0, "ccl": lim.ccl_da / 10.0,
+                "dcl": lim.dcl_da / 10.0, "dvl": lim.dvl_dv / 10.0}))
         # statistics
         d = st.days.setdefault(self.day(), {"full": False, "float_s": 0.0, "toggles": 0,
                                             "max_mv": 0, "charged": False, "at_cv_s": 0.0})

@@ -202,3 +202,14 @@ def test_stale_data_holds_everything():
 def test_bad_series_count_is_refused():
     from tests.fw.support import raises
     raises(ValueError, ChargeControl, CFG, 0)
+
+
+def test_config_orders_the_charge_thresholds():
+    from tests.fw.support import raises
+    raises(config.ConfigError, config.make, {"float_cell_v": 4.10})     # not below charge
+    raises(config.ConfigError, config.make, {"rebulk_cell_v": 4.00})    # float would re-bulk
+    raises(config.ConfigError, config.make, {"charge_stop_cell_v": 4.10})
+    raises(config.ConfigError, config.make, {"charge_stop_cell_v": 4.21})  # past the fault
+    raises(config.ConfigError, config.make, {"heater_hysteresis_c": 1.0})  # below the release
+    raises(config.ConfigError, config.make, {"balance_band_v": 0.01})
+    config.make({"full_charge_days": 0, "heater_enabled": True})

@@ -5,6 +5,7 @@ BENCHES = (
     ("fsm", "tools.bench.state_machine", "events per second through the firmware state machine"),
     ("can", "tools.bench.can", "Victron frame set: build time and bytes allocated per transmit cycle on MicroPython"),
     ("plant", "tools.bench.plant", "plant simulator alone: simulated days per wall-clock second, 2S and 16S2P"),
+    ("charge", "tools.bench.charge", "charge control and balancing vs the previous policy on the plant: balance speed, CVL overshoot, CCL toggles, float hours"),
     ("tesla", "tools.bench.tesla", "module bus: wire bytes vs minimum, cycle time and Python share on MicroPython, fuzz figures"),
 )
 
