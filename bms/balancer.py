@@ -7,11 +7,13 @@
 #   without a current sensor only absorption and float count);
 # - only when the caller's permission says so (machine.allows(P_BALANCE));
 # - windows: SETTLE (every resistor off for SETTLE_MS, then one fresh reading
-#   taken after that: voltages read while bleeding are wrong), then BLEED for
-#   WINDOW_MS with each chosen cell on for a time proportional to its excess;
+#   taken after that: voltages read while bleeding are wrong), then BLEED with each
+#   chosen cell on for a time proportional to its excess; the window lasts as long
+#   as the longest of them (WINDOW_MIN_MS..WINDOW_MAX_MS), so a large imbalance
+#   bleeds 99 % of the time and the last millivolts are re-measured every minute;
 # - target: the lowest cell + balance_band_v. A cell starts bleeding when it is more
 #   than balance_start_v above the lowest, keeps going (hysteresis) while above the
-#   target, and bleeds MS_PER_MV per mV of excess, at most the whole window;
+#   target, and bleeds MS_PER_MV per mV of excess, at most WINDOW_MAX_MS;
 # - never a cell at or below balance_floor_v; nothing in a module warmer than
 #   balance_temp_max or with a failed thermistor.
 # Plain inputs (the Pack, its summary, booleans, t_ms); 0 bytes per update.
@@ -20,7 +22,8 @@ from bms import units
 from bms.pack import TEMP_INVALID
 from drivers.clock import ticks_diff  # bms.ticks once the core helper lands it
 
-WINDOW_MS = 60000   # one bleed window
+WINDOW_MIN_MS = 60000    # shortest bleed window
+WINDOW_MAX_MS = 600000   # longest: a fresh measurement at least every 10 min
 SETTLE_MS = 3000    # all resistors off this long before the planning reading
 MS_PER_MV = 20000   # bleed time per mV of excess (capped by the window)
 REST_MA = 2000      # the pack rests below this current ...
@@ -50,7 +53,7 @@ class Balancer:
         self.start_mv = units.mv(cfg["balance_start_v"])
         self.band_mv = units.mv(cfg["balance_band_v"])
         self.floor_mv = units.mv(cfg["balance_floor_v"])
-        self.window_ms = WINDOW_MS
+        self.window_ms = WINDOW_MIN_MS   # this window's length (set by each plan)
         self.settle_ms = SETTLE_MS
         self.ms_per_mv = MS_PER_MV
         self.temp_max = units.dc(cfg["balance_temp_max"])
@@ -123,18 +126,24 @@ class Balancer:
         lo = s.v_min
         target = lo + self.band_mv
         any_cell = False
+        longest = WINDOW_MIN_MS
         for i in range(self.cells):
             v = pack.cell_mv(i)
             excess = v - target
             chosen = excess > 0 and v > self.floor_mv and \
                 (v - lo > self.start_mv or self._chosen[i])
             if chosen:
-                on = excess * self.ms_per_mv if excess < 1000 else self.window_ms
-                self.bleed_ms[i] = on if on < self.window_ms else self.window_ms
+                on = excess * self.ms_per_mv if excess < 1000 else WINDOW_MAX_MS
+                if on > WINDOW_MAX_MS:
+                    on = WINDOW_MAX_MS
+                if on > longest:
+                    longest = on
+                self.bleed_ms[i] = on
                 any_cell = True
             else:
                 self.bleed_ms[i] = 0
             self._chosen[i] = 1 if chosen else 0
+        self.window_ms = longest
         return any_cell
 
     def _module_ok(self, pack, m):

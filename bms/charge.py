@@ -175,6 +175,11 @@ class ChargeControl:
                     self.full_charges += 1
                     self.since_full_s = 0
                     self.full_charge_pending = False
+                elif frm == ABSORPTION and cond == ABSORBED and self.full_charge_pending:
+                    # One long attempt per period: a pack that cannot balance is not
+                    # held at the charge voltage for hours every day.
+                    self.since_full_s = 0
+                    self.full_charge_pending = False
                 if to == BULK and cond == FULL_CHARGE_DUE:
                     self.full_charge_pending = True
                 self.phase = to

@@ -37,14 +37,18 @@ def test_settles_then_bleeds_cells_above_lowest_plus_start_for_time_proportional
     cells[9] = 4080          # module 1, cell 3: excess 27 mV -> whole window
     cells[5] = 4056          # 6 mV: inside the dead band, never starts
     pack, s, b = _setup(cells)
-    b.ms_per_mv = 5000     # B.MS_PER_MV is 20 s: shorter so 7 mV fits in a window
     assert not _step(b, pack, s, 0) and b.state == B.SETTLE and b.bleeding == 0
     assert not _step(b, pack, s, 2999)
     assert _step(b, pack, s, 3000) and b.state == B.BLEED and b.windows == 1
     assert b.masks == [1 << 2, 1 << 3] and b.bleeding == 2
-    assert b.bleed_ms[2] == 7 * 5000 and b.bleed_ms[9] == 60000
-    _step(b, pack, s, 3000 + 35000)
+    assert b.bleed_ms[2] == 7 * 20000 and b.bleed_ms[9] == 27 * 20000
+    assert b.window_ms == 27 * 20000, "the window lasts as long as the longest bleed"
+    _step(b, pack, s, 3000 + 140000)
     assert b.masks == [0, 1 << 3], "cell 2 had its share of the window"
+    pack.cells[9] = 4200                  # a big excess is capped at 10 min per window
+    _step(b, pack, s, 3000 + 540000)
+    _step(b, pack, s, 3000 + 543000)
+    assert b.bleed_ms[9] == B.WINDOW_MAX_MS == b.window_ms
     assert b.wanted
 
 
@@ -66,8 +70,8 @@ def test_window_ends_in_a_settle_with_everything_off():
     _step(b, pack, s, 3000)
     assert b.bleeding == 1
     assert not _step(b, pack, s, 4000)
-    assert _step(b, pack, s, 3000 + 60000) and b.state == B.SETTLE and b.masks == [0, 0]
-    assert _step(b, pack, s, 3000 + 63000) and b.bleeding == 1 and b.windows == 2
+    assert _step(b, pack, s, 3000 + 540000) and b.state == B.SETTLE and b.masks == [0, 0]
+    assert _step(b, pack, s, 3000 + 543000) and b.bleeding == 1 and b.windows == 2
 
 
 def test_masks_are_renewed_before_the_boards_own_timer_stops_them():
@@ -86,12 +90,12 @@ def test_hysteresis_keeps_a_chosen_cell_down_to_the_target():
     _step(b, pack, s, 3000)
     assert b.masks[0] == 1
     pack.cells[0] = 4055                  # below start, above target (4053)
-    _step(b, pack, s, 63000)
-    _step(b, pack, s, 66000)
-    assert b.masks[0] == 1 and b.bleed_ms[0] == 2 * 20000
+    _step(b, pack, s, 3000 + 140000)      # the 7 mV window (140 s) ends
+    _step(b, pack, s, 3000 + 143000)
+    assert b.masks[0] == 1 and b.bleed_ms[0] == 2 * 20000 and b.window_ms == 60000
     pack.cells[0] = 4053                  # at the target: done
-    _step(b, pack, s, 126000)
-    _step(b, pack, s, 129000)
+    _step(b, pack, s, 146000 + 60000)
+    _step(b, pack, s, 146000 + 63000)
     assert b.masks[0] == 0 and b.state == B.SETTLE
 
 

@@ -191,6 +191,18 @@ def test_periodic_full_charge_leaves_float_and_absorbs_longer():
     assert ctl.phase == C.FLOAT and not ctl.full_charge_pending and ctl.full_charges == 2
 
 
+def test_a_full_charge_that_cannot_balance_ends_at_three_times_the_cap():
+    ctl = _ctl({"absorption_hold_s": 10, "full_charge_days": 1, "absorption_max_s": 300})
+    ctl.full_charge_pending = True
+    cells = [4040] * CELLS
+    cells[3] = 4100
+    t, _ = _charge(ctl, cells, 0, 899, current_ma=0, follow=False)
+    assert ctl.phase == C.ABSORPTION
+    t, _ = _charge(ctl, cells, t, 3, current_ma=0, follow=False)
+    assert ctl.phase == C.FLOAT and not ctl.full_charge_pending and ctl.full_charges == 0
+    assert ctl.since_full_s < 10, "the next attempt is a full period away"
+
+
 def test_stale_data_holds_everything():
     ctl = _ctl()
     ctl.update(0, _summary([4000] * CELLS))
