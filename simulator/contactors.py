@@ -65,6 +65,7 @@ class PowerPath:
         self.v_bus = 0.0
         self.pack_current = 0.0
         self.precharge_j = 0.0             # energy dissipated in the precharge resistor
+        self.max_close_dv = 0.0            # worst |V_pack - V_bus| main positive closed across
 
     # --- state ------------------------------------------------------------------
     def set_coils(self, negative, precharge, positive):
@@ -124,9 +125,15 @@ class PowerPath:
             if g_load > 0:
                 self.v_bus *= math.exp(-dt * g_load / self.capacitance_f)
         # Contacts move after the current of this step is known (opening under load).
+        was_closed = c[POSITIVE].closed
         for k in range(3):
             through = i if k != PRECHARGE or self.precharging() else 0.0
             c[k].step(dt, through)
+        if c[POSITIVE].closed and not was_closed and c[NEGATIVE].closed:
+            # Closing across a voltage difference is an inrush the precharge exists to avoid.
+            dv = abs(pack_e - self.v_bus)
+            if dv > self.max_close_dv:
+                self.max_close_dv = dv
         self.pack_current = i
         return i
 

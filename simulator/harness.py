@@ -25,6 +25,9 @@ from fsm.context import Context
 from fsm.machine import Machine
 from fsm.table import P_BALANCE, P_CHARGE, P_DISCHARGE
 from protocols.victron.reporter import Reporter
+from simulator.chips import I2CBus
+from simulator.chips.ina228 import Ina228Model
+from simulator.chips.mcp3421 import Mcp3421Model
 from simulator.clock import SimClock
 from simulator.plant import Plant
 from simulator.tesla_direct import ChainLink
@@ -35,6 +38,7 @@ from simulator.truth import TruthWriter
 HARNESS_CONFIG = {"bus_reset_wait_ms": 0, "bus_timeout_ms": 3}
 STARTUP_GRACE_MS = 5000   # no stale-data fault before the first discovery had a chance
 BALANCE_RENEW_MS = 5000   # re-send balance masks well inside balance_time_s
+PET_MS = 500              # watchdog pets, when the loop is given a pet function
 
 
 # Firmware modules whose sleep_ms (a real wait for the boards' ADC, the reset
@@ -78,19 +82,32 @@ class PlantCan(CanBus):
         return False
 
     def recv(self):
-        return False
+        """The next frame the GX sent (0x307), as a controller receives it."""
+        if self.plant is None or not self.plant.gx_outbox:
+            return False
+        can_id, data = self.plant.gx_outbox.pop(0)
+        self.rx_id = can_id
+        self.rx_len = len(data)
+        for i in range(len(data)):
+            self.rx_data[i] = data[i]
+        self.rx_frames += 1
+        return True
 
 
 class Firmware:
     """The firmware objects of one BMS, as the main loop would hold them."""
 
 
-def build_firmware(cfg, tesla_uart, can_bus, on_diag_change=None, contactors=None, heater=None):
+def build_firmware(cfg, tesla_uart, can_bus, on_diag_change=None, contactors=None, heater=None,
+                   i2c=None):
     """Every firmware object, built as the application will. Adapt here when a
     constructor changes (e.g. the Tesla bus master's). Without contactors/heater
-    given, memory pins stand in (with feedback inputs the caller drives)."""
+    given, memory pins stand in (with feedback inputs the caller drives). i2c is
+    the current sensor's bus (a machine.I2C look-alike) for the current-sensor
+    driver once it exists; nothing reads it yet."""
     fw = Firmware()
     fw.cfg = cfg
+    fw.i2c = i2c
     fw.diag = Diagnosis(on_change=on_diag_change)
     if contactors is None:
         pins = tuple(MemoryPin(n) for n in ("negative", "precharge", "positive"))
@@ -118,10 +135,19 @@ class MiniLoop:
     bus_voltage(): the DC-bus voltage in V as a sensor would read it, or None on a
     board without one (then set precharge_mode "time")."""
 
-    def __init__(self, cfg, tesla_uart, can_bus, bus_voltage=None, contactors=None, heater=None):
+    def __init__(self, cfg, tesla_uart, can_bus, bus_voltage=None, contactors=None, heater=None,
+                 connect_pin=None, reset_pin=None, i2c=None, watchdog_pet=None):
         self.cfg = cfg
+        self.watchdog_pet = watchdog_pet   # e.g. PlantLink.pet, called every PET_MS
+        self._next_pet = None
+        # Operator inputs (the plant link's `connect` and `reset`): a rising edge of
+        # reset is a reset; connect high asks to connect, falling asks to disconnect.
+        self.connect_pin = connect_pin
+        self.reset_pin = reset_pin
+        self._connect_level = 0
+        self._reset_level = 0
         self._queue = []
-        self.fw = build_firmware(cfg, tesla_uart, can_bus, self._on_diag, contactors, heater)
+        self.fw = build_firmware(cfg, tesla_uart, can_bus, self._on_diag, contactors, heater, i2c)
         self.bus_voltage = bus_voltage
         self._masks = [0] * cfg["module_count"]
         self._next_poll = None
@@ -158,9 +184,26 @@ class MiniLoop:
             else:
                 fw.machine.dispatch(event, t, fields)
 
+    def _operator_inputs(self):
+        if self.reset_pin is not None:
+            level = self.reset_pin.value()
+            if level and not self._reset_level:
+                self.operator("operator_reset")
+            self._reset_level = level
+        if self.connect_pin is not None:
+            level = self.connect_pin.value()
+            if level != self._connect_level:
+                self.operator("operator_connect" if level else "operator_disconnect")
+            self._connect_level = level
+
     def run_pass(self, t):
         """One pass at tick t (ms ticks, wrap-safe)."""
         fw = self.fw
+        self._operator_inputs()
+        if self.watchdog_pet is not None and (self._next_pet is None or
+                                              ticks_diff(t, self._next_pet) >= 0):
+            self._next_pet = ticks_add(t, PET_MS)
+            self.watchdog_pet()
         cfg = self.cfg
         machine = fw.machine
         if ticks_diff(t, self._next_poll) >= 0:
@@ -235,11 +278,15 @@ class Harness:
         self.cfg = cfg
         self.link = ChainLink(cfg["module_count"], clock=self.clock.chain_ticks)
         can = PlantCan()
-        self.loop = MiniLoop(cfg, self.link, can, bus_voltage=self._bus_voltage)
+        # The current sensor's chip, register-level, on an I2C bus the firmware gets.
+        self.adc = Mcp3421Model(clock=self.clock.ticks) if scenario.sensor["kind"] == "hall" \
+            else Ina228Model(clock=self.clock.ticks)
+        self.loop = MiniLoop(cfg, self.link, can, bus_voltage=self._bus_voltage,
+                             i2c=I2CBus(self.adc))
         self.fw = self.loop.fw
         self.truth = TruthWriter(truth_path)
         self.plant = Plant(scenario, self.clock, chain=self.link.chain, truth=self.truth,
-                           on_operator=self.loop.operator)
+                           adc=self.adc, on_operator=self.loop.operator)
         can.plant = self.plant
         self.plant.belief = self.loop.belief
         self.step_s = scenario.run["step_s"]

@@ -29,7 +29,10 @@ class Plant:
                               p["soc_spread"], p["capacity_spread"], p["self_discharge_spread"],
                               p["temp_c"], p["ambient_c"], p["seed"])
         pp = s.power_path
-        self.path = PowerPath(pp["precharge_ohm"], pp["bus_capacitance_f"], pp["standby_ohm"])
+        # The inverter's standby draw is a power: as a resistance at the pack's voltage.
+        v0 = self.pack.thevenin()[0]
+        standby_ohm = v0 * v0 / pp["standby_w"] if pp["standby_w"] > 0 else None
+        self.path = PowerPath(pp["precharge_ohm"], pp["bus_capacitance_f"], standby_ohm)
         prof = s.profile
         self.profile = Profile(prof["start_hour"], prof["solar_peak_w"], clouds=prof["clouds"],
                                load_base_w=prof["load_base_w"], load_peak_w=prof["load_peak_w"],
@@ -47,6 +50,7 @@ class Plant:
         self.dc_load_a = 0.0
         self.can_plugged = True
         self.frames_lost = 0             # CAN frames sent while unplugged
+        self.gx_outbox = []              # frames the GX sent, for the BMS to take
         self._events = list(s.events)
         self._event_text = []
         self._pack_dt = 0.0
@@ -171,6 +175,10 @@ class Plant:
         else:
             self.sensor.update(i, dt)
         clock.advance(dt)
+        if self.can_plugged:
+            self.gx_outbox.extend(self.victron.frames_due(clock.t_s))
+            if len(self.gx_outbox) > 64:   # nobody takes them: a bus keeps no backlog
+                del self.gx_outbox[:-64]
         self._due_events()
         if self.truth is not None and clock.t_s + 1e-9 >= self._next_truth:
             self._next_truth = clock.t_s + self.truth_every_s
@@ -209,6 +217,7 @@ class Plant:
             "load_served_w": v.load_served_w, "bms_soc": gx.soc,
             "gx_soc": None if v.gx_soc is None else round(v.gx_soc, 3),
             "opened_under_load": path.opened_under_load(), "precharge_j": path.precharge_j,
+            "close_dv_v": path.max_close_dv,
             "events": ";".join(self._event_text),
         }
         self._event_text = []

@@ -25,9 +25,8 @@ from simulator.truth import TruthWriter
 LOOP_WALL_S = 0.001        # one pass per wall millisecond: the bus master waits ~4 ms
 MAX_STEP_S = 0.05          # at high speed the plant still steps at most this much
 STATUS_EVERY_S = 1.0
-PULSE_S = 0.5              # operator buttons are held this long (simulated time)
-GX_FRAME_EVERY_S = 1.0
-GX_307 = bytes((0x00, 0x00, 0x00, 0x00, 0x56, 0x49, 0x43, 0x00))   # bytes 4-6 "VIC"
+WATCHDOG_S = 2.0           # a BMS that petted and then stopped this long is flagged
+PULSE_S = 0.5              # the reset button is held this long (simulated time)
 
 
 class Pty:
@@ -74,19 +73,18 @@ class RealTime:
             self.close()
             raise
         self._release = {}          # input name -> simulated time to release it
-        self._next_gx = 0.0
+        self.behind_s = 0.0         # how far the simulation lags the wall clock
 
     def paths(self):
         return [(name, p.path) for name, p in self.ptys.items()]
 
     def _operator(self, kind):
-        name = {"operator_reset": "reset", "operator_connect": "connect",
-                "operator_disconnect": "connect"}[kind]
-        if kind == "operator_disconnect":
-            self.pins.set_input(name, 0)
-            return
-        self.pins.set_input(name, 1)
-        self._release[name] = self.clock.t_s + PULSE_S
+        # `connect` is a switch (held), `reset` a button (pressed for PULSE_S).
+        if kind == "operator_reset":
+            self.pins.set_input("reset", 1)
+            self._release["reset"] = self.clock.t_s + PULSE_S
+        else:
+            self.pins.set_input("connect", 1 if kind == "operator_connect" else 0)
 
     def step(self, dt):
         clock = self.clock
@@ -107,14 +105,17 @@ class RealTime:
             if clock.t_s >= until:
                 self.pins.set_input(name, 0)
                 del self._release[name]
-        if clock.t_s >= self._next_gx and self.plant.can_plugged:
-            self._next_gx = clock.t_s + GX_FRAME_EVERY_S
-            self.can.send(0x307, GX_307)
+        while self.plant.gx_outbox:
+            self.can.send(*self.plant.gx_outbox.pop(0))
 
     def status(self):
-        return "%s | tesla %d/%d can %d err %d | pins %d err %d pets %d" % (
+        lag = " | BEHIND %.1fs (CPU)" % self.behind_s if self.behind_s > 0.5 else ""
+        if self.pins.pets and not self.pins.watchdog_ok(time.monotonic(), WATCHDOG_S):
+            lag += " | WATCHDOG: no pet for %.0fs" % (time.monotonic() - self.pins.last_pet_s)
+        return "%s | tesla %d/%d can %d err %d | pins %d err %d pets %d%s" % (
             self.plant.status_line(), self.chain.frames_in, self.chain.frames_out,
-            self.can.frames, self.can.errors, self.pins.lines, self.pins.errors, self.pins.pets)
+            self.can.frames, self.can.errors, self.pins.lines, self.pins.errors, self.pins.pets,
+            lag)
 
     def run(self, duration_s=None, stop=None, out=sys.stderr):
         end = self.scenario.duration_s if duration_s is None else duration_s
@@ -124,7 +125,7 @@ class RealTime:
         tty_out = out.isatty()
         while self.clock.t_s < end and not (stop and stop()):
             self.step(dt)
-            self.clock.pace()
+            self.behind_s = self.clock.pace()
             now = time.monotonic()
             if now >= next_status:
                 next_status = now + (STATUS_EVERY_S if tty_out else 10 * STATUS_EVERY_S)

@@ -38,7 +38,7 @@ SECTIONS = {
     "power_path": {
         "precharge_ohm": (NUM, 1.0, 1000.0, 20.0),
         "bus_capacitance_f": (NUM, 1e-5, 1.0, 0.0047),
-        "standby_ohm": (NUM, 1.0, 1e6, 2000.0),
+        "standby_w": (NUM, 0.0, 500.0, 1.0),
     },
     "profile": {
         "start_hour": (NUM, 0.0, 24.0, 8.0),

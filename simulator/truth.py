@@ -20,7 +20,8 @@ COLUMNS = (
     ("gx_cvl_v", "%s"), ("gx_ccl_a", "%s"), ("gx_dcl_a", "%s"), ("gx_bms_lost", "%d"),
     ("mppt_error_67", "%d"), ("inverter_on", "%d"), ("solar_w", "%.1f"), ("load_w", "%.1f"),
     ("load_served_w", "%.1f"), ("bms_soc", "%s"), ("gx_soc", "%s"),
-    ("opened_under_load", "%d"), ("precharge_j", "%.2f"), ("events", "%s"),
+    ("opened_under_load", "%d"), ("precharge_j", "%.2f"), ("close_dv_v", "%.3f"),
+    ("events", "%s"),
 )
 NAMES = tuple(c[0] for c in COLUMNS)
 _FORMATS = tuple(c[1] for c in COLUMNS)

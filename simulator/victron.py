@@ -70,6 +70,12 @@ class Gx:
         return sorted(k for k, v in self.alarms.items() if k.startswith("alarm_") and v == 1)
 
 
+GX_FRAME_EVERY_S = 1.0
+# What a GX puts on the BMS-Can bus: 0x307 with "VIC" in bytes 4-6 (and, since
+# Venus 3.00, 0x305 with its own readings: not zeros; only 0x307 is modelled).
+GX_307 = bytes((0x00, 0x00, 0x00, 0x00, 0x56, 0x49, 0x43, 0x00))
+
+
 class VictronSystem:
     def __init__(self, profile, options=None):
         opts = dict(OPTIONS)
@@ -88,9 +94,17 @@ class VictronSystem:
         self.unserved_wh = 0.0
         self.current_a = 0.0           # into the battery, + = charging
         self.gx_soc = None             # the GX's own SoC reading (second_soc)
+        self._next_tx_s = 0.0
 
     def receive(self, can_id, data, t_s):
         self.gx.receive(can_id, data, t_s)
+
+    def frames_due(self, t_s):
+        """Frames the GX sends now: [(can_id, data)], 0x307 once a second."""
+        if t_s < self._next_tx_s:
+            return ()
+        self._next_tx_s = t_s + GX_FRAME_EVERY_S
+        return ((0x307, GX_307),)
 
     def reset_mppt(self):
         """The operator's manual reset of MPPT error #67."""

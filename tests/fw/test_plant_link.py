@@ -164,3 +164,21 @@ def test_unix_board_wires_pins_and_i2c_through_the_link():
     assert hal.i2c(board, link=link).link is link
     raises(hal.BoardError, hal.i2c, board)
     assert hal.contactors(board).feedback is None   # without the plant: not wired
+
+
+def test_boards_build_machine_i2c_from_their_pins():
+    from boards import hal, load
+    made = []
+
+    class FakeMachine:
+        class Pin:
+            def __init__(self, number, *args, **kwargs):
+                self.number = number
+
+        class I2C:
+            def __init__(self, bus_id, sda=None, scl=None):
+                made.append((bus_id, sda.number, scl.number))
+
+    hal.i2c(load("rp2_pico"), machine=FakeMachine)
+    hal.i2c(load("esp32_devkit"), machine=FakeMachine)
+    assert made == [(0, 20, 21), (0, 21, 22)]

@@ -43,7 +43,7 @@ def test_pins_i2c_and_garbage_over_a_pty():
     served = _Served([adc])
     try:
         fw_port = PosixSerial(served.path)
-        link = PlantLink(fw_port, timeout_ms=200)
+        link = PlantLink(fw_port, timeout_ms=1000)   # generous: a loaded machine
         pos = link.pin("positive", True)
         fb = link.pin("positive_fb")
         fw_port.write(b"\x00\x13garbage without end" + b"Z" * 100 + b"\n")

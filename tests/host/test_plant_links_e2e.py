@@ -47,7 +47,9 @@ def test_firmware_drivers_run_the_plant_over_ptys(tmp_path):
         board = load("unix")
         contactors = hal.contactors(board, link=link)
         loop = MiniLoop(cfg, tesla, SlcanBus(can_port), contactors=contactors,
-                        heater=hal.output(board, board["heater"], link=link))
+                        heater=hal.output(board, board["heater"], link=link),
+                        connect_pin=link.pin("connect"), reset_pin=link.pin("reset"),
+                        watchdog_pet=link.pet)
         loop.start(ticks_ms())
         states = set()
         deadline = time.monotonic() + 15
@@ -63,7 +65,6 @@ def test_firmware_drivers_run_the_plant_over_ptys(tmp_path):
         assert fw.summary.valid and 3000 < fw.summary.v_min <= fw.summary.v_max < 4200
         assert fw.contactors.mismatch() == -1      # the plant's feedback agrees
         assert link.errors == 0
-        link.pet()
         time.sleep(1.5)                            # let the truth file record it
     finally:
         proc.send_signal(signal.SIGINT)

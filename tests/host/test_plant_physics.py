@@ -152,3 +152,19 @@ def test_a_shorted_bus_never_precharges():
     for _ in range(1000):
         path.step(0.01, 100.0, 0.005)
     assert path.v_bus < 0.05 * 100.0
+
+
+def test_closing_main_positive_without_precharge_is_recorded():
+    path = PowerPath()
+    path.set_coils(1, 0, 1)
+    for _ in range(10):
+        path.step(0.01, 50.0, 0.005)
+    assert path.mains_closed() and abs(path.max_close_dv - 50.0) < 1e-9
+    path = PowerPath()
+    path.set_coils(1, 1, 0)
+    for _ in range(200):
+        path.step(0.01, 50.0, 0.005)
+    path.set_coils(1, 0, 1)
+    for _ in range(10):
+        path.step(0.01, 50.0, 0.005)
+    assert path.mains_closed() and path.max_close_dv < 1.0

@@ -138,3 +138,38 @@ def test_options_ignore_ccl_disobedient_charger_and_second_soc():
     assert abs(v.gx_soc - 25.0) < 1e-6
     v.receive(0x351, b"\x01", 0.0)
     assert v.gx.bad_frames == 1
+
+
+class _FakePort:
+    def __init__(self, data=b""):
+        self.rx = data
+        self.tx = b""
+
+    def any(self):
+        return len(self.rx)
+
+    def read(self, n=256):
+        out, self.rx = self.rx[:n], self.rx[n:]
+        return out or None
+
+    def write(self, data):
+        self.tx += bytes(data)
+        return len(data)
+
+
+def test_slcan_host_decodes_frames_and_counts_garbage():
+    from simulator.slcan_host import SlcanHost
+    got = []
+    frame = V.pack(0x351, {"cvl": 55.2, "ccl": 50.0, "dcl": 100.0, "dvl": 48.0})
+    port = _FakePort(b"\r\x07V1010\rt35" + b"zz\r" + b"t3518" + frame.hex().upper().encode()
+                     + b"\r" + b"t3519" + b"00" * 9 + b"\r" + b"\x00\xffjunk\r" + b"t1230\r")
+    host = SlcanHost(port, lambda i, d: got.append((i, d)))
+    host.open()
+    host.service(0.0)
+    assert got == [(0x351, frame), (0x123, b"")]
+    assert host.errors == 3 and host.replies == 3
+    assert port.tx.startswith(b"C\rS6\rO\r")
+    host.send(0x307, b"\x00\x00\x00\x00VIC\x00")
+    assert port.tx.endswith(b"t3078000000005649430" + b"0\r")
+    host.keep_open(10.0)                      # nothing received for a while: open again
+    assert port.tx.endswith(b"O\r")
