@@ -108,3 +108,32 @@ def test_harness_mppt_ignores_ccl_with_the_state_machine():
     assert not any("cell_ov" in r["bms_faults"].split(";") for r in rows)
     assert rows[-1]["bms_state"] == "Run" and rows[-1]["pos"] == 1
     assert h.pieces.charge.phase_changes >= 1
+
+
+def test_harness_heater_pin_drives_the_plant_pad_and_charging_waits():
+    s = scenario.load("cold-charge")
+    h = ChargeHarness(s, config={"heater_enabled": True})
+    try:
+        rows = h.run(60)
+    finally:
+        h.close()
+    assert rows[-1]["heater"] == 1, "the board's heater output reaches the plant's pads"
+    assert all(r["gx_ccl_a"] in (None, 0, 0.0) for r in rows), "no charge while cold"
+    assert max(r["i_pack_a"] for r in rows) <= 0.05
+
+
+def test_harness_balances_through_the_state_machine_and_the_tesla_boards():
+    s = scenario.load("imbalanced-pack")
+    h = ChargeHarness(s)
+    h.pieces.balancer.rest_ms = 5000       # rest detection shortened for the test
+    try:
+        rows = h.run(120)
+    finally:
+        h.close()
+    states = [r["bms_state"] for r in rows]
+    assert "Balance" in states
+    bleeding = [r["bleeding"] for r in rows if r["bms_state"] == "Balance"]
+    assert 1 in bleeding, "the high group's resistor is switched on by its board"
+    assert h.pieces.balancer.windows >= 1
+    first_bleed = next(i for i, r in enumerate(rows) if r["bleeding"])
+    assert rows[first_bleed]["t_s"] >= 5 + 3, "a settle window before the first bleed"
