@@ -21,7 +21,7 @@
 # is available" for the heater is the solar power being above zero (a board would
 # read a charger-present input); SoC is the plant's true mean SoC when asked for.
 
-import protocols.victron as V
+import tools.victron_codec as V
 from bms import diagnosis as D
 from bms import units
 from bms.balancer import Balancer
