@@ -12,7 +12,7 @@
 # recovery ramp is the caller's: bms.limits). Integers only: mV, 0.1 degC, 0.01 %
 # SoC; an update allocates nothing.
 
-from bms import units
+from bms import config, units
 
 CCL = 0
 DCL = 1
@@ -71,7 +71,7 @@ def _value(cfg, units_by_key, key, quantity):
 def _units(cfg_schema):
     out = {}
     for row in cfg_schema:
-        out[row[0]] = row[5]
+        out[row[config.NAME]] = row[config.UNIT]
     return out
 
 
@@ -80,8 +80,7 @@ class Derate:
     zero_events counts each limit's entries into a latched zero."""
 
     def __init__(self, cfg):
-        from bms.config import SCHEMA
-        u = _units(SCHEMA)
+        u = _units(config.SCHEMA)
         rows = []
         for limit, q, full, end, zero, pct, hyst, r_derate, r_zero in TABLE:
             f = _value(cfg, u, full, q)
