@@ -47,6 +47,8 @@ SCHEMA = (
      "reject a reading whose DEVICE_STATUS.DRDY (datasheet bit 0) says the conversion is "
      "unfinished; the masters proven on real modules never checked it, so turn it off only "
      "if every reading fails as not-ready on your boards"),
+    ("bus_module_tolerance_v", FLOAT, 0.25, 0.02, 1.00, "V",
+     "max module V minus cell sum of a valid reply"),
     ("bus_read_crc", BOOL, False, None, None, "",
      "append a CRC byte to read requests (boards or emulators that expect it)"),
     ("bus_reset_wait_ms", INT, 100, 0, 1000, "ms",

@@ -1,16 +1,18 @@
 # Bus master for the Tesla Model S module boards: a bms.pack.Pack over one
-# daisy-chained UART. It never creates the UART: the board file hands in a
-# machine.UART (or drivers.posix_serial.PosixSerial on the unix port).
+# daisy-chained UART, built from a link (drivers.tesla_link: frames, the retry helper
+# and its budget) and discovery (drivers.tesla_discovery), both owned here. It never
+# creates the UART: the board file hands in a machine.UART (or PosixSerial).
 #
 # One poll cycle (see docs/tesla-bus.md for the timing budget):
 #   3 broadcast writes (ADC_CONTROL, IO_CONTROL, ADC_CONVERT), each checked by its echo
 #   -> wait ADC_WAIT_MS -> per board one read of DEVICE_STATUS..TEMPERATURE2 (19 bytes,
 #   reply 23) -> only if DEVICE_STATUS flags an alert or fault, a 4-byte status read.
-# Every reply is checked (length, address, register, count, CRC, 14-bit plausibility,
-# DRDY) before a single value is stored. Failed frames are retried within bounds; a
-# board's values get a new timestamp only from a complete, verified reading, so
-# age_ms() never calls stale data fresh. The hot path allocates nothing: fixed
-# bytearrays, memoryviews made once, error codes instead of exceptions.
+# A reply reaches the pack only when its CRC and every plausibility check pass
+# (protocols.tesla.plausible, plus temperatures here), or when a suspicious value is
+# repeated byte for byte by a second read of the same conversion. A board's values
+# get a new timestamp only from such a reading, so age_ms() never calls stale data
+# fresh. The hot path allocates nothing and keeps every function's VM state within
+# 11 words (so no frame comes from the heap): fixed buffers, error codes.
 
 try:
     from micropython import const
@@ -18,14 +20,20 @@ except ImportError:  # CPython
     def const(x):
         return x
 
-from bms import diagnosis
+from array import array
+
+from bms import diagnosis, units
 from bms.pack import AGE_NEVER, TEMP_INVALID, Pack
 from drivers.clock import sleep_ms, ticks_diff
 from drivers.tesla_discovery import TeslaDiscovery
-from drivers.tesla_link import QUIET_MS, STATS, WRAP, TeslaLink
+from drivers.tesla_link import QUIET_MS, WRAP, TeslaLink
 from protocols.tesla import convert as C
 from protocols.tesla import frame as F
+from protocols.tesla import plausible as P
 from protocols.tesla import registers as R
+
+if C.TEMP_INVALID != TEMP_INVALID:
+    raise ImportError("protocols.tesla and bms.pack disagree on 'no temperature'")
 
 ADC_WAIT_MS = const(2)     # conversion of 9 channels is ~60 us after a ~500 us reference
                            # start-up (datasheet); 2 ms of ticks_ms is at least 1 ms
@@ -33,6 +41,14 @@ REDISCOVER_MS = const(2000)  # spacing of discovery / re-addressing attempts
 
 _READ_COUNT = const(19)    # DEVICE_STATUS, GPAI, VCELL1..6, TEMPERATURE1/2
 _STATUS_COUNT = const(4)   # ALERT_STATUS, FAULT_STATUS, COV_FAULT, CUV_FAULT
+_SUSPECT = const(-1)       # a reading that needs a second, identical read
+
+# Temperatures (0.1 degC) that make a reading suspect: a jump since the board's last
+# accepted reading (modules change far slower than 0.5 degC in one cycle), the two
+# sensors of one board far apart, or a board far from the one before it.
+TEMP_STEP_DC = const(5)
+TEMP_PAIR_DC = const(100)
+TEMP_NEIGHBOUR_DC = const(200)
 
 # Status bits -> what they mean for the BMS. Reset/POR/AR and CRC bits are about the
 # link, not the cells: they are cleared and counted as communication errors.
@@ -43,29 +59,36 @@ ALERT_BITS = (R.AL_OT1 | R.AL_OT2 | R.AL_SLEEP | R.AL_TSD | R.AL_FORCE | R.AL_EC
 LINK_ALERT_BITS = R.AL_AR
 
 
-class TeslaBus(TeslaDiscovery, TeslaLink, Pack):
+def _threshold_codes(cfg):
+    """CONFIG_COV..CONFIG_OTT from the configuration (V, degC -> integer units)."""
+    delay = cfg["hw_delay_ms"]
+    ot = C.ot_code(units.dc(cfg["hw_ot_c"]))
+    codes = (C.cov_code(units.mv(cfg["hw_cov_v"])), C.delay_code_100ms(delay),
+             C.cuv_code(units.mv(cfg["hw_cuv_v"])), C.delay_code_100ms(delay),
+             (ot << 4) | ot if ot >= 0 else -1, C.delay_code_10ms(delay))
+    for c in codes:
+        if c < 0:
+            raise ValueError("hardware threshold not representable")
+    return bytes(codes)
+
+
+class TeslaBus(Pack):
     def __init__(self, uart, cfg, diag):
-        TeslaLink.__init__(self, uart, cfg["bus_timeout_ms"], cfg["bus_retries"],
-                           cfg["bus_read_crc"])
+        self.link = TeslaLink(uart, cfg["bus_timeout_ms"], cfg["bus_read_crc"])
         self.diag = diag
         self.expected = n = cfg["module_count"]
         self.strings = cfg["parallel_strings"]
+        self.retries = cfg["bus_retries"]
         self.retry_budget = cfg["bus_retry_budget"]
-        self.reset_wait_ms = cfg["bus_reset_wait_ms"]
         self.fail_limit = cfg["comm_fail_limit"]
         self.check_drdy = cfg["bus_check_drdy"]
-        self.balance_mv = int(round(cfg["balance_v"] * 1000))
-        self.balance_delta_mv = int(round(cfg["balance_delta_v"] * 1000))
         self.cb_time = C.cb_time_code(cfg["balance_time_s"])
-        delay = cfg["hw_delay_ms"]
-        ot = C.ot_code(int(round(cfg["hw_ot_c"] * 10)))
-        codes = (C.cov_code(int(round(cfg["hw_cov_v"] * 1000))), C.delay_code_100ms(delay),
-                 C.cuv_code(int(round(cfg["hw_cuv_v"] * 1000))), C.delay_code_100ms(delay),
-                 (ot << 4) | ot if ot >= 0 else -1, C.delay_code_10ms(delay))
-        for c in codes:
-            if c < 0 or self.cb_time < 0:
-                raise ValueError("hardware threshold not representable")
-        self.cfg_codes = bytes(codes)   # CONFIG_COV..CONFIG_OTT, in register order
+        if self.cb_time < 0:
+            raise ValueError("balance_time_s not representable")
+        self.cfg_codes = _threshold_codes(cfg)
+        self.discovery = TeslaDiscovery(self.link, n, self.retries, cfg["bus_reset_wait_ms"],
+                                        self.cfg_codes)
+        self._tol = P.tolerance(units.mv(cfg["bus_module_tolerance_v"]))
 
         # Diagnosis rows, looked up once.
         self.i_loss = diagnosis.COMM_LOSS
@@ -75,13 +98,21 @@ class TeslaBus(TeslaDiscovery, TeslaLink, Pack):
         self.i_alert = diagnosis.BOARD_ALERT
         self.i_internal = diagnosis.INTERNAL
 
-        # Wire buffers, made once.
-        # Per board (index i is address i + 1).
-        self._cells = [0] * (n * R.CELLS)
-        self._temps = [TEMP_INVALID] * (n * R.TEMPS)
-        self._module = [0] * n
+        # Per board (index i is address i + 1), made once.
+        self._cells = array("H", bytes(2 * n * R.CELLS))
+        self._temps = array("h", [TEMP_INVALID] * (n * R.TEMPS))
+        self._module = array("H", bytes(2 * n))
+        self._payload = bytearray(n * P.PAYLOAD)   # last accepted reply payload
+        pv = memoryview(self._payload)
+        self._payloads = tuple(pv[i * P.PAYLOAD:(i + 1) * P.PAYLOAD] for i in range(n))
+        self._held = bytearray(P.PAYLOAD)          # a suspect payload awaiting its repeat
+        self._held_ok = False
+        self._free = True
+        self._held_status = bytearray(_STATUS_COUNT)
         self._good_t = [0] * n
         self._has_good = bytearray(n)
+        self._seq = bytearray(n)        # 0/1: reads ask for 19 or 20 registers (see _cycle)
+        self._shaky = bytearray(n)      # an exchange failed this cycle: a reply may be in flight
         self.fails = bytearray(n)       # consecutive failed cycles (saturates at 255)
         self.errors = [0] * n           # failed frames, all time
         self.alerts = bytearray(n)
@@ -95,8 +126,12 @@ class TeslaBus(TeslaDiscovery, TeslaLink, Pack):
         self.ready = False
         self.found = -1                 # boards seen by the last discovery (-1: none yet)
         self.cycles = 0
+        self.rereads = 0                # second reads a suspect value asked for
+        self.cycle_errors = 0
         self.last_error_board = 0
-        self._status = 0
+        self._failed0 = 0
+        self._t1 = 0
+        self._t2 = 0
         self._want_clear = False
         self._last_discovery = 0
         self._discovered_once = False
@@ -139,7 +174,7 @@ class TeslaBus(TeslaDiscovery, TeslaLink, Pack):
         anything unexpected latches `internal`."""
         self.cycles = (self.cycles + 1) & WRAP
         self.cycle_errors = 0
-        self._budget = self.retry_budget
+        self._failed0 = self.link.failed
         try:
             self._cycle(t_ms)
         except OSError:
@@ -151,94 +186,76 @@ class TeslaBus(TeslaDiscovery, TeslaLink, Pack):
         self._report(t_ms)
 
     def set_balance(self, masks):
-        """CB_CTRL = 0, CB_TIME, then CB_CTRL = mask for each board with bits set
-        (TeslaBMS, proven on modules: writing 0 first is what restarts the board's
-        balance timer, so a renewed mask keeps bleeding); CB_CTRL = 0 for boards that
-        were bleeding and are not any more. Returns how many boards failed."""
+        """Apply one bleed mask per board (the decision is bms.balancing's): CB_CTRL = 0,
+        CB_TIME, then CB_CTRL = mask for each board with bits set (TeslaBMS, proven on
+        modules: writing 0 first is what restarts the board's balance timer, so a
+        renewed mask keeps bleeding); CB_CTRL = 0 for boards that were bleeding and are
+        not any more. Returns how many boards failed."""
         failed = 0
+        self.link.set_budget(self.retries * 3 * self.expected)
         for i in range(self.expected):
             m = masks[i] & 0x3F
-            a = i + 1
             if m:
-                ok = self._write_retry(a, R.CB_CTRL, 0) and \
-                    self._write_retry(a, R.CB_TIME, self.cb_time) and \
-                    self._write_retry(a, R.CB_CTRL, m)
+                ok = self._write(i + 1, R.CB_CTRL, 0) and \
+                    self._write(i + 1, R.CB_TIME, self.cb_time) and \
+                    self._write(i + 1, R.CB_CTRL, m)
             elif self.balancing[i]:
-                ok = self._write_retry(a, R.CB_CTRL, 0)
+                ok = self._write(i + 1, R.CB_CTRL, 0)
             else:
                 continue
             if ok:
                 self.balancing[i] = m
             else:
                 failed += 1
-                self._count_fail(i, F.E_TIMEOUT)
+                self._board_failed(i)
         return failed
 
     def stop_balance(self):
         """Broadcast CB_CTRL = 0. True when the echo confirmed every board saw it."""
-        self._budget = self.retries
-        ok = self._bwrite(R.CB_CTRL, 0) == F.OK
+        self.link.set_budget(self.retries)
+        ok = self._write(R.BROADCAST, R.CB_CTRL, 0)
         if ok:
             for i in range(self.expected):
                 self.balancing[i] = 0
         return ok
 
-    def plan_balance(self, t_ms, stale_ms, out):
-        """Fill out[i] with the bleed mask of board i: cells above balance_v and more
-        than balance_delta_v above the lowest cell. Returns False (all masks 0) when
-        the data is stale: never balance on old numbers."""
-        n = self.expected
-        fresh = self.age_ms(t_ms) <= stale_ms
-        lo = 0x3FFFFFFF
-        for v in self._cells:
-            if v < lo:
-                lo = v
-        for i in range(n):
-            m = 0
-            if fresh:
-                for c in range(R.CELLS):
-                    v = self._cells[i * R.CELLS + c]
-                    if v > self.balance_mv and v - lo > self.balance_delta_mv:
-                        m |= 1 << c
-            out[i] = m
-        return fresh
-
     def clear_faults(self):
         """Broadcast ALERT_STATUS 0xFF, 0x00 and FAULT_STATUS 0xFF, 0x00 (all echoed)."""
-        self._budget = self.retries * 4
+        self.link.set_budget(self.retries * 4)
         return self._clear()
 
     def _clear(self):
-        """clear_faults() within whatever retry budget the cycle has left."""
-        ok = True
-        for reg in (R.ALERT_STATUS, R.FAULT_STATUS):
-            if self._bwrite(reg, 0xFF) != F.OK or self._bwrite(reg, 0x00) != F.OK:
-                ok = False
+        """clear_faults() within whatever retry budget is left."""
+        ok = self.discovery.clear_flags(R.BROADCAST)
         self._want_clear = not ok
         return ok
 
     def worst_case_ms(self):
         """Upper bound of one steady-state poll() in ms, Python time excluded:
-        frames = 3 broadcast + 2 per board (measurement, status) + 4 fault-clear
-        + 1 recovery probe + the retry budget; each frame at most timeout + 1 ms
-        (reply wire time) + the resync (timeout + QUIET_MS) + a 1 ms not-ready
-        pause; plus the ADC wait. Recovery that finds a reset board (at most every
-        REDISCOVER_MS) and discover() are outside this bound (docs/tesla-bus.md)."""
-        frames = 3 + 2 * self.expected + 4 + 1 + self.retry_budget
-        return frames * (2 * self.timeout_ms + QUIET_MS + 2) + ADC_WAIT_MS
+        frames = 3 broadcast + 3 per board (measurement, its confirming second read,
+        status) + 4 fault-clear + 1 recovery probe + the retry budget; each frame at
+        most timeout + 1 ms (reply wire time) + a grace timeout for a late reply + the
+        resync (timeout + QUIET_MS) + a 1 ms not-ready pause; plus the ADC wait.
+        Recovery that finds a reset board (at most every REDISCOVER_MS) and discover()
+        are outside this bound (docs/tesla-bus.md)."""
+        frames = 3 + 3 * self.expected + 4 + 1 + self.retry_budget
+        return frames * (3 * self.link.timeout_ms + QUIET_MS + 2) + ADC_WAIT_MS
 
     # --- the cycle -----------------------------------------------------------
     def _cycle(self, t_ms):
         if not self.ready:
             if not self._discovered_once or \
                     ticks_diff(t_ms, self._last_discovery) >= REDISCOVER_MS:
-                self.discover(t_ms)
+                self._discover(t_ms)
             if not self.ready:
                 self._fail_all()
                 return
-        if self._bwrite(R.ADC_CONTROL, R.ADC_ALL) != F.OK or \
-                self._bwrite(R.IO_CONTROL, R.IO_THERMISTORS) != F.OK or \
-                self._bwrite(R.ADC_CONVERT, 1) != F.OK:
+            self._failed0 = self.link.failed   # discovery's probes are not link errors
+        link = self.link
+        link.set_budget(self.retry_budget)
+        if not (self._write(R.BROADCAST, R.ADC_CONTROL, R.ADC_ALL)
+                and self._write(R.BROADCAST, R.IO_CONTROL, R.IO_THERMISTORS)
+                and self._write(R.BROADCAST, R.ADC_CONVERT, 1)):
             # The ring did not return a clean echo: no board can be trusted to have
             # converted, so none gets a new timestamp this cycle.
             self._fail_all()
@@ -246,6 +263,11 @@ class TeslaBus(TeslaDiscovery, TeslaLink, Pack):
         sleep_ms(ADC_WAIT_MS)
         lost = False
         for i in range(self.expected):
+            if self._shaky[i]:
+                # A reply of the last cycle may still be on its way: ask for a
+                # different count this cycle, so it can never pass for this one's.
+                self._seq[i] ^= 1
+                self._shaky[i] = 0
             if not self._read_board(i, t_ms):
                 if self.fails[i] < 255:
                     self.fails[i] += 1
@@ -257,6 +279,10 @@ class TeslaBus(TeslaDiscovery, TeslaLink, Pack):
                                               ticks_diff(t_ms, self._last_recover) >= REDISCOVER_MS):
             self._recover(t_ms)
 
+    def _write(self, addr, reg, value):
+        self.link.stage_write(addr, reg, value)
+        return self.link.transact(1 + self.retries) == F.OK
+
     def _any_cfg_bad(self):
         for i in range(self.expected):
             if self.cfg_bad[i]:
@@ -264,73 +290,174 @@ class TeslaBus(TeslaDiscovery, TeslaLink, Pack):
         return False
 
     def _read_board(self, i, t_ms):
-        addr = i + 1
+        """Read board i, store and stamp its reading; False when it failed."""
+        if self._measure(i) != F.OK:
+            return False
+        self._accept(i)
+        if self._read_status(i) != F.OK:
+            self._board_failed(i)
+            return False
+        self._good_t[i] = t_ms
+        self._has_good[i] = 1
+        self.fails[i] = 0
+        return True
+
+    def _measure(self, i):
+        """Read board i until a reading passes (or a suspect one is repeated), within
+        the retries and the cycle's budget."""
+        self.link.stage_read(i + 1, R.DEVICE_STATUS, _READ_COUNT + self._seq[i])
+        self._held_ok = False
+        self._free = True               # one second read per board and cycle is not a retry
         # A board already declared lost gets one attempt per cycle, no retries, so a
         # dead board costs the cycle one timeout, not (1 + retries) of them.
         tries = 1 if self.fails[i] >= self.fail_limit else 1 + self.retries
-        for attempt in range(tries):
-            if attempt:
-                if self._budget <= 0:
-                    break
-                self._budget -= 1
-                self.retries_used = (self.retries_used + 1) & WRAP
-            code = self._read(addr, R.DEVICE_STATUS, _READ_COUNT)
-            if code == F.OK:
-                code = self._store_reading(i)
-            if code == F.OK:
-                code = self._read_status(i, addr)
-            if code == F.OK:
-                self._good_t[i] = t_ms
-                self._has_good[i] = 1
-                self.fails[i] = 0
-                return True
-            self._count_fail(i, code)
+        code = self._attempt(i)
+        while code != F.OK:
+            if code >= F.E_DATA:
+                self.link.count(code)          # found above the frame: counted here
+            self._board_failed(i)
+            tries -= 1
+            if tries <= 0 or not self.link.may_retry():
+                return code
             if code == F.E_NOT_READY:
                 sleep_ms(1)
-        return False
+            code = self._attempt(i)
+        return code
 
-    def _store_reading(self, i):
-        """Check and store a verified 23-byte reply sitting in _rx."""
-        rx = self._rx
-        status = rx[3]
-        for k in range(4, 4 + 2 * 9, 2):
-            if rx[k] & 0xC0:      # a 14-bit converter never sets these
-                return F.E_DATA
-        if self.check_drdy and not status & R.DS_DRDY:
+    def _attempt(self, i):
+        """One read of board i, plus one free second read when the first is suspect.
+        OK when the reply passed every check or a second read repeated it."""
+        code = self.link.exchange()
+        if code == F.OK:
+            code = self._judge(i)
+            if code == _SUSPECT:
+                code = self._confirm(i)
+        return code
+
+    def _confirm(self, i):
+        """A suspect reading: taken when a second read of the same conversion repeats
+        it byte for byte, or when a different second read passes on its own."""
+        if self._held_ok and P.same_payload(self.link.rx, self._held):
+            return F.OK                        # repeated by an earlier read this cycle
+        P.keep_payload(self.link.rx, self._held)
+        self._held_ok = True
+        if not self._free:
+            return F.E_DATA                    # the next retry is the second read
+        self._free = False
+        self.rereads = (self.rereads + 1) & WRAP
+        code = self.link.exchange()
+        if code != F.OK or P.same_payload(self.link.rx, self._held):
+            return code
+        code = self._judge(i)                  # changed: it must pass on its own
+        if code == _SUSPECT:
+            P.keep_payload(self.link.rx, self._held)
+            return F.E_DATA
+        return code
+
+    def _judge(self, i):
+        """OK, _SUSPECT, E_DATA (impossible values) or E_NOT_READY for the reply in rx."""
+        rx = self.link.rx
+        v = P.screen(rx, self._payloads[i], self._has_good[i], self._tol)
+        if v == P.BAD:
+            return F.E_DATA
+        if self.check_drdy and not rx[3] & R.DS_DRDY:
             return F.E_NOT_READY
-        self._module[i] = C.module_mv((rx[4] << 8) | rx[5])
-        base = i * R.CELLS
-        for c in range(R.CELLS):
-            k = 6 + 2 * c
-            self._cells[base + c] = C.cell_mv((rx[k] << 8) | rx[k + 1])
-        base = i * R.TEMPS
-        self._temps[base] = C.temp_dc((rx[18] << 8) | rx[19], 0)
-        self._temps[base + 1] = C.temp_dc((rx[20] << 8) | rx[21], 1)
-        self._status = status
+        self._t1 = C.temp_dc((rx[18] << 8) | rx[19], 0)
+        self._t2 = C.temp_dc((rx[20] << 8) | rx[21], 1)
+        if v == P.SUSPECT or self._temps_odd(i):
+            return _SUSPECT
         return F.OK
 
-    def _read_status(self, i, addr):
-        if not self._status & (R.DS_ALERT | R.DS_FAULT):
+    def _temps_odd(self, i):
+        t1 = self._t1
+        t2 = self._t2
+        if t1 == TEMP_INVALID or t2 == TEMP_INVALID:
+            return True                        # a real open sensor is repeated, and taken
+        k = 2 * i
+        d = t1 - self._temps[k]
+        if d > TEMP_STEP_DC or d < -TEMP_STEP_DC:
+            return True
+        d = t2 - self._temps[k + 1]
+        if d > TEMP_STEP_DC or d < -TEMP_STEP_DC:
+            return True
+        d = t1 - t2
+        if d > TEMP_PAIR_DC or d < -TEMP_PAIR_DC:
+            return True
+        if i and self._temps[k - 2] != TEMP_INVALID:
+            d = t1 - self._temps[k - 2]
+            if d > TEMP_NEIGHBOUR_DC or d < -TEMP_NEIGHBOUR_DC:
+                return True
+        return False
+
+    def _accept(self, i):
+        """Store the verified reading in rx: cells, module, temperatures, payload."""
+        rx = self.link.rx
+        C.store_volts(rx, self._cells, self._module, i)
+        self._temps[2 * i] = self._t1
+        self._temps[2 * i + 1] = self._t2
+        P.keep_payload(rx, self._payloads[i])
+
+    def _read_status(self, i):
+        """ALERT/FAULT/COV/CUV, read only when DEVICE_STATUS flags one; a change is
+        taken only when a second read repeats it."""
+        if not self._payload[i * P.PAYLOAD] & (R.DS_ALERT | R.DS_FAULT):
             self.alerts[i] = 0
             self.faults[i] = 0
             self.cov[i] = 0
             self.cuv[i] = 0
             return F.OK
-        code = self._read(addr, R.ALERT_STATUS, _STATUS_COUNT)
+        link = self.link
+        link.stage_read(i + 1, R.ALERT_STATUS, _STATUS_COUNT + self._seq[i])
+        code = link.transact(1 + self.retries)
         if code != F.OK:
             return code
-        rx = self._rx
-        self.alerts[i] = rx[3]
-        self.faults[i] = rx[4]
-        self.cov[i] = rx[5] & 0x3F
-        self.cuv[i] = rx[6] & 0x3F
-        if rx[3] & LINK_ALERT_BITS or rx[4] & LINK_FAULT_BITS:
+        if not self._status_same(i):
+            self._hold_status()
+            code = link.transact(1 + self.retries)
+            if code != F.OK:
+                return code
+            if not self._status_repeated():
+                link.count(F.E_DATA)
+                return F.E_DATA
+            self._keep_status(i)
+        if self.alerts[i] & LINK_ALERT_BITS or self.faults[i] & LINK_FAULT_BITS:
             # A reset flag or a CRC error seen by the board: a link event, cleared at
             # the end of the cycle and counted, never a cell fault.
             self._want_clear = True
             self.cycle_errors += 1
-            self.last_error_board = addr
+            self.last_error_board = i + 1
         return F.OK
+
+    def _status_same(self, i):
+        rx = self.link.rx
+        return rx[3] == self.alerts[i] and rx[4] == self.faults[i] and \
+            rx[5] & 0x3F == self.cov[i] and rx[6] & 0x3F == self.cuv[i]
+
+    def _hold_status(self):
+        rx = self.link.rx
+        h = self._held_status
+        for k in range(_STATUS_COUNT):
+            h[k] = rx[3 + k]
+
+    def _status_repeated(self):
+        rx = self.link.rx
+        h = self._held_status
+        for k in range(_STATUS_COUNT):
+            if h[k] != rx[3 + k]:
+                return False
+        return True
+
+    def _keep_status(self, i):
+        rx = self.link.rx
+        self.alerts[i] = rx[3]
+        self.faults[i] = rx[4]
+        self.cov[i] = rx[5] & 0x3F
+        self.cuv[i] = rx[6] & 0x3F
+
+    def _board_failed(self, i):
+        self.errors[i] = (self.errors[i] + 1) & WRAP
+        self._shaky[i] = 1
+        self.last_error_board = i + 1
 
     def _fail_all(self):
         for i in range(self.expected):
@@ -338,29 +465,82 @@ class TeslaBus(TeslaDiscovery, TeslaLink, Pack):
                 self.fails[i] += 1
         self.cycle_errors += 1
 
-    def _count_fail(self, i, code):
-        self.errors[i] = (self.errors[i] + 1) & WRAP
-        self.cycle_errors += 1
-        self.last_error_board = i + 1
-        if 0 <= code < STATS:
-            self.stats[code] = (self.stats[code] + 1) & WRAP
+    # --- discovery and recovery (the work is drivers.tesla_discovery's) ---------
+    def _discover(self, t_ms):
+        self.ready = False
+        self._discovered_once = True
+        self._last_discovery = t_ms
+        for i in range(self.expected):
+            self.balancing[i] = 0
+        found = self.discovery.discover()
+        self.found = found
+        if found != self.expected:
+            return
+        self.link.set_budget(self.retries * (4 + 12 + found))
+        self._clear()
+        self._configure(R.BROADCAST)
+        for i in range(found):
+            self.fails[i] = 0
+        self.ready = True
+
+    def _configure(self, addr):
+        """Thresholds to addr (or broadcast), then read back from every board concerned."""
+        self.discovery.configure(addr)
+        first = 0 if addr == R.BROADCAST else addr - 1
+        last = self.expected if addr == R.BROADCAST else addr
+        for i in range(first, last):
+            self.cfg_bad[i] = 0 if self.discovery.verify(i + 1) else 1
+
+    def _recover(self, t_ms):
+        """A lost board that was reset (brown-out) sits at address 0 and answers
+        nothing else: give it back the lowest lost address and its thresholds."""
+        self._last_recover = t_ms
+        self._recovered_once = True
+        self.link.set_budget(self.retries * 16)
+        lost = -1
+        for i in range(self.expected):
+            if self.fails[i] >= self.fail_limit:
+                lost = i
+                break
+        if lost < 0:
+            for i in range(self.expected):
+                if self.cfg_bad[i] and self.fails[i] == 0:
+                    self._configure(i + 1)       # thresholds did not read back: again
+                    return
+            return
+        if self.link.read(0, R.DEVICE_STATUS, 1) != F.OK:
+            return
+        if self.discovery.assign(lost + 1):
+            self._configure(lost + 1)
+            self.discovery.clear_flags(lost + 1)
 
     def _report(self, t_ms):
-        d = self.diag
-        lost = 0
-        fault = 0
-        alert = 0
-        for i in range(self.expected):
-            if not lost and self.fails[i] >= self.fail_limit:
-                lost = i + 1
-            if not fault and (self.faults[i] & FAULT_BITS or self.cov[i] or self.cuv[i]
-                              or self.cfg_bad[i]):
-                fault = i + 1
-            if not alert and self.alerts[i] & ALERT_BITS:
-                alert = i + 1
-        d.report(self.i_loss, lost != 0, t_ms, lost)
-        d.report(self.i_errors, self.cycle_errors > 0, t_ms, self.last_error_board)
+        lost = self._first_lost()
+        self.diag.report(self.i_loss, lost, t_ms, lost)
+        self.diag.report(self.i_errors, self.cycle_errors or self.link.failed != self._failed0,
+                         t_ms, self.last_error_board)
         if self._discovered_once:
-            d.report(self.i_count, self.found != self.expected, t_ms, self.found)
-        d.report(self.i_fault, fault != 0, t_ms, fault)
-        d.report(self.i_alert, alert != 0, t_ms, alert)
+            self.diag.report(self.i_count, self.found != self.expected, t_ms, self.found)
+        board = self._first_fault()
+        self.diag.report(self.i_fault, board, t_ms, board)
+        board = self._first_alert()
+        self.diag.report(self.i_alert, board, t_ms, board)
+
+    def _first_lost(self):
+        """Address of the first board lost for comm_fail_limit cycles, or 0."""
+        for i in range(self.expected):
+            if self.fails[i] >= self.fail_limit:
+                return i + 1
+        return 0
+
+    def _first_fault(self):
+        for i in range(self.expected):
+            if self.faults[i] & FAULT_BITS or self.cov[i] or self.cuv[i] or self.cfg_bad[i]:
+                return i + 1
+        return 0
+
+    def _first_alert(self):
+        for i in range(self.expected):
+            if self.alerts[i] & ALERT_BITS:
+                return i + 1
+        return 0

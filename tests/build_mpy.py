@@ -33,7 +33,8 @@ def main(out):
     for rel in sources():
         target = os.path.join(out, rel[:-3] + ".mpy")
         os.makedirs(os.path.dirname(target), exist_ok=True)
-        r = subprocess.run([exe, "-o", target, os.path.join(ROOT, rel)],
+        # -march=host: the native code (@micropython.viper) runs on this interpreter.
+        r = subprocess.run([exe, "-march=host", "-o", target, os.path.join(ROOT, rel)],
                            capture_output=True, text=True)
         if r.returncode != 0:
             sys.stderr.write("mpy-cross failed on %s:\n%s" % (rel, r.stderr))

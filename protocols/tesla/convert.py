@@ -3,7 +3,11 @@
 # are heap objects on MicroPython and a poll cycle converts 9 values per board.
 # Every intermediate product stays below 2**30 (small ints on 32-bit ports).
 
-from bms.pack import TEMP_INVALID
+# An open or shorted thermistor has no temperature. The wire format owns this code and
+# imports nothing from bms (protocols sit below the domain core they feed); its value
+# is the one bms.pack.Pack uses for "no temperature", so the bus master hands it on
+# unchanged (drivers.tesla_bus checks the two agree when it loads).
+TEMP_INVALID = -32768
 
 ADC_MAX = 16383  # 14-bit converter: the top two bits of every word read 0
 
@@ -135,3 +139,38 @@ def cb_time_ms(code):
     """Balance time a CB_TIME code stands for, in ms."""
     n = code & 0x3F
     return n * 60000 if code & 0x80 else n * 1000
+
+
+# --- the whole measurement reply at once (the bus master's per-board path) ---------
+try:
+    import micropython
+except ImportError:  # CPython: plain functions
+    class micropython:  # noqa: N801 - stands in for the MicroPython module
+        @staticmethod
+        def viper(f):
+            return f
+
+    def ptr8(x):
+        return x
+
+    def ptr16(x):
+        return x
+
+
+@micropython.viper
+def store_volts(rx, cells, modules, board: int):
+    """Convert GPAI and VCELL1..6 of the measurement reply in rx (offset 0 = address
+    byte) into modules[board] and cells[6 board ..] (array('H') of mV): module_mv()
+    and cell_mv() in one native call instead of seven."""
+    r = ptr8(rx)
+    c = ptr16(cells)
+    m = ptr16(modules)
+    raw = (r[4] << 8) | r[5]
+    m[board] = 2 * raw + (raw * 567 + 8191) // 16383
+    i = board * 6
+    k = 6
+    while k < 18:
+        raw = (r[k] << 8) | r[k + 1]
+        c[i] = (raw * 6250 + 8191) // 16383
+        i += 1
+        k += 2

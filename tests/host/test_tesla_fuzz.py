@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from bms import diagnosis
 from protocols.tesla import frame as F
-from tests.fw.tesla_support import make_bus, poll_checking
+from tests.fw.tesla_support import bus_skip_discovery, make_bus, poll_checking
 
 SETTINGS = settings(max_examples=300, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -133,10 +133,8 @@ def test_bus_master_on_a_garbage_stream_never_raises_nor_trusts_it(chunks):
     cfg = config.make({"module_count": 2, "bus_timeout_ms": 1, "bus_reset_wait_ms": 0,
                        "bus_retries": 1})
     bus = TeslaBus(GarbageUart(chunks), cfg, diag)
-    bus.ready = True            # skip discovery: go straight to reading boards
-    bus._discovered_once = True
-    bus.found = 2
+    bus_skip_discovery(bus)     # go straight to reading boards
     for k in range(3):
         bus.poll(k * 250)
     assert not diag.active[diagnosis.INTERNAL]
-    assert bus.frames > 0
+    assert bus.link.frames > 0
