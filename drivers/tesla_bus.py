@@ -43,13 +43,6 @@ _READ_COUNT = const(19)    # DEVICE_STATUS, GPAI, VCELL1..6, TEMPERATURE1/2
 _STATUS_COUNT = const(4)   # ALERT_STATUS, FAULT_STATUS, COV_FAULT, CUV_FAULT
 _SUSPECT = const(-1)       # a reading that needs a second, identical read
 
-# Temperatures (0.1 degC) that make a reading suspect: a jump since the board's last
-# accepted reading (modules change far slower than 0.5 degC in one cycle), the two
-# sensors of one board far apart, or a board far from the one before it.
-TEMP_STEP_DC = const(5)
-TEMP_PAIR_DC = const(100)
-TEMP_NEIGHBOUR_DC = const(200)
-
 # Status bits -> what they mean for the BMS. Reset/POR/AR and CRC bits are about the
 # link, not the cells: they are cleared and counted as communication errors.
 FAULT_BITS = R.FS_COV | R.FS_CUV | R.FS_FORCE | R.FS_I_FAULT
@@ -130,8 +123,8 @@ class TeslaBus(Pack):
         self.cycle_errors = 0
         self.last_error_board = 0
         self._failed0 = 0
-        self._t1 = 0
-        self._t2 = 0
+        self._tt = array("h", [0, 0])    # temperatures of the reply being judged
+        self._flags = bytearray(n)      # bit 0: board fault, bit 1: board alert
         self._want_clear = False
         self._last_discovery = 0
         self._discovered_once = False
@@ -362,49 +355,29 @@ class TeslaBus(Pack):
             return F.E_DATA
         if self.check_drdy and not rx[3] & R.DS_DRDY:
             return F.E_NOT_READY
-        self._t1 = C.temp_dc((rx[18] << 8) | rx[19], 0)
-        self._t2 = C.temp_dc((rx[20] << 8) | rx[21], 1)
-        if v == P.SUSPECT or self._temps_odd(i):
+        C.store_temps(rx, self._tt)
+        if v == P.SUSPECT or P.odd_temps(self._tt, self._temps, i):
             return _SUSPECT
         return F.OK
-
-    def _temps_odd(self, i):
-        t1 = self._t1
-        t2 = self._t2
-        if t1 == TEMP_INVALID or t2 == TEMP_INVALID:
-            return True                        # a real open sensor is repeated, and taken
-        k = 2 * i
-        d = t1 - self._temps[k]
-        if d > TEMP_STEP_DC or d < -TEMP_STEP_DC:
-            return True
-        d = t2 - self._temps[k + 1]
-        if d > TEMP_STEP_DC or d < -TEMP_STEP_DC:
-            return True
-        d = t1 - t2
-        if d > TEMP_PAIR_DC or d < -TEMP_PAIR_DC:
-            return True
-        if i and self._temps[k - 2] != TEMP_INVALID:
-            d = t1 - self._temps[k - 2]
-            if d > TEMP_NEIGHBOUR_DC or d < -TEMP_NEIGHBOUR_DC:
-                return True
-        return False
 
     def _accept(self, i):
         """Store the verified reading in rx: cells, module, temperatures, payload."""
         rx = self.link.rx
         C.store_volts(rx, self._cells, self._module, i)
-        self._temps[2 * i] = self._t1
-        self._temps[2 * i + 1] = self._t2
+        self._temps[2 * i] = self._tt[0]
+        self._temps[2 * i + 1] = self._tt[1]
         P.keep_payload(rx, self._payloads[i])
 
     def _read_status(self, i):
         """ALERT/FAULT/COV/CUV, read only when DEVICE_STATUS flags one; a change is
         taken only when a second read repeats it."""
         if not self._payload[i * P.PAYLOAD] & (R.DS_ALERT | R.DS_FAULT):
-            self.alerts[i] = 0
-            self.faults[i] = 0
-            self.cov[i] = 0
-            self.cuv[i] = 0
+            if self._flags[i] or self.alerts[i] or self.faults[i]:
+                self.alerts[i] = 0
+                self.faults[i] = 0
+                self.cov[i] = 0
+                self.cuv[i] = 0
+                self._set_flags(i)
             return F.OK
         link = self.link
         link.stage_read(i + 1, R.ALERT_STATUS, _STATUS_COUNT + self._seq[i])
@@ -453,6 +426,7 @@ class TeslaBus(Pack):
         self.faults[i] = rx[4]
         self.cov[i] = rx[5] & 0x3F
         self.cuv[i] = rx[6] & 0x3F
+        self._set_flags(i)
 
     def _board_failed(self, i):
         self.errors[i] = (self.errors[i] + 1) & WRAP
@@ -490,6 +464,7 @@ class TeslaBus(Pack):
         last = self.expected if addr == R.BROADCAST else addr
         for i in range(first, last):
             self.cfg_bad[i] = 0 if self.discovery.verify(i + 1) else 1
+            self._set_flags(i)
 
     def _recover(self, t_ms):
         """A lost board that was reset (brown-out) sits at address 0 and answers
@@ -528,19 +503,19 @@ class TeslaBus(Pack):
 
     def _first_lost(self):
         """Address of the first board lost for comm_fail_limit cycles, or 0."""
-        for i in range(self.expected):
-            if self.fails[i] >= self.fail_limit:
-                return i + 1
-        return 0
+        return P.first_at_least(self.fails, self.expected, self.fail_limit)
 
     def _first_fault(self):
-        for i in range(self.expected):
-            if self.faults[i] & FAULT_BITS or self.cov[i] or self.cuv[i] or self.cfg_bad[i]:
-                return i + 1
-        return 0
+        return P.first_with(self._flags, self.expected, 1)
 
     def _first_alert(self):
-        for i in range(self.expected):
-            if self.alerts[i] & ALERT_BITS:
-                return i + 1
-        return 0
+        return P.first_with(self._flags, self.expected, 2)
+
+    def _set_flags(self, i):
+        """Summarise board i's status and configuration for _report."""
+        f = 0
+        if self.faults[i] & FAULT_BITS or self.cov[i] or self.cuv[i] or self.cfg_bad[i]:
+            f = 1
+        if self.alerts[i] & ALERT_BITS:
+            f |= 2
+        self._flags[i] = f

@@ -115,10 +115,11 @@ class TeslaDiscovery:
     def clear_flags(self, addr):
         """ALERT_STATUS 0xFF, 0x00 and FAULT_STATUS 0xFF, 0x00 to addr or broadcast,
         each echoed; True when all four were."""
-        ok = True
-        for reg in (R.ALERT_STATUS, R.FAULT_STATUS):
-            for value in (0xFF, 0x00):
-                self.link.stage_write(addr, reg, value)
-                if self.link.transact(1 + self.retries) != F.OK:
-                    ok = False
-        return ok
+        ok = self._echoed(addr, R.ALERT_STATUS, 0xFF)
+        ok = self._echoed(addr, R.ALERT_STATUS, 0x00) and ok
+        ok = self._echoed(addr, R.FAULT_STATUS, 0xFF) and ok
+        return self._echoed(addr, R.FAULT_STATUS, 0x00) and ok
+
+    def _echoed(self, addr, reg, value):
+        self.link.stage_write(addr, reg, value)
+        return self.link.transact(1 + self.retries) == F.OK

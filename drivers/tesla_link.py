@@ -211,7 +211,8 @@ class TeslaLink:
                 return got
             if self._wait is not None:
                 self._wait(left)
-        got += self._read_some(got)  # bytes riding behind the frame
+        # Bytes already behind the frame were read with it; later ones are flushed
+        # before the next request.
         self.got = got
         return got
 

@@ -144,6 +144,7 @@ def cb_time_ms(code):
 # --- the whole measurement reply at once (the bus master's per-board path) ---------
 try:
     import micropython
+    from micropython import const  # noqa: F401  (fails on CPython, as it should)
 except ImportError:  # CPython: plain functions
     class micropython:  # noqa: N801 - stands in for the MicroPython module
         @staticmethod
@@ -174,3 +175,41 @@ def store_volts(rx, cells, modules, board: int):
         c[i] = (raw * 6250 + 8191) // 16383
         i += 1
         k += 2
+
+
+try:
+    from array import array
+except ImportError:  # pragma: no cover - every port has array
+    array = None
+_RAW_TABLE = array("H", RAW_AT_T)
+
+
+@micropython.viper
+def _temp_native(raw: int) -> int:
+    """temp_dc() on the TS1 scale, as native code (the same table and rounding)."""
+    t = ptr16(_RAW_TABLE)
+    if raw < 277 or raw > 14455:         # RAW_MIN, RAW_MAX
+        return -32768                    # TEMP_INVALID
+    lo = 0
+    hi = 34                              # _LAST
+    while hi - lo > 1:
+        mid = (lo + hi) >> 1
+        if int(t[mid]) <= raw:
+            lo = mid
+        else:
+            hi = mid
+    r0 = int(t[lo])
+    span = int(t[hi]) - r0
+    return -400 + lo * 50 + ((raw - r0) * 100 + span) // (2 * span)
+
+
+@micropython.viper
+def store_temps(rx, out):
+    """TEMPERATURE1/2 of the measurement reply in rx (offset 0 = address byte) as
+    0.1 degC into out[0], out[1] (array('h')): temp_dc(raw, 0) and temp_dc(raw, 1)."""
+    r = ptr8(rx)
+    o = ptr16(out)
+    o[0] = int(_temp_native((r[18] << 8) | r[19]))
+    raw = (r[20] << 8) | r[21]
+    raw = ((raw + 9) * 33046 + 16534) // 33068 - 2      # ts2_as_ts1
+    o[1] = int(_temp_native(raw))

@@ -22,6 +22,9 @@ except ImportError:  # CPython: the decorators are no-ops, ptr8 is plain indexin
     def ptr8(x):
         return x
 
+    def ptr16(x):
+        return x
+
 PAYLOAD = const(19)     # DEVICE_STATUS .. TEMPERATURE2
 CLEAN = const(0)        # every check passed
 SUSPECT = const(1)      # possible but unusual: take it only if a second read repeats it
@@ -101,3 +104,71 @@ def keep_payload(rx, dest):
     while k < PAYLOAD:
         d[k] = r[k + 3]
         k += 1
+
+
+# Temperatures (0.1 degC) that make a reading suspect: a jump since the board's last
+# accepted reading (modules change far slower than 0.5 degC in one cycle), the two
+# sensors of one board far apart, or a board far from the one before it.
+TEMP_STEP_DC = const(5)
+TEMP_PAIR_DC = const(100)
+TEMP_NEIGHBOUR_DC = const(200)
+_NONE = const(-32768)  # protocols.tesla.convert.TEMP_INVALID
+
+
+@micropython.viper
+def _signed(v: int) -> int:
+    return v - 65536 if v > 32767 else v
+
+
+@micropython.viper
+def odd_temps(new, temps, board: int) -> bool:
+    """new[0], new[1]: board's two temperatures just read; temps: every board's last
+    accepted ones (array('h')). True when the pair needs a second read: a sensor reads
+    open or shorted, a jump, the pair far apart, or far from the previous board."""
+    n = ptr16(new)
+    p = ptr16(temps)
+    t1 = int(_signed(n[0]))
+    t2 = int(_signed(n[1]))
+    if t1 == _NONE or t2 == _NONE:
+        return True
+    k = board * 2
+    d = t1 - int(_signed(p[k]))
+    if d > TEMP_STEP_DC or d < 0 - TEMP_STEP_DC:
+        return True
+    d = t2 - int(_signed(p[k + 1]))
+    if d > TEMP_STEP_DC or d < 0 - TEMP_STEP_DC:
+        return True
+    d = t1 - t2
+    if d > TEMP_PAIR_DC or d < 0 - TEMP_PAIR_DC:
+        return True
+    if board > 0:
+        d = int(_signed(p[k - 2]))
+        if d != _NONE:
+            d = t1 - d
+            if d > TEMP_NEIGHBOUR_DC or d < 0 - TEMP_NEIGHBOUR_DC:
+                return True
+    return False
+
+
+@micropython.viper
+def first_at_least(buf, n: int, level: int) -> int:
+    """1 + the index of the first of buf[0:n] >= level, or 0 (a board number)."""
+    b = ptr8(buf)
+    i = 0
+    while i < n:
+        if int(b[i]) >= level:
+            return i + 1
+        i += 1
+    return 0
+
+
+@micropython.viper
+def first_with(buf, n: int, mask: int) -> int:
+    """1 + the index of the first of buf[0:n] with a bit of mask set, or 0."""
+    b = ptr8(buf)
+    i = 0
+    while i < n:
+        if int(b[i]) & mask:
+            return i + 1
+        i += 1
+    return 0

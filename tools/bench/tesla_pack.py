@@ -1,0 +1,122 @@
+# End-to-end error figures of the module bus: the bus master against the in-process
+# emulator (8 boards, default configuration) with bit errors on every returning frame,
+# counting readings that reach the pack marked fresh while any cell is > 5 mV or any
+# temperature > 1 degC from the board's own registers.
+
+import math
+import random
+
+from bms import config
+from bms.diagnosis import Diagnosis
+from drivers.tesla_bus import TeslaBus
+from protocols.tesla import convert as C
+from protocols.tesla import registers as R
+from simulator.tesla_direct import ChainLink
+
+
+def _flip(b, bit):
+    b[bit >> 3] ^= 0x80 >> (bit & 7)
+
+
+def ber(rate):
+    def corrupt(rng, data):
+        b = bytearray(data)
+        n = len(b) * 8
+        bit = int(math.log(1.0 - rng.random()) / math.log(1.0 - rate))
+        while bit < n:
+            _flip(b, bit)
+            bit += 1 + int(math.log(1.0 - rng.random()) / math.log(1.0 - rate))
+        return bytes(b)
+    return corrupt
+
+
+def _burst(rng, b, lo, hi):
+    n = len(b) * 8
+    length = min(rng.randint(lo, hi), n)
+    start = rng.randrange(n - length + 1)
+    _flip(b, start)
+    _flip(b, start + length - 1)
+    for k in range(start + 1, start + length - 1):
+        if rng.random() < 0.5:
+            _flip(b, k)
+
+
+def bursts(lo, hi, count):
+    def corrupt(rng, data):
+        b = bytearray(data)
+        for _ in range(count):
+            _burst(rng, b, lo, hi)
+        return bytes(b)
+    return corrupt
+
+
+CASES = (("BER 1e-3", "ber1e3", ber(1e-3)), ("BER 1e-2", "ber1e2", ber(1e-2)),
+         ("bursts of 9-16 bits", "burst", bursts(9, 16, 1)),
+         ("two 2-8-bit bursts per reply", "burst2", bursts(2, 8, 2)),
+         ("clean line", "clean", None))
+
+
+class _NoisyLink(ChainLink):
+    def __init__(self, count, corrupt, seed):
+        ChainLink.__init__(self, count)
+        self.rng = random.Random(seed)
+        self.corrupt = None          # switched on once the boards are addressed
+        self.model = corrupt
+        side = self.chain.uart
+
+        def write(data, link=self):
+            if link.corrupt is not None and data:
+                data = link.corrupt(link.rng, data)
+            link.rx += bytes(data)
+            return len(data)
+        side.write = write
+
+
+def _truth(board):
+    regs = board.regs
+    cells = [C.cell_mv((regs[R.VCELL1 + 2 * c] << 8) | regs[R.VCELL1 + 2 * c + 1])
+             for c in range(6)]
+    temps = [C.temp_dc((regs[R.TEMPERATURE1 + 2 * t] << 8) | regs[R.TEMPERATURE1 + 2 * t + 1], t)
+             for t in range(2)]
+    return cells, temps
+
+
+def run_case(corrupt, frames, boards=8, seed=1):
+    link = _NoisyLink(boards, corrupt, seed)
+    for b in range(boards):
+        link.chain.set_cells(b, [3400 + 37 * b + 11 * c for c in range(6)])
+        link.chain.set_temps(b, [200 + 7 * b, 230 + 5 * b])
+    diag = Diagnosis()
+    cfg = config.make({"module_count": boards, "bus_timeout_ms": 2, "bus_reset_wait_ms": 0})
+    bus = TeslaBus(link, cfg, diag)
+    t = 0
+    for _ in range(2):              # discovery and a first reading on a clean line
+        t += 250
+        bus.poll(t)
+    link.corrupt = link.model
+    start = bus.link.frames
+    bad = fresh = 0
+    worst_mv = worst_dc = 0
+    diagnosed = set()
+    while bus.link.frames - start < frames:
+        t += 250
+        bus.poll(t)
+        diagnosed.update(diag.active_ids())
+        for b in range(boards):
+            if bus.board_age_ms(b, t) != 0:
+                continue
+            fresh += 1
+            cells, temps = _truth(link.chain.boards[b])
+            e_mv = max(abs(bus.cell_mv(6 * b + c) - cells[c]) for c in range(6))
+            e_dc = max(abs(bus.temp_dc(2 * b + k) - temps[k]) for k in range(2))
+            if e_mv > 5 or e_dc > 10:
+                bad += 1
+                worst_mv = max(worst_mv, e_mv)
+                worst_dc = max(worst_dc, e_dc)
+    return {"frames": bus.link.frames - start, "fresh": fresh, "bad": bad, "worst_mv": worst_mv,
+            "worst_dc": worst_dc, "rereads": bus.rereads + bus.link.retries_used,
+            "diag": sorted(diagnosed)}
+
+
+def run_all(frames):
+    return [(name, key, run_case(fn, frames)) for name, key, fn in CASES]
