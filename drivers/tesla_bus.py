@@ -42,6 +42,8 @@ REDISCOVER_MS = const(2000)  # spacing of discovery / re-addressing attempts
 _READ_COUNT = const(19)    # DEVICE_STATUS, GPAI, VCELL1..6, TEMPERATURE1/2
 _STATUS_COUNT = const(4)   # ALERT_STATUS, FAULT_STATUS, COV_FAULT, CUV_FAULT
 _SUSPECT = const(-1)       # a reading that needs a second, identical read
+# protocols.tesla.plausible verdicts (CLEAN, SUSPECT, BAD, NOT_READY) -> codes here
+_VERDICT = (F.OK, _SUSPECT, F.E_DATA, F.E_NOT_READY)
 
 # Status bits -> what they mean for the BMS. Reset/POR/AR and CRC bits are about the
 # link, not the cells: they are cleared and counted as communication errors.
@@ -81,7 +83,12 @@ class TeslaBus(Pack):
         self.cfg_codes = _threshold_codes(cfg)
         self.discovery = TeslaDiscovery(self.link, n, self.retries, cfg["bus_reset_wait_ms"],
                                         self.cfg_codes)
-        self._tol = P.tolerance(units.mv(cfg["bus_module_tolerance_v"]))
+        # What the native judge and store read: see protocols.tesla.plausible CTX_*.
+        self._ctx = array("i", [0] * P.CTX_SIZE)
+        self._ctx[P.CTX_TOL] = P.tolerance(units.mv(cfg["bus_module_tolerance_v"]))
+        self._ctx[P.CTX_DRDY] = 1 if self.check_drdy else 0
+        self._ctx[P.CTX_MODULES] = n * R.CELLS
+        self._ctx[P.CTX_TEMPS] = n * (R.CELLS + 1)
 
         # Diagnosis rows, looked up once.
         self.i_loss = diagnosis.COMM_LOSS
@@ -92,12 +99,9 @@ class TeslaBus(Pack):
         self.i_internal = diagnosis.INTERNAL
 
         # Per board (index i is address i + 1), made once.
-        self._cells = array("H", bytes(2 * n * R.CELLS))
-        self._temps = array("h", [TEMP_INVALID] * (n * R.TEMPS))
-        self._module = array("H", bytes(2 * n))
-        self._payload = bytearray(n * P.PAYLOAD)   # last accepted reply payload
-        pv = memoryview(self._payload)
-        self._payloads = tuple(pv[i * P.PAYLOAD:(i + 1) * P.PAYLOAD] for i in range(n))
+        # Cells, then module voltages (mV), then temperatures (0.1 degC, two's complement)
+        self._volts = array("H", [0] * (n * (R.CELLS + 1)) + [TEMP_INVALID & 0xFFFF] * (n * R.TEMPS))
+        self._payload = bytearray(n * P.PAYLOAD)   # last accepted reply payload per board
         self._held = bytearray(P.PAYLOAD)          # a suspect payload awaiting its repeat
         self._held_ok = False
         self._free = True
@@ -123,7 +127,6 @@ class TeslaBus(Pack):
         self.cycle_errors = 0
         self.last_error_board = 0
         self._failed0 = 0
-        self._tt = array("h", [0, 0])    # temperatures of the reply being judged
         self._flags = bytearray(n)      # bit 0: board fault, bit 1: board alert
         self._want_clear = False
         self._last_discovery = 0
@@ -139,13 +142,14 @@ class TeslaBus(Pack):
         return self.expected * R.TEMPS
 
     def cell_mv(self, i):
-        return self._cells[i]
+        return self._volts[i]
 
     def temp_dc(self, i):
-        return self._temps[i]
+        t = self._volts[self.expected * (R.CELLS + 1) + i]
+        return t - 0x10000 if t & 0x8000 else t
 
     def module_mv(self, board):
-        return self._module[board]
+        return self._volts[self.expected * R.CELLS + board]
 
     def board_age_ms(self, board, t_ms):
         if not self._has_good[board]:
@@ -286,10 +290,11 @@ class TeslaBus(Pack):
         """Read board i, store and stamp its reading; False when it failed."""
         if self._measure(i) != F.OK:
             return False
-        self._accept(i)
-        if self._read_status(i) != F.OK:
-            self._board_failed(i)
-            return False
+        if C.store_reading(self.link.rx, self._payload, self._volts, self._ctx) & \
+                (R.DS_ALERT | R.DS_FAULT) or self._flags[i]:
+            if self._read_status(i) != F.OK:
+                self._board_failed(i)
+                return False
         self._good_t[i] = t_ms
         self._has_good[i] = 1
         self.fails[i] = 0
@@ -297,15 +302,28 @@ class TeslaBus(Pack):
 
     def _measure(self, i):
         """Read board i until a reading passes (or a suspect one is repeated), within
-        the retries and the cycle's budget."""
+        the retries and the cycle's budget. The first attempt is the fast path."""
         self.link.stage_read(i + 1, R.DEVICE_STATUS, _READ_COUNT + self._seq[i])
+        self._ctx[P.CTX_BOARD] = i
+        code = self.link.exchange()
+        if code == F.OK:
+            code = _VERDICT[P.judge(self.link.rx, self._payload, self._volts, self._ctx)]
+            if code == F.OK:
+                return code
+        return self._again(i, code)
+
+    def _again(self, i, code):
+        """The first read of board i failed with code (or is suspect): confirm or
+        retry. A board already declared lost gets no retries, so a dead board costs
+        the cycle one timeout, not (1 + retries) of them."""
         self._held_ok = False
         self._free = True               # one second read per board and cycle is not a retry
-        # A board already declared lost gets one attempt per cycle, no retries, so a
-        # dead board costs the cycle one timeout, not (1 + retries) of them.
         tries = 1 if self.fails[i] >= self.fail_limit else 1 + self.retries
-        code = self._attempt(i)
-        while code != F.OK:
+        while True:
+            if code == _SUSPECT:
+                code = self._confirm()
+            if code == F.OK:
+                return code
             if code >= F.E_DATA:
                 self.link.count(code)          # found above the frame: counted here
             self._board_failed(i)
@@ -314,20 +332,11 @@ class TeslaBus(Pack):
                 return code
             if code == F.E_NOT_READY:
                 sleep_ms(1)
-            code = self._attempt(i)
-        return code
+            code = self.link.exchange()
+            if code == F.OK:
+                code = _VERDICT[P.judge(self.link.rx, self._payload, self._volts, self._ctx)]
 
-    def _attempt(self, i):
-        """One read of board i, plus one free second read when the first is suspect.
-        OK when the reply passed every check or a second read repeated it."""
-        code = self.link.exchange()
-        if code == F.OK:
-            code = self._judge(i)
-            if code == _SUSPECT:
-                code = self._confirm(i)
-        return code
-
-    def _confirm(self, i):
+    def _confirm(self):
         """A suspect reading: taken when a second read of the same conversion repeats
         it byte for byte, or when a different second read passes on its own."""
         if self._held_ok and P.same_payload(self.link.rx, self._held):
@@ -341,43 +350,21 @@ class TeslaBus(Pack):
         code = self.link.exchange()
         if code != F.OK or P.same_payload(self.link.rx, self._held):
             return code
-        code = self._judge(i)                  # changed: it must pass on its own
+        code = _VERDICT[P.judge(self.link.rx, self._payload, self._volts, self._ctx)]
         if code == _SUSPECT:
             P.keep_payload(self.link.rx, self._held)
             return F.E_DATA
         return code
 
-    def _judge(self, i):
-        """OK, _SUSPECT, E_DATA (impossible values) or E_NOT_READY for the reply in rx."""
-        rx = self.link.rx
-        v = P.screen(rx, self._payloads[i], self._has_good[i], self._tol)
-        if v == P.BAD:
-            return F.E_DATA
-        if self.check_drdy and not rx[3] & R.DS_DRDY:
-            return F.E_NOT_READY
-        C.store_temps(rx, self._tt)
-        if v == P.SUSPECT or P.odd_temps(self._tt, self._temps, i):
-            return _SUSPECT
-        return F.OK
-
-    def _accept(self, i):
-        """Store the verified reading in rx: cells, module, temperatures, payload."""
-        rx = self.link.rx
-        C.store_volts(rx, self._cells, self._module, i)
-        self._temps[2 * i] = self._tt[0]
-        self._temps[2 * i + 1] = self._tt[1]
-        P.keep_payload(rx, self._payloads[i])
-
     def _read_status(self, i):
         """ALERT/FAULT/COV/CUV, read only when DEVICE_STATUS flags one; a change is
         taken only when a second read repeats it."""
         if not self._payload[i * P.PAYLOAD] & (R.DS_ALERT | R.DS_FAULT):
-            if self._flags[i] or self.alerts[i] or self.faults[i]:
-                self.alerts[i] = 0
-                self.faults[i] = 0
-                self.cov[i] = 0
-                self.cuv[i] = 0
-                self._set_flags(i)
+            self.alerts[i] = 0
+            self.faults[i] = 0
+            self.cov[i] = 0
+            self.cuv[i] = 0
+            self._set_flags(i)
             return F.OK
         link = self.link
         link.stage_read(i + 1, R.ALERT_STATUS, _STATUS_COUNT + self._seq[i])
@@ -518,4 +505,6 @@ class TeslaBus(Pack):
             f = 1
         if self.alerts[i] & ALERT_BITS:
             f |= 2
+        if self.alerts[i] or self.faults[i] or self.cov[i] or self.cuv[i]:
+            f |= 4                      # status bytes to clear once the board stops flagging
         self._flags[i] = f

@@ -47,6 +47,7 @@ class TeslaLink:
         self._wait = getattr(uart, "wait", None)
         self._nout = 3
         self.need = 4             # reply length of the staged request
+        self._limit = 0           # ms to wait for it (timeout + wire time)
         self.got = 0              # bytes the last exchange received
         self.budget = 0           # retries left (set_budget; read only for others)
         self._start = 0
@@ -64,10 +65,13 @@ class TeslaLink:
     def stage_read(self, addr, reg, count):
         self._nout = F.pack_read(self.tx, addr, reg, count, self.read_crc)
         self.need = count + 4
+        # Timeout plus the wire time of the reply at 612500 baud (16.3 us a byte).
+        self._limit = self.timeout_ms + 1 + (count + 4) // 61
 
     def stage_write(self, addr, reg, value):
         self._nout = F.pack_write(self.tx, addr, reg, value)
         self.need = 4
+        self._limit = self.timeout_ms + 1
 
     def read(self, addr, reg, count):
         """One attempt at reading count registers; the reply is in rx."""
@@ -130,17 +134,15 @@ class TeslaLink:
         self.uart.write(self._txv[nout])
         self.tx_bytes = (self.tx_bytes + nout) & WRAP
         self.frames = (self.frames + 1) & WRAP
-        self._start = ticks_ms()
-        # Timeout plus the wire time of the reply at 612500 baud (16.3 us a byte).
-        limit = self.timeout_ms + (self.need * 163) // 10000 + 1
-        got = self._fill(0, limit)
+        self._start = -1          # taken when the reply is not there at once (_fill)
+        got = self._fill(0, self._limit)
         if got < self.need:
-            got = self._fill(got, limit + self.timeout_ms)
+            got = self._fill(got, self._limit + self.timeout_ms)
             if got >= self.need:
                 self.late = (self.late + 1) & WRAP
         code = F.check_frame(self.rx, self.tx, got, self.need)
         if code != F.OK and got >= self.need and code != F.E_CRC:
-            code = self._sort_out(got, limit + self.timeout_ms)
+            code = self._sort_out(got, self._limit + self.timeout_ms)
         self.rx_bytes = (self.rx_bytes + self.got) & WRAP
         if code != F.OK:
             self.count(code)
@@ -199,35 +201,27 @@ class TeslaLink:
 
     def _fill(self, got, limit):
         """Receive until the staged reply is complete or `limit` ms have passed since
-        the request; returns the bytes received (also in self.got)."""
+        the request; returns the bytes received (also in self.got). Bytes already
+        behind the frame are read with it; later ones are flushed before the next
+        request. Never asks a machine.UART for more than is waiting, so never blocks."""
         while got < self.need:
-            n = self._read_some(got)
-            if n:
-                got += n
-                continue
-            left = limit - ticks_diff(ticks_ms(), self._start)
-            if left <= 0:
-                self.got = got
-                return got
+            n = self.uart.any()
+            if n and got < RX_SIZE:
+                if self._nonblocking:
+                    n = self.uart.readinto(self._rxv[got])
+                else:
+                    n = self.uart.readinto(self._rxv[got], min(n, RX_SIZE - got))
+                if n:
+                    got += n
+                    continue
+            if self._start < 0:
+                self._start = ticks_ms()
+            if ticks_diff(ticks_ms(), self._start) >= limit:
+                break
             if self._wait is not None:
-                self._wait(left)
-        # Bytes already behind the frame were read with it; later ones are flushed
-        # before the next request.
+                self._wait(limit - ticks_diff(ticks_ms(), self._start))
         self.got = got
         return got
-
-    def _read_some(self, got):
-        room = RX_SIZE - got
-        if room <= 0:
-            return 0
-        avail = self.uart.any()
-        if not avail:
-            return 0
-        if self._nonblocking:
-            n = self.uart.readinto(self._rxv[got])
-        else:  # machine.UART: never ask for more than is waiting, so it cannot block
-            n = self.uart.readinto(self._rxv[got], avail if avail < room else room)
-        return n if n else 0
 
     def _flush(self):
         """Discard whatever arrived between frames (counted as garbage); at most

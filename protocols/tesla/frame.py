@@ -56,24 +56,24 @@ def crc8(data, start=0, end=-1, crc=0):
 def pack_write(buf, addr, reg, value):
     """Fill buf[0:4] with a write frame; returns 4. Raises ValueError on a bad field
     (a wrapped address or value would talk to the wrong board or register)."""
-    if not 0 <= addr <= BROADCAST or not 0 <= reg <= 0xFF or not 0 <= value <= 0xFF:
+    if addr > BROADCAST or (addr | reg | value) >> 8:   # a negative one too (>> keeps -1)
         raise ValueError("write field out of range")
     buf[0] = (addr << 1) | 1
     buf[1] = reg
     buf[2] = value
-    buf[3] = crc8(buf, 0, 3)
+    buf[3] = crc_span(buf, 0, 3, 0)
     return 4
 
 
 def pack_read(buf, addr, reg, count, with_crc=False):
     """Fill buf with a read request; returns its length (3, or 4 with a CRC byte)."""
-    if not 0 <= addr <= BROADCAST or not 0 <= reg <= 0xFF or not 1 <= count <= 0x7F:
+    if addr > BROADCAST or (addr | reg) >> 8 or count < 1 or count > 0x7F:
         raise ValueError("read field out of range")
     buf[0] = addr << 1
     buf[1] = reg
     buf[2] = count
     if with_crc:
-        buf[3] = crc8(buf, 0, 3)
+        buf[3] = crc_span(buf, 0, 3, 0)
         return 4
     return 3
 

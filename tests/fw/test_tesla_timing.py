@@ -32,9 +32,15 @@ def test_a_board_20_ms_late_does_not_take_the_boards_after_it():
     bus, link, diag, _ = make_bus(4, {"bus_timeout_ms": 3})
     distinct_cells(link)
     link.chain.boards[1].late_ms = 20
-    t, fresh = poll_checking(bus, 4, _truth, 5)
-    for b in (0, 2, 3):
-        assert bus.board_age_ms(b, t) == 0, b
+    fresh = [0, 0, 0, 0]
+    t = 0
+    for _ in range(6):
+        t, _n = poll_checking(bus, 4, _truth, 1, t)
+        for b in range(4):
+            if bus.board_age_ms(b, t) == 0:
+                fresh[b] += 1
+    for b in (0, 2, 3):                        # the late board may be lost, no other
+        assert fresh[b] >= 4 and bus.fails[b] < bus.fail_limit, (b, fresh)
 
 
 class OvertakingLink:

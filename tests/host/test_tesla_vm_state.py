@@ -13,8 +13,8 @@ from tools import mpy_state
 POLL_PATH = {
     "drivers/tesla_bus.py": (
         "TeslaBus.poll", "TeslaBus._cycle", "TeslaBus._write", "TeslaBus._read_board",
-        "TeslaBus._measure", "TeslaBus._attempt", "TeslaBus._confirm", "TeslaBus._judge",
-        "TeslaBus._accept", "TeslaBus._read_status", "TeslaBus._status_same",
+        "TeslaBus._measure", "TeslaBus._again", "TeslaBus._confirm",
+        "TeslaBus._read_status", "TeslaBus._status_same",
         "TeslaBus._hold_status", "TeslaBus._status_repeated", "TeslaBus._keep_status",
         "TeslaBus._set_flags", "TeslaBus._board_failed", "TeslaBus._fail_all",
         "TeslaBus._any_cfg_bad", "TeslaBus._clear", "TeslaBus._report",
@@ -23,7 +23,7 @@ POLL_PATH = {
         "TeslaLink.stage_read", "TeslaLink.stage_write", "TeslaLink.exchange",
         "TeslaLink.transact", "TeslaLink.may_retry", "TeslaLink.set_budget", "TeslaLink.count",
         "TeslaLink._sort_out", "TeslaLink._drop_foreign", "TeslaLink._copies_only",
-        "TeslaLink._foreign_length", "TeslaLink._fill", "TeslaLink._read_some",
+        "TeslaLink._foreign_length", "TeslaLink._fill",
         "TeslaLink._flush", "TeslaLink._resync"),
     "drivers/tesla_discovery.py": ("TeslaDiscovery.clear_flags",),
     "protocols/tesla/frame.py": ("pack_read", "pack_write"),
