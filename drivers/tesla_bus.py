@@ -27,6 +27,7 @@ from bms.pack import AGE_NEVER, TEMP_INVALID, Pack
 from drivers.clock import sleep_ms, ticks_diff
 from drivers.tesla_discovery import TeslaDiscovery
 from drivers.tesla_link import QUIET_MS, WRAP, TeslaLink
+from drivers.tesla_status import FLAGGED, TeslaStatus
 from protocols.tesla import convert as C
 from protocols.tesla import frame as F
 from protocols.tesla import plausible as P
@@ -40,19 +41,9 @@ ADC_WAIT_MS = const(2)     # conversion of 9 channels is ~60 us after a ~500 us 
 REDISCOVER_MS = const(2000)  # spacing of discovery / re-addressing attempts
 
 _READ_COUNT = const(19)    # DEVICE_STATUS, GPAI, VCELL1..6, TEMPERATURE1/2
-_STATUS_COUNT = const(4)   # ALERT_STATUS, FAULT_STATUS, COV_FAULT, CUV_FAULT
 _SUSPECT = const(-1)       # a reading that needs a second, identical read
 # protocols.tesla.plausible verdicts (CLEAN, SUSPECT, BAD, NOT_READY) -> codes here
 _VERDICT = (F.OK, _SUSPECT, F.E_DATA, F.E_NOT_READY)
-
-# Status bits -> what they mean for the BMS. Reset/POR/AR and CRC bits are about the
-# link, not the cells: they are cleared and counted as communication errors.
-FAULT_BITS = R.FS_COV | R.FS_CUV | R.FS_FORCE | R.FS_I_FAULT
-LINK_FAULT_BITS = R.FS_CRC | R.FS_POR
-ALERT_BITS = (R.AL_OT1 | R.AL_OT2 | R.AL_SLEEP | R.AL_TSD | R.AL_FORCE | R.AL_ECC_ERR
-              | R.AL_PARITY)
-LINK_ALERT_BITS = R.AL_AR
-
 
 def _threshold_codes(cfg):
     """CONFIG_COV..CONFIG_OTT from the configuration (V, degC -> integer units)."""
@@ -105,18 +96,20 @@ class TeslaBus(Pack):
         self._held = bytearray(P.PAYLOAD)          # a suspect payload awaiting its repeat
         self._held_ok = False
         self._free = True
-        self._held_status = bytearray(_STATUS_COUNT)
         self._good_t = [0] * n
         self._has_good = bytearray(n)
         self._seq = bytearray(n)        # 0/1: reads ask for 19 or 20 registers (see _cycle)
         self._shaky = bytearray(n)      # an exchange failed this cycle: a reply may be in flight
         self.fails = bytearray(n)       # consecutive failed cycles (saturates at 255)
         self.errors = [0] * n           # failed frames, all time
-        self.alerts = bytearray(n)
-        self.faults = bytearray(n)
-        self.cov = bytearray(n)
-        self.cuv = bytearray(n)
-        self.cfg_bad = bytearray(n)     # thresholds did not read back as written
+        self.status = TeslaStatus(self.link, n, self.retries)
+        # what the boards say about themselves (arrays of self.status)
+        self.alerts = self.status.alerts
+        self.faults = self.status.faults
+        self.cov = self.status.cov
+        self.cuv = self.status.cuv
+        self.cfg_bad = self.status.cfg_bad
+        self._status_flags = self.status.flags
         self.balancing = bytearray(n)   # last mask a board acknowledged
 
         # Whole bus.
@@ -127,7 +120,6 @@ class TeslaBus(Pack):
         self.cycle_errors = 0
         self.last_error_board = 0
         self._failed0 = 0
-        self._flags = bytearray(n)      # bit 0: board fault, bit 1: board alert
         self._want_clear = False
         self._last_discovery = 0
         self._discovered_once = False
@@ -259,12 +251,11 @@ class TeslaBus(Pack):
             return
         sleep_ms(ADC_WAIT_MS)
         lost = False
+        # A board that failed an exchange last cycle may still have a reply on its way:
+        # it is asked for a different count this cycle, so that reply can never pass
+        # for this one's (the sequence check across cycles).
+        P.flip_where(self._seq, self._shaky, self.expected)
         for i in range(self.expected):
-            if self._shaky[i]:
-                # A reply of the last cycle may still be on its way: ask for a
-                # different count this cycle, so it can never pass for this one's.
-                self._seq[i] ^= 1
-                self._shaky[i] = 0
             if not self._read_board(i, t_ms):
                 if self.fails[i] < 255:
                     self.fails[i] += 1
@@ -272,7 +263,7 @@ class TeslaBus(Pack):
                     lost = True
         if self._want_clear:
             self._clear()
-        if (lost or self._any_cfg_bad()) and (not self._recovered_once or
+        if (lost or self.status.any_cfg_bad()) and (not self._recovered_once or
                                               ticks_diff(t_ms, self._last_recover) >= REDISCOVER_MS):
             self._recover(t_ms)
 
@@ -280,21 +271,15 @@ class TeslaBus(Pack):
         self.link.stage_write(addr, reg, value)
         return self.link.transact(1 + self.retries) == F.OK
 
-    def _any_cfg_bad(self):
-        for i in range(self.expected):
-            if self.cfg_bad[i]:
-                return True
-        return False
-
     def _read_board(self, i, t_ms):
         """Read board i, store and stamp its reading; False when it failed."""
         if self._measure(i) != F.OK:
             return False
-        if C.store_reading(self.link.rx, self._payload, self._volts, self._ctx) & \
-                (R.DS_ALERT | R.DS_FAULT) or self._flags[i]:
+        if C.store_reading(self.link.rx, self._payload, self._volts, self._ctx) & FLAGGED:
             if self._read_status(i) != F.OK:
-                self._board_failed(i)
                 return False
+        elif self._status_flags[i]:
+            self.status.clear(i)
         self._good_t[i] = t_ms
         self._has_good[i] = 1
         self.fails[i] = 0
@@ -357,63 +342,14 @@ class TeslaBus(Pack):
         return code
 
     def _read_status(self, i):
-        """ALERT/FAULT/COV/CUV, read only when DEVICE_STATUS flags one; a change is
-        taken only when a second read repeats it."""
-        if not self._payload[i * P.PAYLOAD] & (R.DS_ALERT | R.DS_FAULT):
-            self.alerts[i] = 0
-            self.faults[i] = 0
-            self.cov[i] = 0
-            self.cuv[i] = 0
-            self._set_flags(i)
-            return F.OK
-        link = self.link
-        link.stage_read(i + 1, R.ALERT_STATUS, _STATUS_COUNT + self._seq[i])
-        code = link.transact(1 + self.retries)
+        code = self.status.read(i, self._seq[i])
         if code != F.OK:
-            return code
-        if not self._status_same(i):
-            self._hold_status()
-            code = link.transact(1 + self.retries)
-            if code != F.OK:
-                return code
-            if not self._status_repeated():
-                link.count(F.E_DATA)
-                return F.E_DATA
-            self._keep_status(i)
-        if self.alerts[i] & LINK_ALERT_BITS or self.faults[i] & LINK_FAULT_BITS:
-            # A reset flag or a CRC error seen by the board: a link event, cleared at
-            # the end of the cycle and counted, never a cell fault.
+            self._board_failed(i)
+        elif self.status.link_event:
             self._want_clear = True
             self.cycle_errors += 1
             self.last_error_board = i + 1
-        return F.OK
-
-    def _status_same(self, i):
-        rx = self.link.rx
-        return rx[3] == self.alerts[i] and rx[4] == self.faults[i] and \
-            rx[5] & 0x3F == self.cov[i] and rx[6] & 0x3F == self.cuv[i]
-
-    def _hold_status(self):
-        rx = self.link.rx
-        h = self._held_status
-        for k in range(_STATUS_COUNT):
-            h[k] = rx[3 + k]
-
-    def _status_repeated(self):
-        rx = self.link.rx
-        h = self._held_status
-        for k in range(_STATUS_COUNT):
-            if h[k] != rx[3 + k]:
-                return False
-        return True
-
-    def _keep_status(self, i):
-        rx = self.link.rx
-        self.alerts[i] = rx[3]
-        self.faults[i] = rx[4]
-        self.cov[i] = rx[5] & 0x3F
-        self.cuv[i] = rx[6] & 0x3F
-        self._set_flags(i)
+        return code
 
     def _board_failed(self, i):
         self.errors[i] = (self.errors[i] + 1) & WRAP
@@ -451,7 +387,7 @@ class TeslaBus(Pack):
         last = self.expected if addr == R.BROADCAST else addr
         for i in range(first, last):
             self.cfg_bad[i] = 0 if self.discovery.verify(i + 1) else 1
-            self._set_flags(i)
+            self.status.summarise(i)
 
     def _recover(self, t_ms):
         """A lost board that was reset (brown-out) sits at address 0 and answers
@@ -483,28 +419,11 @@ class TeslaBus(Pack):
                          t_ms, self.last_error_board)
         if self._discovered_once:
             self.diag.report(self.i_count, self.found != self.expected, t_ms, self.found)
-        board = self._first_fault()
+        board = self.status.first_fault()
         self.diag.report(self.i_fault, board, t_ms, board)
-        board = self._first_alert()
+        board = self.status.first_alert()
         self.diag.report(self.i_alert, board, t_ms, board)
 
     def _first_lost(self):
         """Address of the first board lost for comm_fail_limit cycles, or 0."""
         return P.first_at_least(self.fails, self.expected, self.fail_limit)
-
-    def _first_fault(self):
-        return P.first_with(self._flags, self.expected, 1)
-
-    def _first_alert(self):
-        return P.first_with(self._flags, self.expected, 2)
-
-    def _set_flags(self, i):
-        """Summarise board i's status and configuration for _report."""
-        f = 0
-        if self.faults[i] & FAULT_BITS or self.cov[i] or self.cuv[i] or self.cfg_bad[i]:
-            f = 1
-        if self.alerts[i] & ALERT_BITS:
-            f |= 2
-        if self.alerts[i] or self.faults[i] or self.cov[i] or self.cuv[i]:
-            f |= 4                      # status bytes to clear once the board stops flagging
-        self._flags[i] = f

@@ -19,6 +19,7 @@ except ImportError:  # CPython
 
 from drivers.clock import ticks_diff, ticks_ms
 from protocols.tesla import frame as F
+from protocols.tesla.registers import BROADCAST
 
 QUIET_MS = const(2)        # after a bad frame, the line must be silent this long
 E_GARBAGE = const(10)      # stats index: bytes that arrived between frames
@@ -62,14 +63,33 @@ class TeslaLink:
         self.skipped = 0          # complete foreign frames (late replies to earlier requests) dropped
 
     # --- requests --------------------------------------------------------------
+    # stage_read/stage_write fill tx as protocols.tesla.frame.pack_read/pack_write do
+    # (same checks, same bytes; a test holds them equal), without a second call per
+    # frame on the poll path.
     def stage_read(self, addr, reg, count):
-        self._nout = F.pack_read(self.tx, addr, reg, count, self.read_crc)
+        if addr > BROADCAST or (addr | reg) >> 8 or count < 1 or count > 0x7F:
+            raise ValueError("read field out of range")
+        tx = self.tx
+        tx[0] = addr << 1
+        tx[1] = reg
+        tx[2] = count
+        self._nout = 3
+        if self.read_crc:
+            tx[3] = F.crc_span(tx, 0, 3, 0)
+            self._nout = 4
         self.need = count + 4
         # Timeout plus the wire time of the reply at 612500 baud (16.3 us a byte).
         self._limit = self.timeout_ms + 1 + (count + 4) // 61
 
     def stage_write(self, addr, reg, value):
-        self._nout = F.pack_write(self.tx, addr, reg, value)
+        if addr > BROADCAST or (addr | reg | value) >> 8:
+            raise ValueError("write field out of range")
+        tx = self.tx
+        tx[0] = (addr << 1) | 1
+        tx[1] = reg
+        tx[2] = value
+        tx[3] = F.crc_span(tx, 0, 3, 0)
+        self._nout = 4
         self.need = 4
         self._limit = self.timeout_ms + 1
 

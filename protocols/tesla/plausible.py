@@ -214,3 +214,16 @@ def first_with(buf, n: int, mask: int) -> int:
             return i + 1
         i += 1
     return 0
+
+
+@micropython.viper
+def flip_where(bits, marks, n: int):
+    """bits[i] ^= 1 and marks[i] = 0 wherever marks[i] is set, for i < n."""
+    b = ptr8(bits)
+    m = ptr8(marks)
+    i = 0
+    while i < n:
+        if m[i]:
+            b[i] = b[i] ^ 1
+            m[i] = 0
+        i += 1

@@ -142,3 +142,23 @@ def test_threshold_codes():
     assert C.cb_time_code(120) == 0x82   # TeslaBMS: two minutes
     assert C.cb_time_code(0) == -1
     assert C.cb_time_ms(0x82) == 120000
+
+
+def test_the_links_staging_packs_exactly_as_the_protocol_does():
+    from drivers.tesla_link import TeslaLink
+    for crc in (False, True):
+        link = TeslaLink(None, 4, crc)
+        for addr, reg, count in ((0, 0, 1), (5, 0, 19), (62, 0x20, 4), (63, 0x42, 127)):
+            buf = bytearray(4)
+            n = F.pack_read(buf, addr, reg, count, crc)
+            link.stage_read(addr, reg, count)
+            assert bytes(link.tx[:n]) == bytes(buf[:n]) and link.need == count + 4
+        for addr, reg, value in ((63, 0x3C, 0xA5), (2, 0x33, 0x82), (0, 0x3B, 0x81)):
+            buf = bytearray(4)
+            F.pack_write(buf, addr, reg, value)
+            link.stage_write(addr, reg, value)
+            assert link.tx == buf and link.need == 4
+        for bad in ((64, 0, 1), (1, 256, 1), (-1, 0, 1), (1, 0, 0), (1, 0, 128)):
+            raises(ValueError, link.stage_read, *bad)
+        for bad in ((64, 0, 0), (1, 0, 256), (-1, 0, 0), (1, -1, 0)):
+            raises(ValueError, link.stage_write, *bad)

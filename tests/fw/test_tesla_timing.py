@@ -31,9 +31,9 @@ def test_a_reply_6_to_7_ms_late_is_taken_in_the_grace_window():
 def test_a_board_20_ms_late_does_not_take_the_boards_after_it():
     bus, link, diag, _ = make_bus(4, {"bus_timeout_ms": 3})
     distinct_cells(link)
+    t = run_cycles(bus, 1)                     # addressed while on time
     link.chain.boards[1].late_ms = 20
     fresh = [0, 0, 0, 0]
-    t = 0
     for _ in range(6):
         t, _n = poll_checking(bus, 4, _truth, 1, t)
         for b in range(4):

@@ -13,12 +13,13 @@ from tools import mpy_state
 POLL_PATH = {
     "drivers/tesla_bus.py": (
         "TeslaBus.poll", "TeslaBus._cycle", "TeslaBus._write", "TeslaBus._read_board",
-        "TeslaBus._measure", "TeslaBus._again", "TeslaBus._confirm",
-        "TeslaBus._read_status", "TeslaBus._status_same",
-        "TeslaBus._hold_status", "TeslaBus._status_repeated", "TeslaBus._keep_status",
-        "TeslaBus._set_flags", "TeslaBus._board_failed", "TeslaBus._fail_all",
-        "TeslaBus._any_cfg_bad", "TeslaBus._clear", "TeslaBus._report",
-        "TeslaBus._first_lost", "TeslaBus._first_fault", "TeslaBus._first_alert"),
+        "TeslaBus._measure", "TeslaBus._again", "TeslaBus._confirm", "TeslaBus._read_status",
+        "TeslaBus._board_failed", "TeslaBus._fail_all", "TeslaBus._clear", "TeslaBus._report",
+        "TeslaBus._first_lost"),
+    "drivers/tesla_status.py": (
+        "TeslaStatus.read", "TeslaStatus.clear", "TeslaStatus.summarise",
+        "TeslaStatus.first_fault", "TeslaStatus.first_alert", "TeslaStatus.any_cfg_bad",
+        "TeslaStatus._same", "TeslaStatus._hold", "TeslaStatus._repeated", "TeslaStatus._keep"),
     "drivers/tesla_link.py": (
         "TeslaLink.stage_read", "TeslaLink.stage_write", "TeslaLink.exchange",
         "TeslaLink.transact", "TeslaLink.may_retry", "TeslaLink.set_budget", "TeslaLink.count",
