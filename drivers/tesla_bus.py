@@ -45,6 +45,7 @@ _SUSPECT = const(-1)       # a reading that needs a second, identical read
 # protocols.tesla.plausible verdicts (CLEAN, SUSPECT, BAD, NOT_READY) -> codes here
 _VERDICT = (F.OK, _SUSPECT, F.E_DATA, F.E_NOT_READY)
 
+
 def _threshold_codes(cfg):
     """CONFIG_COV..CONFIG_OTT from the configuration (V, degC -> integer units)."""
     delay = cfg["hw_delay_ms"]
@@ -90,8 +91,10 @@ class TeslaBus(Pack):
         self.i_internal = diagnosis.INTERNAL
 
         # Per board (index i is address i + 1), made once.
-        # Cells, then module voltages (mV), then temperatures (0.1 degC, two's complement)
-        self._volts = array("H", [0] * (n * (R.CELLS + 1)) + [TEMP_INVALID & 0xFFFF] * (n * R.TEMPS))
+        # Cells, then module voltages (mV), then temperatures (0.1 degC, two's
+        # complement): one array the native judge and store index by ctx.
+        self._volts = array("H", [0] * (n * (R.CELLS + 1))
+                            + [TEMP_INVALID & 0xFFFF] * (n * R.TEMPS))
         self._payload = bytearray(n * P.PAYLOAD)   # last accepted reply payload per board
         self._held = bytearray(P.PAYLOAD)          # a suspect payload awaiting its repeat
         self._held_ok = False
@@ -221,13 +224,14 @@ class TeslaBus(Pack):
 
     def worst_case_ms(self):
         """Upper bound of one steady-state poll() in ms, Python time excluded:
-        frames = 3 broadcast + 3 per board (measurement, its confirming second read,
-        status) + 4 fault-clear + 1 recovery probe + the retry budget; each frame at
+        frames = 3 broadcast + 4 per board (measurement, its confirming second read,
+        status and its repeat) + 4 fault-clear + 1 recovery probe + the retry budget;
+        each frame at
         most timeout + 1 ms (reply wire time) + a grace timeout for a late reply + the
         resync (timeout + QUIET_MS) + a 1 ms not-ready pause; plus the ADC wait.
         Recovery that finds a reset board (at most every REDISCOVER_MS) and discover()
         are outside this bound (docs/tesla-bus.md)."""
-        frames = 3 + 3 * self.expected + 4 + 1 + self.retry_budget
+        frames = 3 + 4 * self.expected + 4 + 1 + self.retry_budget
         return frames * (3 * self.link.timeout_ms + QUIET_MS + 2) + ADC_WAIT_MS
 
     # --- the cycle -----------------------------------------------------------

@@ -2,8 +2,12 @@
 # pseudo-terminal (the firmware on the MicroPython unix port, 192K heap, and on
 # CPython, against `pybms sim modules`), then fuzz figures. Not a timed test: the
 # pty round trip stands in for the ring, so the wire time at 612500 baud is given
-# separately. Last line:
-#   wire_ratio_16=... cycle_ms_16_mpy=... fuzz_frames=... fuzz_bad_accepted=...
+# separately. Then the poll counted in instructions on an emulated Cortex-M0
+# (tools/bench/tesla_m0.py, when the tools are installed), the parser fuzz, and the
+# end-to-end error figures into the pack (tools/bench/tesla_pack.py). Last line:
+#   wire_ratio_16=... cycle_ms_16_mpy=... fuzz_frames=... poll_minstr_m0_16=...
+#   poll_minstr_m0_62=... pack_bad_readings_ber1e3=... pack_bad_readings_burst=...
+#   pack_bad_readings_ber1e2=... clean_rereads_pct=...
 
 import os
 import random
@@ -225,11 +229,10 @@ def run(args):
                   % (n, m0[n][0] / 1e6, tesla_m0.rp2040_ms(m0[n][0]), tesla_m0.CPI))
     else:
         print("instruction counts skipped: %s" % why)
-    import os as _os
     from tools.bench import tesla_pack
-    frames = int(_os.environ.get("PYBMS_BENCH_FRAMES", 0)) or (3000 if quick else 1000000)
+    frames = getattr(args, "frames", 0) or (3000 if quick else 1000000)
     print()
-    print("end to end into the pack, 8 boards, %d frames per case (PYBMS_BENCH_FRAMES sets it):"
+    print("end to end into the pack, 8 boards, %d frames per case (--frames sets it):"
           " bad = fresh reading with a cell > 5 mV or a temperature > 1 degC off" % frames)
     print("%-30s %9s %9s %6s %12s %9s  %s" % ("case", "frames", "fresh", "bad", "worst", "re-reads",
                                               "diagnoses seen"))
