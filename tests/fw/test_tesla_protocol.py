@@ -162,3 +162,44 @@ def test_the_links_staging_packs_exactly_as_the_protocol_does():
             raises(ValueError, link.stage_read, *bad)
         for bad in ((64, 0, 0), (1, 0, 256), (-1, 0, 0), (1, -1, 0)):
             raises(ValueError, link.stage_write, *bad)
+
+
+def test_the_native_judge_converts_temperatures_as_temp_dc():
+    from array import array
+    from protocols.tesla import plausible as P
+    ctx = array("i", [0] * P.CTX_SIZE)
+    ctx[P.CTX_TOL] = 1 << 30            # only the temperatures matter here
+    ctx[P.CTX_TEMPS] = 14
+    volts = array("H", [0] * 16)
+    payload = bytearray(P.PAYLOAD)
+    rx = bytearray(23)
+    for raw in list(range(0, 16384, 7)) + [C.RAW_MIN - 1, C.RAW_MIN, C.RAW_MAX, C.RAW_MAX + 1]:
+        rx[18] = rx[20] = raw >> 8
+        rx[19] = rx[21] = raw & 0xFF
+        P.judge(rx, payload, volts, ctx)
+        assert ctx[P.CTX_T1] == temp_dc(raw, 0), raw
+        assert ctx[P.CTX_T2] == temp_dc(raw, 1), raw
+
+
+def test_the_native_store_converts_volts_as_cell_mv_and_module_mv():
+    from array import array
+    from protocols.tesla import plausible as P
+    ctx = array("i", [0] * P.CTX_SIZE)
+    ctx[P.CTX_BOARD] = 1
+    ctx[P.CTX_MODULES] = 12
+    ctx[P.CTX_TEMPS] = 14
+    ctx[P.CTX_T1] = -123
+    ctx[P.CTX_T2] = TEMP_INVALID
+    volts = array("H", [0] * 18)
+    payload = bytearray(2 * P.PAYLOAD)
+    rx = bytearray(23)
+    for raw in range(0, 16384, 13):
+        for k in range(4, 18, 2):
+            rx[k] = raw >> 8
+            rx[k + 1] = raw & 0xFF
+        rx[3] = 0x41
+        assert C.store_reading(rx, payload, volts, ctx) == 0x41
+        assert volts[6:12] == array("H", [cell_mv(raw)] * 6) and volts[13] == module_mv(raw)
+        assert volts[0] == 0 and volts[12] == 0                 # board 0 untouched
+        assert volts[16] == -123 & 0xFFFF and volts[17] == TEMP_INVALID & 0xFFFF
+        assert bytes(payload[P.PAYLOAD:]) == bytes(rx[3:22])
