@@ -41,6 +41,7 @@ ADC_WAIT_MS = const(2)     # conversion of 9 channels is ~60 us after a ~500 us 
 REDISCOVER_MS = const(2000)  # spacing of discovery / re-addressing attempts
 
 _READ_COUNT = const(19)    # DEVICE_STATUS, GPAI, VCELL1..6, TEMPERATURE1/2
+SEQ_HOLD = const(4)        # clean cycles a board keeps the other count after a failure
 _SUSPECT = const(-1)       # a reading that needs a second, identical read
 # protocols.tesla.plausible verdicts (CLEAN, SUSPECT, BAD, NOT_READY) -> codes here
 _VERDICT = (F.OK, _SUSPECT, F.E_DATA, F.E_NOT_READY)
@@ -101,7 +102,7 @@ class TeslaBus(Pack):
         self._free = True
         self._good_t = [0] * n
         self._has_good = bytearray(n)
-        self._seq = bytearray(n)        # 0/1: reads ask for 19 or 20 registers (see _cycle)
+        self._seq = bytearray(n)        # bit 0: reads ask for 19 or 20 registers (see _cycle)
         self._shaky = bytearray(n)      # an exchange failed this cycle: a reply may be in flight
         self.fails = bytearray(n)       # consecutive failed cycles (saturates at 255)
         self.errors = [0] * n           # failed frames, all time
@@ -256,9 +257,10 @@ class TeslaBus(Pack):
         sleep_ms(ADC_WAIT_MS)
         lost = False
         # A board that failed an exchange last cycle may still have a reply on its way:
-        # it is asked for a different count this cycle, so that reply can never pass
-        # for this one's (the sequence check across cycles).
-        P.flip_where(self._seq, self._shaky, self.expected)
+        # it is asked for a different count from now on, so that reply can never pass
+        # for a later one's (the sequence check across cycles); after SEQ_HOLD clean
+        # cycles it returns to the 19 registers a clean line costs.
+        P.next_sequence(self._seq, self._shaky, self.expected, SEQ_HOLD)
         for i in range(self.expected):
             if not self._read_board(i, t_ms):
                 if self.fails[i] < 255:
@@ -292,7 +294,7 @@ class TeslaBus(Pack):
     def _measure(self, i):
         """Read board i until a reading passes (or a suspect one is repeated), within
         the retries and the cycle's budget. The first attempt is the fast path."""
-        self.link.stage_read(i + 1, R.DEVICE_STATUS, _READ_COUNT + self._seq[i])
+        self.link.stage_read(i + 1, R.DEVICE_STATUS, _READ_COUNT + (self._seq[i] & 1))
         self._ctx[P.CTX_BOARD] = i
         code = self.link.exchange()
         if code == F.OK:
@@ -346,7 +348,7 @@ class TeslaBus(Pack):
         return code
 
     def _read_status(self, i):
-        code = self.status.read(i, self._seq[i])
+        code = self.status.read(i, self._seq[i] & 1)
         if code != F.OK:
             self._board_failed(i)
         elif self.status.link_event:

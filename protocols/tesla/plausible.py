@@ -217,13 +217,24 @@ def first_with(buf, n: int, mask: int) -> int:
 
 
 @micropython.viper
-def flip_where(bits, marks, n: int):
-    """bits[i] ^= 1 and marks[i] = 0 wherever marks[i] is set, for i < n."""
-    b = ptr8(bits)
+def next_sequence(seq, marks, n: int, hold: int):
+    """The bus master's per-board sequence state, one step per cycle. seq[i] bit 0
+    says which of two register counts board i is asked for; the bits above count the
+    clean cycles it keeps the extra one. A board marked (it failed an exchange, so a
+    reply may still be in flight) switches to the other count and holds it `hold`
+    cycles; a board on the extra count returns to the normal one after that. Clears
+    the marks."""
+    s = ptr8(seq)
     m = ptr8(marks)
     i = 0
     while i < n:
+        v = int(s[i])
         if m[i]:
-            b[i] = b[i] ^ 1
+            v = ((v & 1) ^ 1) | (hold << 1)
             m[i] = 0
+        elif v > 1:
+            v -= 2
+            if v == 1:
+                v = 0
+        s[i] = v
         i += 1

@@ -111,3 +111,22 @@ def test_the_test_link_waits_as_long_as_asked():
     t0 = ticks_ms()
     assert not link.wait(5)
     assert ticks_diff(ticks_ms(), t0) >= 5
+
+
+def test_after_a_failure_the_other_count_costs_one_byte_for_a_few_cycles_only():
+    from drivers.tesla_bus import SEQ_HOLD
+    bus, link, diag, _ = make_bus(3)
+    t = run_cycles(bus, 2)
+
+    def cycle_bytes():
+        before = bus.link.tx_bytes + bus.link.rx_bytes
+        run_cycles(bus, 1, t)
+        return bus.link.tx_bytes + bus.link.rx_bytes - before
+    clean = cycle_bytes()
+    assert clean == 24 + 26 * 3
+    link.chain.boards[1].silent = True
+    cycle_bytes()
+    link.chain.boards[1].silent = False
+    costs = [cycle_bytes() for _ in range(SEQ_HOLD + 2)]
+    assert costs[:SEQ_HOLD] == [clean + 1] * SEQ_HOLD, costs   # 20 registers from board 2
+    assert costs[SEQ_HOLD:] == [clean] * 2, costs
