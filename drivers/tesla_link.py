@@ -175,10 +175,11 @@ class TeslaLink:
         copies of itself. Anything else fails as it would have."""
         for _ in range(_SKIP_MAX):
             if F.check_frame(self.rx, self.tx, self.need, self.need) == F.OK:
-                if self._copies_only(got):
+                if not self._copies_only(got):
+                    break
+                if got > self.need:
                     self.duplicates = (self.duplicates + 1) & WRAP
-                    return F.OK
-                break
+                return F.OK
             got = self._drop_foreign(got, limit)
             if got < 0:
                 break
