@@ -128,7 +128,7 @@ def _run_case(corrupt, frames, boards, seed, clock):
         link.chain.set_cells(b, [3400 + 37 * b + 11 * c for c in range(6)])
         link.chain.set_temps(b, [200 + 7 * b, 230 + 5 * b])
     diag = Diagnosis()
-    cfg = config.make({"module_count": boards, "bus_timeout_ms": 2, "bus_reset_wait_ms": 0})
+    cfg = config.make({"module_count": boards, "bus_reset_wait_ms": 0})   # defaults otherwise
     bus = TeslaBus(link, cfg, diag)
     t = 0
     for _ in range(2):              # discovery and a first reading on a clean line
