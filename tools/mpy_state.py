@@ -1,8 +1,9 @@
 # VM state size (n_state, in words) of every bytecode function in a firmware file, read
-# from its .mpy with tools/mpy-tool.py of the pinned MicroPython source. A function
-# whose state exceeds MicroPython's 11-word stack frame (VM_MAX_STATE_ON_STACK on
-# ports without alloca... 11 words on the boards) takes its frame from the GC heap on
-# every call. Host tool: tests and `pybms bench tesla` use it.
+# from its .mpy with tools/mpy-tool.py of the pinned MicroPython source. The VM keeps
+# a call's state on the C stack only up to VM_MAX_STATE_ON_STACK (11 words); a
+# function whose state is larger takes its frame from the GC heap on every call and
+# frees it on return. Host tool: tests/host/test_tesla_vm_state.py uses it;
+# `python tools/mpy_state.py FILE..` lists every function.
 
 import glob
 import os
