@@ -204,11 +204,15 @@ class ChargeControl:
         cvl = self.cvl_mv
         if cvl < 0:
             cvl = bound  # first valid data: where the highest cell needs it (capped below)
-        else:
+        elif err > 0:
+            # Rise only while the highest cell is below its target: at or over it,
+            # CVL may only fall (or be pulled up by the not-below-the-pack floor).
             self._rise_rem += self.rise_mv_s * dt
             rise = self._rise_rem // 1000
             self._rise_rem -= rise * 1000
             cvl += rise
+        else:
+            self._rise_rem = 0
         if cvl > bound:
             cvl = bound
             self._rise_rem = 0

@@ -30,6 +30,7 @@ SCHEMA = (
     ("bus_retries", INT, 2, 0, 5, ""),
     ("bus_retry_budget", INT, 8, 0, 64, ""),
     ("bus_check_drdy", BOOL, True, None, None, ""),
+    ("bus_module_tolerance_v", FLOAT, 0.25, 0.02, 1.0, "V"),
     ("bus_read_crc", BOOL, False, None, None, ""),
     ("bus_reset_wait_ms", INT, 100, 0, 1000, "ms"),
     ("hw_cov_v", FLOAT, 4.25, 3.6, 4.5, "V"),

@@ -42,6 +42,8 @@ HELP = {
         "reject a reading whose DEVICE_STATUS.DRDY (datasheet bit 0) says the conversion "
         "is unfinished; the masters proven on real modules never checked it, so turn it "
         "off only if every reading fails as not-ready on your boards",
+    "bus_module_tolerance_v":
+        "max module V minus cell sum of a valid reply",
     "bus_read_crc":
         "append a CRC byte to read requests (boards or emulators that expect it)",
     "bus_reset_wait_ms":
