@@ -230,7 +230,10 @@ class MiniLoop:
     def _balance(self, t):
         fw = self.fw
         pack = fw.pack
-        wanted = pack.plan_balance(t, self.cfg["stale_ms"], self._masks) and any(self._masks)
+        from bms.balancing import limits, plan_balance
+        mv, delta = limits(self.cfg)
+        wanted = plan_balance(pack, mv, delta, t, self.cfg["stale_ms"], self._masks) \
+            and any(self._masks)
         if fw.machine.allows(P_BALANCE):
             if not wanted:
                 pack.stop_balance()
