@@ -16,8 +16,11 @@ from app.events import (EV_BALANCE_DONE, EV_BALANCE_NEEDED, EV_CONNECT, EV_DISCO
 from app.recovery import Recovery
 from app.scheduler import Scheduler
 from bms import diagnosis as D
+from bms.balancer import Balancer
+from bms.charge import ABSORPTION, FLOAT, ChargeControl
 from bms.checks import LimitChecks
 from bms.diagnosis import Diagnosis
+from bms.heater import Heater, blocked_by
 from bms.limits import Limits
 from bms.pack import PackSummary
 from bms.soc import SocEstimator
@@ -81,14 +84,16 @@ class App:
         self.reporter = Reporter(p.can, cfg, self.summary, self.limits, self.diag.active,
                                  self.machine.faults, cells // modules,
                                  p.pack.temp_count() // modules)
+        series = cells // strings
+        self.charge = ChargeControl(cfg, series)
+        self.heating = Heater(cfg)   # the decision; parts.heater is its pin
+        self.balancer = Balancer(cfg, cells, cells // modules, p.pack.temp_count() // modules)
         self.recovery = Recovery(cfg)
         self.soc = SocEstimator(cfg, cells // strings)
         self.soc_saver = Saver(self.soc, cfg, p.soc_store) if p.soc_store is not None else None
-        self.masks = [0] * modules
         self.stale_ms = cfg["stale_ms"]
         self._bus_fields = {"v_bus": 0.0, "v_pack": 0.0}
         self._pack_ready_sent = False
-        self._balancing = False
         self._started_ms = 0
         self.last_pass_ok = False
         self.task_errors = 0
@@ -244,40 +249,53 @@ class App:
 
     def task_limits(self, t):
         m = self.machine
-        self.limits.update(self.summary, m.allows(table.P_CHARGE), m.allows(table.P_DISCHARGE))
+        ma = self.current_da * 100 if self.current_da is not None else None
+        self.charge.update(t, self.summary, ma, self.soc_x100)
+        self.limits.update(self.summary, m.allows(table.P_CHARGE), m.allows(table.P_DISCHARGE),
+                           t, self.soc_x100, self.charge.cvl_dv)
         if self.parts.allow is not None:
             self.parts.allow.update(self.limits)
 
     def task_balancing(self, t):
-        # SEAM (tesla/charge branches): planning moves to bms/balancing.py and
-        # bms/balancer.py; until they land the bus master's own plan is used.
-        pack = self.pack
-        plan = getattr(pack, "plan_balance", None)
-        if plan is None:
-            return
-        wanted = plan(t, self.stale_ms, self.masks) and _any(self.masks)
+        """bms.balancer decides (settle windows, dead band); the pack bleeds."""
         m = self.machine
+        b = self.balancer
+        pack = self.pack
+        top = self.charge.phase == ABSORPTION or self.charge.phase == FLOAT
+        ma = self.current_da * 100 if self.current_da is not None else None
+        send = b.update(t, pack, self.summary, m.allows(table.P_BALANCE), top, ma)
         if m.allows(table.P_BALANCE):
-            if not wanted:
+            if not b.wanted and b.bleeding == 0:
                 pack.stop_balance()
-                self._balancing = False
                 self.queue.put(EV_BALANCE_DONE)
-            else:
-                pack.set_balance(self.masks)
-                self._balancing = True
+            elif send:
+                if b.bleeding:
+                    pack.set_balance(b.masks)
+                else:
+                    pack.stop_balance()
         else:
-            if self._balancing:
+            if send and b.bleeding == 0:
                 pack.stop_balance()
-                self._balancing = False
-            if wanted and m.state == RUN:
+            if b.wanted and m.state == RUN:
                 self.queue.put(EV_BALANCE_NEEDED)
         self._dispatch(t)
 
     def task_heater(self, t):
-        # SEAM (charge branch): bms/heater.py decides; until then the heater stays off.
-        h = self.parts.heater
-        if h is not None:
-            h.value(0)
+        """bms.heater decides; its pin follows. Charge power is taken as available
+        while the machine permits charging (a board cannot see the PV; the heater's
+        own run and rest limits bound what it draws)."""
+        h = self.heating
+        s = self.summary
+        m = self.machine
+        if s.valid:
+            h.update(t, s.t_min, s.t_max, m.allows(table.P_CHARGE), m.state != FAULT_STATE,
+                     blocked_by(self.diag.active))
+        else:
+            h.update(t, 0, 0, False, False, True)
+        self.diag.report(D.HEATER_INEFFECTIVE, h.ineffective, t)
+        pin = self.parts.heater
+        if pin is not None:
+            pin.value(1 if h.on else 0)
 
     def task_can(self, t):
         self.parts.can.service(t)
@@ -313,9 +331,3 @@ class App:
             wd.feed()
             self.watchdog_feeds += 1
 
-
-def _any(values):
-    for v in values:
-        if v:
-            return True
-    return False

@@ -30,6 +30,7 @@ SCHEMA = (
     ("bus_retries", INT, 2, 0, 5, ""),
     ("bus_retry_budget", INT, 8, 0, 64, ""),
     ("bus_check_drdy", BOOL, True, None, None, ""),
+    ("bus_module_tolerance_v", FLOAT, 0.25, 0.02, 1.0, "V"),
     ("bus_read_crc", BOOL, False, None, None, ""),
     ("bus_reset_wait_ms", INT, 100, 0, 1000, "ms"),
     ("hw_cov_v", FLOAT, 4.25, 3.6, 4.5, "V"),
@@ -70,6 +71,26 @@ SCHEMA = (
     # --- application (app/) ----------------------------------------------------
     ("auto_reset_after_ms", INT, 60000, 5000, 3600000, "ms"),
     ("auto_resets_per_day", INT, 3, 0, 20, ""),
+    # --- charge control, derating, heater, balancer (issue 16; docs/charging.md) --
+    ("float_cell_v", FLOAT, 4.0, 3.8, 4.15, "V"),
+    ("charge_stop_cell_v", FLOAT, 4.11, 3.85, 4.22, "V"),
+    ("absorption_tail_a", FLOAT, 5.0, 0.5, 200.0, "A"),
+    ("absorption_spread_v", FLOAT, 0.015, 0.003, 0.1, "V"),
+    ("absorption_hold_s", INT, 600, 10, 14400, "s"),
+    ("absorption_max_s", INT, 7200, 300, 43200, "s"),
+    ("rebulk_cell_v", FLOAT, 3.95, 3.6, 4.1, "V"),
+    ("rebulk_soc_pct", INT, 90, 10, 99, "%"),
+    ("full_charge_days", INT, 7, 0, 60, "days"),
+    ("temp_hysteresis_c", FLOAT, 2.0, 0.5, 10.0, "C"),
+    ("limit_ramp_s", INT, 60, 0, 600, "s"),
+    ("heater_enabled", BOOL, False, None, None, ""),
+    ("heater_hysteresis_c", FLOAT, 3.0, 0.5, 15.0, "C"),
+    ("heater_max_on_s", INT, 7200, 60, 86400, "s"),
+    ("heater_warn_s", INT, 1800, 60, 86400, "s"),
+    ("balance_start_v", FLOAT, 0.008, 0.002, 0.1, "V"),
+    ("balance_band_v", FLOAT, 0.003, 0.0, 0.05, "V"),
+    ("balance_floor_v", FLOAT, 3.6, 3.0, 4.1, "V"),
+    ("balance_temp_max", FLOAT, 50.0, 30.0, 80.0, "C"),
     # === current sensor and state of charge (drivers/current_sensor.py, bms/soc.py) ===
     # One block for issue 15; rules a "<" row cannot say: _check_current_sensor().
     ("current_sensor", CHOICE, "none", ("none", "mcp3421_hall", "ina228_shunt"), None, ""),
@@ -143,6 +164,15 @@ CROSS_CHECKS = (
     ("current_oc_discharge_a", "<", "current_max_a", None, "sensor range below the over-current"),
     ("soc_offset_max_a", "<", "soc_rest_a", None, "offsets are learned only at rest"),
     # === end of the current sensor and state of charge block ===
+    # --- charge control, derating, heater, balancer (issue 16) ------------------
+    ("float_cell_v", "<", "charge_cell_v", None, "float below the charge target"),
+    ("rebulk_cell_v", "<", "float_cell_v", None, "float must not trigger re-bulk"),
+    ("charge_cell_v", "<", "charge_stop_cell_v", None, "the CCL stop backs up the charge target"),
+    ("charge_stop_cell_v", "<", "cell_v_max", None, "the CCL stop acts before the fault"),
+    ("temp_hysteresis_c", "<", "heater_hysteresis_c", None, "heat past the cold-stop release"),
+    ("balance_band_v", "<", "balance_start_v", None, "bleed target below the start"),
+    ("balance_floor_v", "<", "balance_v", None, "floor below the top-balancing gate"),
+    ("heater_warn_s", "<", "heater_max_on_s", None, "notice a dead heater within one run"),
 )
 
 

@@ -63,6 +63,9 @@ ROWS = (
     ("over_current_charge", FAULT, None, None, "current_oc_charge_a", 100, 1000, CONDITION, LATCH),
     ("over_current_discharge", FAULT, None, None, "current_oc_discharge_a", 100, 1000, CONDITION, LATCH),
     ("current_sensor", FAULT, None, None, "current_stale_ms", 0, 1000, CONDITION, LATCH),
+    # --- charge control and heater (bms/charge.py, bms/heater.py) -----------------
+    ("charge_overshoot", WARN, "v_max", ">", "charge_stop_cell_v", 2000, 10000, CONDITION, AUTO),
+    ("heater_ineffective", WARN, None, None, "heater_warn_s", 0, 0, CONDITION, AUTO),
     ("internal", FAULT, None, None, None, 0, 0, RESET, LATCH),
     ("fault_latched", FAULT, None, None, None, 0, 0, RESET, LATCH),
 )
@@ -103,8 +106,10 @@ PRECHARGE_FAILED = const(17)
 OVER_CURRENT_CHARGE = const(18)
 OVER_CURRENT_DISCHARGE = const(19)
 CURRENT_SENSOR = const(20)
-INTERNAL = const(21)
-FAULT_LATCHED = const(22)
+CHARGE_OVERSHOOT = const(21)
+HEATER_INEFFECTIVE = const(22)
+INTERNAL = const(23)
+FAULT_LATCHED = const(24)
 
 COUNT = len(ROWS)
 _INDEX = {}

@@ -230,7 +230,10 @@ class MiniLoop:
     def _balance(self, t):
         fw = self.fw
         pack = fw.pack
-        wanted = pack.plan_balance(t, self.cfg["stale_ms"], self._masks) and any(self._masks)
+        from bms.balancing import limits, plan_balance
+        mv, delta = limits(self.cfg)
+        wanted = plan_balance(pack, mv, delta, t, self.cfg["stale_ms"], self._masks) \
+            and any(self._masks)
         if fw.machine.allows(P_BALANCE):
             if not wanted:
                 pack.stop_balance()
@@ -265,7 +268,9 @@ class MiniLoop:
 class Harness:
     """A scenario's plant and today's firmware in one process, on one clock."""
 
-    def __init__(self, scenario, truth_path=None, config=None):
+    def __init__(self, scenario, truth_path=None, config=None, mini=False):
+        """mini: run the temporary mini loop instead of the application (for
+        simulator/charge_loop.py's ChargeHarness, which extends it)."""
         self.scenario = scenario
         self.clock = SimClock()
         overrides = dict(HARNESS_CONFIG)
@@ -280,10 +285,14 @@ class Harness:
         # The current sensor's chip, register-level, on an I2C bus the firmware gets.
         self.adc = Mcp3421Model(clock=self.clock.ticks) if scenario.sensor["kind"] == "hall" \
             else Ina228Model(clock=self.clock.ticks)
-        # The real application (app/), scheduler and all, on the simulated clock.
-        from simulator.app_loop import AppLoop
-        self.loop = AppLoop(cfg, self.link, can, bus_voltage=self._bus_voltage,
-                            i2c=I2CBus(self.adc), clock=self.clock)
+        if mini:
+            self.loop = MiniLoop(cfg, self.link, can, bus_voltage=self._bus_voltage,
+                                 i2c=I2CBus(self.adc))
+        else:
+            # The real application (app/), scheduler and all, on the simulated clock.
+            from simulator.app_loop import AppLoop
+            self.loop = AppLoop(cfg, self.link, can, bus_voltage=self._bus_voltage,
+                                i2c=I2CBus(self.adc), clock=self.clock)
         self.fw = self.loop.fw
         self.truth = TruthWriter(truth_path)
         self.plant = Plant(scenario, self.clock, chain=self.link.chain, truth=self.truth,

@@ -24,6 +24,7 @@ class Board:
         self.no_drdy = False     # never reports DEVICE_STATUS.DRDY (if real boards behave so)
         self.bad_crc = False     # its replies carry a wrong CRC
         self.late_ms = 0         # its replies leave this much later
+        self.duplicate = False   # each reply is sent twice, back to back
         self.open_therm = 0      # bit 0: TS1 reads open, bit 1: TS2
         self.short_therm = 0
         self.regs = bytearray(R.REGISTER_SPACE)
@@ -215,7 +216,7 @@ class Board:
         if self.bad_crc:
             r[len(r) - 1] ^= 0x5A
         chain.delay_ms += self.late_ms
-        return bytes(r)
+        return bytes(r + r) if self.duplicate else bytes(r)
 
     def _crc_error(self):
         self.regs[R.FAULT_STATUS] |= R.FS_CRC & ~self.fault_hold

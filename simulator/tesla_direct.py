@@ -10,6 +10,7 @@ except ImportError:  # CPython
     def sleep_ms(ms):
         _time.sleep(ms / 1000)
 
+from drivers.clock import ticks_diff, ticks_ms
 from simulator.tesla_modules import ModuleChain
 
 
@@ -60,7 +61,11 @@ class ChainLink:
         return n
 
     def wait(self, timeout_ms):
-        if self.any():
-            return True
-        sleep_ms(1 if timeout_ms > 0 else 0)
-        return bool(self.any())
+        """Block until a byte is waiting or timeout_ms has passed, like
+        PosixSerial.wait: True when something is waiting."""
+        start = ticks_ms()
+        while not self.any():
+            if ticks_diff(ticks_ms(), start) >= timeout_ms:
+                return False
+            sleep_ms(1)
+        return True

@@ -21,6 +21,7 @@
 # write), so the same file can run on a spare RP2040 wired to the BMS as
 # hardware-in-the-loop. It allocates freely: it is a test instrument, not firmware.
 
+from bms import units
 from drivers.clock import ticks_add, ticks_diff, ticks_ms
 from protocols.tesla import registers as R
 from protocols.tesla.frame import crc8
@@ -187,7 +188,7 @@ class ModuleChain:
 
 def parse_cells(text, count):
     """'3.7,3.8' -> one list of 6 cell mV per board, cycling through the values given."""
-    vals = [int(round(float(v) * 1000)) for v in text.split(",") if v.strip()]
+    vals = [units.mv(float(v)) for v in text.split(",") if v.strip()]
     if not vals:
         raise ValueError("no cell voltages given")
     for mv in vals:

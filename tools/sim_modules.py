@@ -8,6 +8,7 @@ import signal
 import sys
 import tty
 
+from bms import units
 from drivers.posix_serial import PosixSerial
 from simulator.tesla_modules import ModuleChain, parse_cells
 
@@ -31,7 +32,7 @@ def _chain(args, uart):
         raise UsageError("--noise is a probability per byte, 0..1")
     try:
         cells = parse_cells(args.cells, args.count)
-        temps = [int(round(float(t) * 10)) for t in args.temps.split(",") if t.strip()]
+        temps = [units.dc(float(t)) for t in args.temps.split(",") if t.strip()]
     except ValueError as e:
         raise UsageError(str(e))
     if not temps or any(not -400 <= t <= 1300 for t in temps):

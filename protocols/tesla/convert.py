@@ -3,7 +3,11 @@
 # are heap objects on MicroPython and a poll cycle converts 9 values per board.
 # Every intermediate product stays below 2**30 (small ints on 32-bit ports).
 
-from bms.pack import TEMP_INVALID
+# An open or shorted thermistor has no temperature. The wire format owns this code and
+# imports nothing from bms (protocols sit below the domain core they feed); its value
+# is the one bms.pack.Pack uses for "no temperature", so the bus master hands it on
+# unchanged (drivers.tesla_bus checks the two agree when it loads).
+TEMP_INVALID = -32768
 
 ADC_MAX = 16383  # 14-bit converter: the top two bits of every word read 0
 
@@ -135,3 +139,62 @@ def cb_time_ms(code):
     """Balance time a CB_TIME code stands for, in ms."""
     n = code & 0x3F
     return n * 60000 if code & 0x80 else n * 1000
+
+
+# --- the whole measurement reply at once (the bus master's per-board path) ---------
+try:
+    import micropython
+    from micropython import const  # noqa: F401  (fails on CPython, as it should)
+except ImportError:  # CPython: plain functions
+    class micropython:  # noqa: N801 - stands in for the MicroPython module
+        @staticmethod
+        def viper(f):
+            return f
+
+    def ptr8(x):
+        return x
+
+    def ptr16(x):
+        return x
+
+    def ptr32(x):
+        return x
+
+from array import array
+
+RAW_TABLE = array("H", RAW_AT_T)   # the same table, for native code
+
+
+@micropython.viper
+def store_reading(rx, payload, volts, ctx) -> int:
+    """Store the accepted measurement reply in rx (offset 0 = address byte) of board
+    b = ctx[2]: cell_mv() of VCELL1..6 into volts[6 b ..] (array('H') of mV),
+    module_mv() of GPAI into volts[ctx[6] + b], the temperatures judge() left in
+    ctx[4], ctx[5] into volts[ctx[7] + 2 b ..] (two's complement), and the 19-byte
+    payload into payload[19 b ..], the reference the next reading is judged against.
+    Returns DEVICE_STATUS. One native call instead of nine conversions and a copy
+    (the indices are protocols.tesla.plausible's CTX_*)."""
+    r = ptr8(rx)
+    p = ptr8(payload)
+    v = ptr16(volts)
+    c = ptr32(ctx)
+    b = int(c[2])
+    raw = (r[4] << 8) | r[5]
+    v[int(c[6]) + b] = 2 * raw + (raw * 567 + 8191) // 16383
+    i = b * 6
+    k = 6
+    while k < 18:
+        raw = (r[k] << 8) | r[k + 1]
+        v[i] = (raw * 6250 + 8191) // 16383
+        i += 1
+        k += 2
+    i = int(c[7]) + 2 * b
+    v[i] = c[4] & 0xFFFF
+    v[i + 1] = c[5] & 0xFFFF
+    i = b * 19
+    k = 3
+    while k < 22:
+        p[i] = r[k]
+        i += 1
+        k += 1
+    return int(r[3])

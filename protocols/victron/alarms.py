@@ -36,6 +36,8 @@ MAP = (
     ("current_sensor", "bms_internal"),
     ("internal", "bms_internal"),
     ("fault_latched", "general"),
+    ("charge_overshoot", "high_voltage"),
+    ("heater_ineffective", "low_temp_charge"),
     ("limits:stale", "bms_internal"),
     ("limits:cold_charge", "low_temp_charge"),
     ("limits:hot_charge", "high_temp_charge"),

@@ -104,7 +104,7 @@ def test_every_row_has_its_constant_and_units_round_one_way():
     from bms import units
     for i in range(D.COUNT):
         assert D.index(D.ROWS[i][D.ID]) == i
-    assert D.CELL_OV == D.index("cell_ov") and D.FAULT_LATCHED == D.COUNT - 1
+    assert D.CELL_OV == D.index("cell_ov") and D.FAULT_LATCHED == D.index("fault_latched")
     assert units.mv(4.1) == 4100 and units.mv(0.0005) == 1 and units.mv(-0.0005) == -1
     assert units.dc(-10.05) == -101 and units.dc(65.0) == 650 and units.ma(-0.0004) == 0
 

@@ -1,22 +1,34 @@
-# The limits policy: taper, cold block, heat, stale data, stop rules, never CVL = 0.
+# The limits policy: trapezoid derating, latched zeros with hysteresis, recovery
+# ramps, cold block, heat, stale data, stop rules, never CVL = 0.
 
 from bms import config
 from bms import limits as L
+from bms.charge import ChargeControl
 from bms.limits import Limits
+from bms.pack import PackSummary
 from drivers.allow_outputs import AllowOutputs
 from drivers.gpio import MemoryPin
+from tests.fw.fake_pack import FakePack
 from tests.fw.support import raises
-from tests.fw.victron_support import pack12, summary_of
 
 CELLS = 12
 
 
-def _lim(overrides=None):
-    return Limits(config.make(overrides), CELLS)
+def summary_of(cells, temps, age=0):
+    # (not tests.fw.victron_support's: that loads the whole reporter into a 192K heap)
+    s = PackSummary()
+    s.update(FakePack(cells, temps, age), 0, 750)
+    return s
+
+
+def _lim(overrides=None, ramp=False):
+    o = {} if ramp else {"limit_ramp_s": 0}
+    o.update(overrides or {})
+    return Limits(config.make(o), CELLS)
 
 
 def _run(lim, mv=3700, dc=250, charge=True, discharge=True, vmax=None, vmin=None,
-         tmin=None, tmax=None, age=0):
+         tmin=None, tmax=None, age=0, ctl=None):
     cells = [mv] * CELLS
     if vmax is not None:
         cells[3] = vmax
@@ -28,7 +40,10 @@ def _run(lim, mv=3700, dc=250, charge=True, discharge=True, vmax=None, vmin=None
     if tmax is not None:
         temps[1] = tmax
     s = summary_of(cells, temps, age)
-    lim.update(s, charge, discharge)
+    if ctl is None:
+        lim.update(s, charge, discharge)
+    else:
+        lim.update(s, charge, discharge, None, None, ctl.update(lim._t or 0, s))
     return s
 
 
@@ -41,31 +56,66 @@ def test_normal_limits_from_config():
     assert lim.charge_allowed and lim.discharge_allowed and lim.reasons == 0
 
 
-def test_charge_current_tapers_near_the_top_then_stops_at_the_target():
+def test_charge_current_tapers_to_its_floor_at_the_target_and_keeps_charging():
     lim = _lim()
     seen = []
-    for vmax in (3990, 4000, 4025, 4050, 4075, 4099):
+    for vmax in (3990, 4000, 4025, 4050, 4075, 4099, 4100, 4105):
         _run(lim, vmax=vmax)
         seen.append(lim.ccl_da)
     assert seen[0] == 500 and seen[1] == 500
     for a, b in zip(seen, seen[1:]):
         assert b <= a, seen
     assert seen[3] == 275, seen                   # halfway: 55 % of 50 A
-    assert 50 <= seen[-1] < 60, seen              # floor 10 % at the target
-    assert lim.reasons & L.TAPER
-    s = _run(lim, vmax=4100)
-    assert lim.ccl_da == 0 and lim.reasons & L.FULL and not lim.charge_allowed
-    assert lim.cvl_dv * 100 >= s.v_pack and lim.cvl_dv * 100 - s.v_pack < 100
-    assert lim.dcl_da == 1000  # full does not stop discharging
+    assert seen[-2] == seen[-1] == 50, seen  # floor 10 %, held to the stop
+    assert lim.reasons & L.TAPER and lim.charge_allowed
+    # at the target the CVL controller, not CCL = 0, holds the highest cell there
+    ctl = ChargeControl(config.make(), CELLS)
+    s = _run(lim, vmax=4100, ctl=ctl)
+    assert lim.cvl_dv * 100 <= s.v_pack + 99 and lim.ccl_da == 50
 
 
-def test_full_stop_has_hysteresis():
+def test_ccl_stops_only_past_charge_stop_cell_v_and_resumes_with_hysteresis():
     lim = _lim()
+    s = _run(lim, vmax=4110)
+    assert lim.ccl_da == 0 and lim.reasons & L.FULL and not lim.charge_allowed
+    assert lim.cvl_dv * 100 <= s.v_pack + 99, "CVL at or below the pack while stopped"
+    assert lim.dcl_da == 1000  # full does not stop discharging
     _run(lim, vmax=4100)
-    _run(lim, vmax=4060)
-    assert lim.ccl_da == 0, "resumes only limit_hysteresis_v below the target"
-    _run(lim, vmax=4049)
+    _run(lim, vmax=4061)
+    assert lim.ccl_da == 0, "resumes only limit_hysteresis_v below the stop"
+    _run(lim, vmax=4059)
     assert lim.ccl_da > 0
+    assert lim.ccl_toggles == 1  # stopped from the start, then on once
+
+
+def test_recovery_ramps_and_reductions_are_immediate():
+    lim = _lim(ramp=True)            # 60 s from 0 to 50 A, updates every 250 ms
+    _run(lim, tmin=-10)
+    assert lim.ccl_da == 0
+    seen = []
+    for _ in range(260):
+        _run(lim)
+        seen.append(lim.ccl_da)
+    assert 0 < seen[0] <= 3, seen[:4]
+    for a, b in zip(seen, seen[1:]):
+        assert 0 <= b - a <= 3, (a, b)
+    assert seen[-1] == 500 and seen[230] < 500
+    _run(lim, tmax=450)
+    assert lim.ccl_da == 250, "a reduction applies at once"
+    assert lim.ccl_toggles == 1
+
+
+def test_soc_tapers_the_ends_only_when_known():
+    lim = _lim()
+    s = summary_of([3900] * CELLS, [250] * 4)
+    lim.update(s, True, True, soc_x100=9750)
+    assert lim.ccl_da == 275 and lim.reasons & L.TAPER
+    lim.update(s, True, True, soc_x100=500)
+    assert lim.dcl_da == 550 and lim.reasons & L.LOW_TAPER
+    lim.update(s, True, True, soc_x100=10000)
+    assert lim.ccl_da == 50, "SoC alone never stops charging: the voltage rows do"
+    lim.update(s, True, True)
+    assert lim.ccl_da == 500 and lim.dcl_da == 1000
 
 
 def test_stop_charging_holds_cvl_at_pack_voltage_never_below_never_zero():
@@ -85,6 +135,8 @@ def test_cold_blocks_charge_and_derates_up_to_ten_degrees():
     assert lim.dcl_da == 1000, "cold stops charging, not discharging"
     _run(lim, tmin=0)
     assert lim.ccl_da == 0
+    _run(lim, tmin=20)
+    assert lim.ccl_da == 0, "resumes only temp_hysteresis_c above charge_temp_min"
     _run(lim, tmin=50)
     assert lim.ccl_da == 250 and lim.reasons & L.COLD_CHARGE
     _run(lim, tmin=100)
@@ -97,6 +149,8 @@ def test_heat_derates_charge_and_discharge():
     assert lim.ccl_da == 250 and lim.reasons & L.HOT_CHARGE and lim.dcl_da == 1000
     _run(lim, tmax=500)
     assert lim.ccl_da == 0
+    _run(lim, tmax=481)
+    assert lim.ccl_da == 0, "latched until 2 degC back"
     _run(lim, tmax=550)
     assert lim.dcl_da == 500 and lim.reasons & L.HOT_DISCHARGE
     _run(lim, tmax=600)
@@ -202,7 +256,6 @@ def test_allow_outputs_follow_the_same_decision():
     assert out.changes == 3
     only = AllowOutputs(None, MemoryPin("d"))
     only.update(lim)
-    assert pack12().cell_count() == CELLS
 
 
 def test_stopped_cvl_never_ratchets_up_behind_a_charger_that_follows_it():
@@ -210,17 +263,22 @@ def test_stopped_cvl_never_ratchets_up_behind_a_charger_that_follows_it():
     # pack a little higher than the charger does, a naive "CVL = ceil(pack)" would
     # climb 0.1 V per cycle. The held target may only fall while stopped.
     lim = _lim()
-    s = _run(lim, mv=4050, vmax=4100)  # full: stop
+    ctl = ChargeControl(config.make(), CELLS)
+    s = _run(lim, mv=4050, vmax=4110, ctl=ctl)  # past the stop
     held = lim.cvl_dv
-    assert lim.ccl_da == 0 and held * 100 >= s.v_pack
+    assert lim.ccl_da == 0 and held * 100 <= s.v_pack + 99
     for _ in range(50):
         mv = (lim.cvl_dv * 100 + 60) // CELLS  # charger holds CVL; BMS reads +60 mV
-        _run(lim, mv=mv, vmax=4100)
+        _run(lim, mv=mv, vmax=4110, ctl=ctl)
         assert lim.cvl_dv <= held, (lim.cvl_dv, held)
-    s = _run(lim, mv=4000, vmax=4080)  # relaxing: still full (hysteresis), follows down
-    assert lim.cvl_dv == (s.v_pack + 99) // 100 < held
-    _run(lim, mv=3990, vmax=4040)      # resumes: normal target again
-    assert lim.ccl_da > 0 and lim.cvl_dv == 492
+    _run(lim, mv=3990, vmax=4040, ctl=ctl)      # resumes: the controller raises CVL again
+    assert lim.ccl_da > 0
+    for _ in range(400):
+        s = _run(lim, mv=3990, vmax=4040, ctl=ctl)
+    assert lim.cvl_dv == 492, "far below the target: series x charge_cell_v"
+    for _ in range(4):
+        s = _run(lim, mv=4060, vmax=4100, ctl=ctl)
+    assert lim.cvl_dv * 100 <= s.v_pack, "at the target: CVL holds the pack where it is"
 
 
 def test_first_measurement_after_boot_is_not_held_at_the_cut_off():

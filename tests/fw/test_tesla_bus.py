@@ -6,7 +6,8 @@ import drivers.tesla_bus  # noqa: F401  first, while the heap is unfragmented (1
 from bms.pack import AGE_NEVER
 from protocols.tesla import registers as R
 from tests.fw.support import MICROPYTHON, skip
-from tests.fw.tesla_support import COUNT, ReplayLink, distinct_cells, make_bus, run_cycles
+from tests.fw.tesla_support import (COUNT, ReplayLink, bus_skip_discovery, distinct_cells,
+                                     make_bus, run_cycles)
 
 
 def test_discovery_addresses_in_chain_order_and_configures_boards():
@@ -95,14 +96,17 @@ def test_balance_times_out_on_the_board():
 
 
 def test_plan_balance_uses_only_fresh_data():
+    from bms import config
+    from bms.balancing import limits, plan_balance
     bus, link, diag, _ = make_bus(2)
     link.chain.set_cells(0, [3950, 3900, 3930, 4000, 3800, 3910])
     link.chain.set_cells(1, [3900] * 6)
     t = run_cycles(bus, 1)
     out = [0, 0]
-    assert bus.plan_balance(t, 750, out)
+    mv, delta = limits(config.make({}))
+    assert plan_balance(bus, mv, delta, t, 750, out)
     assert out == [0b101101, 0]                 # > 3.90 V and > 40 mV above 3.80 V
-    assert not bus.plan_balance(t + 1000, 750, out)
+    assert not plan_balance(bus, mv, delta, t + 1000, 750, out)
     assert out == [0, 0]
 
 
@@ -120,9 +124,7 @@ def test_steady_state_cycle_allocates_nothing():
     from drivers.tesla_bus import TeslaBus
     link = ReplayLink(8)
     bus = TeslaBus(link, config.make({"module_count": 8, "bus_reset_wait_ms": 0}), Diagnosis())
-    bus.ready = True
-    bus._discovered_once = True
-    bus.found = 8
+    bus_skip_discovery(bus)
     for k in range(3):
         bus.poll(k)
     assert bus.age_ms(2) == 0 and bus.cell_mv(0) == 3700
@@ -142,8 +144,8 @@ def test_counters_wrap_instead_of_growing_into_big_ints():
     from drivers.tesla_link import WRAP
     bus, link, diag, _ = make_bus(2)
     run_cycles(bus, 1)
-    bus.tx_bytes = WRAP - 2
-    bus.rx_bytes = WRAP - 2
-    bus.frames = WRAP
+    bus.link.tx_bytes = WRAP - 2
+    bus.link.rx_bytes = WRAP - 2
+    bus.link.frames = WRAP
     run_cycles(bus, 1, 250)
-    assert 0 <= bus.tx_bytes < 100 and 0 <= bus.rx_bytes < 200 and bus.frames < 20
+    assert 0 <= bus.link.tx_bytes < 100 and 0 <= bus.link.rx_bytes < 200 and bus.link.frames < 20

@@ -4,8 +4,8 @@
 import drivers.tesla_bus  # noqa: F401  first, while the heap is unfragmented (192K)
 from bms.pack import AGE_NEVER, TEMP_INVALID
 from protocols.tesla import registers as R
-from tests.fw.tesla_support import (ALERT, ERRORS, FAULT, LOSS, distinct_cells, make_bus,
-                                     poll_checking, run_cycles)
+from tests.fw.tesla_support import (ALERT, ERRORS, FAULT, LOSS, bus_skip_discovery,
+                                     distinct_cells, make_bus, poll_checking, run_cycles)
 
 
 def test_silent_board_is_lost_after_fail_limit_and_recovers():
@@ -36,7 +36,7 @@ def test_corrupt_replies_are_never_taken():
     t = run_cycles(bus, 2, t)
     assert bus.cell_mv(6) == 3700               # old value kept, not the corrupt frame's
     assert bus.board_age_ms(1, t) == 500
-    assert bus.stats[7] >= 2                    # E_CRC counted
+    assert bus.link.stats[7] >= 2                    # E_CRC counted
     assert bus.errors[1] >= 2 and bus.errors[0] == 0
     link.chain.boards[1].bad_crc = False
     t = run_cycles(bus, 1, t)
@@ -60,7 +60,7 @@ def test_late_board_does_not_shift_replies_onto_the_next_board():
         if bus.board_age_ms(2, t) == 0:
             fresh3 += 1
     assert fresh3 >= 1
-    assert bus.stats[1] >= 1                    # timeouts counted
+    assert bus.link.stats[1] >= 1                    # timeouts counted
 
 
 def test_open_and_shorted_thermistors_read_invalid():
@@ -136,7 +136,7 @@ def test_noise_never_yields_a_wrong_value():
     t, good = poll_checking(bus, 4, lambda b, c: 3000 + 100 * b + 10 * c, 25)
     assert sum(link.chain.injected) > 0
     assert good > 60, good
-    assert sum(bus.stats) > 0
+    assert sum(bus.link.stats) > 0
 
 
 def test_uart_error_is_reported_not_raised():
@@ -201,14 +201,12 @@ def test_a_babbling_line_cannot_hold_the_cycle():
     diag = Diagnosis()
     bus = TeslaBus(Babbler(), config.make({"module_count": 4, "bus_timeout_ms": 2,
                                            "bus_reset_wait_ms": 0}), diag)
-    bus.ready = True
-    bus._discovered_once = True
-    bus.found = 4
+    bus_skip_discovery(bus)
     t0 = ticks_ms()
     for k in range(3):
         bus.poll(k * 250)
     assert ticks_diff(ticks_ms(), t0) <= 3 * bus.worst_case_ms()
-    assert bus.age_ms(500) == AGE_NEVER and bus.stats[10] > 0
+    assert bus.age_ms(500) == AGE_NEVER and bus.link.stats[10] > 0
 
 
 def test_discovery_under_noise_never_gives_an_address_twice():

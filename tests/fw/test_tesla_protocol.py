@@ -142,3 +142,64 @@ def test_threshold_codes():
     assert C.cb_time_code(120) == 0x82   # TeslaBMS: two minutes
     assert C.cb_time_code(0) == -1
     assert C.cb_time_ms(0x82) == 120000
+
+
+def test_the_links_staging_packs_exactly_as_the_protocol_does():
+    from drivers.tesla_link import TeslaLink
+    for crc in (False, True):
+        link = TeslaLink(None, 4, crc)
+        for addr, reg, count in ((0, 0, 1), (5, 0, 19), (62, 0x20, 4), (63, 0x42, 127)):
+            buf = bytearray(4)
+            n = F.pack_read(buf, addr, reg, count, crc)
+            link.stage_read(addr, reg, count)
+            assert bytes(link.tx[:n]) == bytes(buf[:n]) and link.need == count + 4
+        for addr, reg, value in ((63, 0x3C, 0xA5), (2, 0x33, 0x82), (0, 0x3B, 0x81)):
+            buf = bytearray(4)
+            F.pack_write(buf, addr, reg, value)
+            link.stage_write(addr, reg, value)
+            assert link.tx == buf and link.need == 4
+        for bad in ((64, 0, 1), (1, 256, 1), (-1, 0, 1), (1, 0, 0), (1, 0, 128)):
+            raises(ValueError, link.stage_read, *bad)
+        for bad in ((64, 0, 0), (1, 0, 256), (-1, 0, 0), (1, -1, 0)):
+            raises(ValueError, link.stage_write, *bad)
+
+
+def test_the_native_judge_converts_temperatures_as_temp_dc():
+    from array import array
+    from protocols.tesla import plausible as P
+    ctx = array("i", [0] * P.CTX_SIZE)
+    ctx[P.CTX_TOL] = 1 << 30            # only the temperatures matter here
+    ctx[P.CTX_TEMPS] = 14
+    volts = array("H", [0] * 16)
+    payload = bytearray(P.PAYLOAD)
+    rx = bytearray(23)
+    for raw in list(range(0, 16384, 7)) + [C.RAW_MIN - 1, C.RAW_MIN, C.RAW_MAX, C.RAW_MAX + 1]:
+        rx[18] = rx[20] = raw >> 8
+        rx[19] = rx[21] = raw & 0xFF
+        P.judge(rx, payload, volts, ctx)
+        assert ctx[P.CTX_T1] == temp_dc(raw, 0), raw
+        assert ctx[P.CTX_T2] == temp_dc(raw, 1), raw
+
+
+def test_the_native_store_converts_volts_as_cell_mv_and_module_mv():
+    from array import array
+    from protocols.tesla import plausible as P
+    ctx = array("i", [0] * P.CTX_SIZE)
+    ctx[P.CTX_BOARD] = 1
+    ctx[P.CTX_MODULES] = 12
+    ctx[P.CTX_TEMPS] = 14
+    ctx[P.CTX_T1] = -123
+    ctx[P.CTX_T2] = TEMP_INVALID
+    volts = array("H", [0] * 18)
+    payload = bytearray(2 * P.PAYLOAD)
+    rx = bytearray(23)
+    for raw in range(0, 16384, 13):
+        for k in range(4, 18, 2):
+            rx[k] = raw >> 8
+            rx[k + 1] = raw & 0xFF
+        rx[3] = 0x41
+        assert C.store_reading(rx, payload, volts, ctx) == 0x41
+        assert volts[6:12] == array("H", [cell_mv(raw)] * 6) and volts[13] == module_mv(raw)
+        assert volts[0] == 0 and volts[12] == 0                 # board 0 untouched
+        assert volts[16] == -123 & 0xFFFF and volts[17] == TEMP_INVALID & 0xFFFF
+        assert bytes(payload[P.PAYLOAD:]) == bytes(rx[3:22])

@@ -6,9 +6,11 @@
 from bms import config, units
 from bms import diagnosis as D
 from bms.checks import LimitChecks
+from bms.derate import CCL, Q_T_MIN, Q_V_MAX
 from bms.limits import Limits
 
 AWKWARD = {"cell_v_max": 4.1, "cell_v_high_warn": 4.095, "charge_cell_v": 4.09,
+           "charge_stop_cell_v": 4.095,
            "charge_taper_cell_v": 3.995, "temp_min": -10.05, "charge_temp_min": -0.05,
            "temp_low_warn": -4.95}
 
@@ -31,6 +33,11 @@ def test_limits_convert_through_bms_units():
     cfg = config.make(AWKWARD)
     lim = Limits(cfg, 12)
     assert lim.charge_mv == units.mv(4.09) == 4090
-    assert lim.taper_mv == units.mv(3.995) == 3995
-    assert lim.t_charge_min == units.dc(-0.05) == -1
+    # The taper and cold rows live in the derating table (bms.derate): (limit,
+    # quantity, full, sign, span, ...), end of the ramp = full + sign * span.
+    rows = dict(((r[0], r[1]), r) for r in lim.derate.rows)
+    taper = rows[(CCL, Q_V_MAX)]
+    assert taper[2] == units.mv(3.995) == 3995
+    cold = rows[(CCL, Q_T_MIN)]
+    assert cold[2] + cold[3] * cold[4] == units.dc(-0.05) == -1
     assert lim.ccl_max == units.ma(cfg["max_charge_a"]) // 100 == 500

@@ -38,9 +38,9 @@ def test_invariants_over_any_history(steps):
         if not discharge:
             assert lim.dcl_da == 0
         if lim.ccl_da > 0:
-            assert s.valid and lim.cvl_dv == 492
-            assert s.v_max < 4100 and s.t_min > 0 and s.t_max < 500
-            assert s.v_pack < lim.cvl_dv * 100
+            assert s.valid and lim.cvl_dv <= 492, "never above series x charge_cell_v"
+            assert s.v_max < 4110 and s.t_min > 0 and s.t_max < 500
+            assert lim.cvl_dv * 100 >= min(s.v_pack, 39000) - 240 - 99, "never far below"
         else:
             # stopped: CVL at (or, once held, not above) the last valid pack voltage
             if last_valid is None:
@@ -58,4 +58,8 @@ def test_a_fresh_stop_holds_cvl_at_the_pack_voltage(cells, temps):
     s = summary_of(cells, temps)
     lim.update(s, False, True)
     assert lim.ccl_da == 0
-    assert 0 <= lim.cvl_dv * 100 - s.v_pack < 100, "at the pack voltage, never below it"
+    assert lim.cvl_dv * 100 - s.v_pack < 100, "not noticeably above the pack"
+    if s.v_max <= 4100:
+        assert lim.cvl_dv * 100 > s.v_pack - 100, "at the pack voltage (0.1 V steps)"
+    else:  # the highest cell is over its target: the controller pulls CVL under the pack
+        assert lim.cvl_dv * 100 >= s.v_pack - 12 * 20 - 99

@@ -61,14 +61,14 @@ def test_cpython_master_polls_16_boards_over_a_pty_with_and_without_noise():
         for _ in range(5):
             t += 250
             bus.poll(t)
-        assert bus.found == 16 and bus.age_ms(t) == 0, (bus.found, bus.stats)
+        assert bus.found == 16 and bus.age_ms(t) == 0, (bus.found, bus.link.stats)
         assert not diag.active_ids()
         for b in range(16):
             assert [bus.cell_mv(b * 6 + c) for c in range(6)] == [_truth(b, c) for c in range(6)]
         emu.chain.set_noise(0.003)
         t, fresh = poll_checking(bus, 16, _truth, 30, t)
         assert sum(emu.chain.injected) > 10
-        assert sum(bus.errors) + bus.stats[F.E_TIMEOUT] > 0
+        assert sum(bus.errors) + bus.link.stats[F.E_TIMEOUT] > 0
         assert fresh > 0.8 * 30 * 16, fresh
         assert "internal" not in diag.active_ids()
         serial.close()
@@ -191,7 +191,7 @@ def test_emulator_itself_runs_on_micropython():
         for _ in range(4):
             t += 250
             bus.poll(t)
-        assert bus.found == 4 and bus.age_ms(t) == 0, (bus.found, bus.stats)
+        assert bus.found == 4 and bus.age_ms(t) == 0, (bus.found, bus.link.stats)
         assert [bus.cell_mv(i) for i in range(24)] == [3650] * 24
         assert not diag.active_ids()
         serial.close()

@@ -8,6 +8,7 @@ BENCHES = (
     ("can", "tools.bench.can", "Victron frame set: build time and bytes allocated per transmit cycle on MicroPython"),
     ("heap", "tools.bench.heap", "heap of the firmware core on a 32-bit MicroPython, precompiled and frozen"),
     ("plant", "tools.bench.plant", "plant simulator alone: simulated days per wall-clock second, 2S and 16S2P"),
+    ("charge", "tools.bench.charge", "charge control and balancing vs the previous policy on the plant: balance speed, CVL overshoot, CCL toggles, float hours"),
     ("tesla", "tools.bench.tesla", "module bus: wire bytes vs minimum, cycle time and Python share on MicroPython, fuzz figures"),
 )
 
@@ -16,6 +17,8 @@ def add_arguments(parser):
     parser.add_argument("name", choices=[b[0] for b in BENCHES], help="which benchmark")
     parser.add_argument("--quick", action="store_true",
                         help="a short run (used by the tests); figures are less steady")
+    parser.add_argument("--frames", type=int, default=0,
+                        help="frames per error case (tesla; default 1000000, --quick 3000)")
 
 
 def run(args):

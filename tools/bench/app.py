@@ -100,6 +100,8 @@ def m0_counts(sizes=(16, 62)):
         if not m:
             raise UsageError("the M0 run failed: %s %s" % (r.stdout[-1500:], r.stderr[-1500:]))
         out[n] = int(m.group(3)) * 1000
+        out[(n, "tasks")] = [(t.group(1), int(t.group(2)) * 1000)
+                             for t in re.finditer(r"M0TASK (\w+) us=(\d+)", r.stdout)]
     return out
 
 
@@ -157,9 +159,11 @@ def run(args):
     print("longest task %d ms, largest gap between Victron cycles %d ms" % (block, gap))
     if m0:
         print("\none full loop pass (every task due) on the emulated Cortex-M0, frozen firmware")
-        for n in sorted(m0):
+        for n in (16, 62):
             print("%3d modules: %.2f M instructions (~%.0f ms on an RP2040 at 125 MHz)"
                   % (n, m0[n] / 1e6, m0[n] * CPI / CLOCK_KHZ))
+            print("    " + ", ".join("%s %.2f M" % (name, ins / 1e6)
+                                     for name, ins in m0[(n, "tasks")]))
     fz = heaps.get(("frozen", 62))
     print("app_min_heap_kb_frozen_62=%s app_min_heap_kb_mpy_62=%s app_alloc_bytes_per_pass=%d "
           "loop_pass_minstr_m0_62=%s loop_pass_minstr_m0_16=%s max_task_block_ms_62=%d "

@@ -2,8 +2,12 @@
 # pseudo-terminal (the firmware on the MicroPython unix port, 192K heap, and on
 # CPython, against `pybms sim modules`), then fuzz figures. Not a timed test: the
 # pty round trip stands in for the ring, so the wire time at 612500 baud is given
-# separately. Last line:
-#   wire_ratio_16=... cycle_ms_16_mpy=... fuzz_frames=... fuzz_bad_accepted=...
+# separately. Then the poll counted in instructions on an emulated Cortex-M0
+# (tools/bench/tesla_m0.py, when the tools are installed), the parser fuzz, and the
+# end-to-end error figures into the pack (tools/bench/tesla_pack.py). Last line:
+#   wire_ratio_16=... cycle_ms_16_mpy=... fuzz_frames=... poll_minstr_m0_16=...
+#   poll_minstr_m0_62=... pack_bad_readings_ber1e3=... pack_bad_readings_burst=...
+#   pack_bad_readings_ber1e2=... clean_rereads_pct=...
 
 import os
 import random
@@ -164,8 +168,8 @@ def fuzz_master(cycles, noise=0.01, boards=4, seed=11):
             if bus.board_age_ms(b, t) == 0:
                 if [bus.cell_mv(b * 6 + c) for c in range(6)] != truth[b]:
                     wrong += 1
-    detected = sum(bus.stats[:F.ERROR_COUNT])
-    return bus.frames, detected, wrong, sum(link.chain.injected)
+    detected = sum(bus.link.stats[:F.ERROR_COUNT])
+    return bus.link.frames, detected, wrong, sum(link.chain.injected)
 
 
 def run(args):
@@ -209,6 +213,44 @@ def run(args):
     d, a = fuzz_multi(n_parse)
     print("%-34s %10d %10d %10d   (outside CRC-8's guarantee: not in the totals)" % (
         "parser, 2..4 corrupted bytes", d + a, d, a))
-    print("wire_ratio_16=%.3f cycle_ms_16_mpy=%.2f fuzz_frames=%d fuzz_bad_accepted=%d" % (
-        res[16]["ratio"], res[16]["mpy_ms"], total, bad))
-    return 0 if bad == 0 and all(r["ok"] for r in res.values()) else 1
+    print()
+    from tools.bench import tesla_m0
+    why = tesla_m0.missing()
+    m0 = {}
+    if why is None:
+        try:
+            m0 = tesla_m0.count()
+        except Exception as e:  # noqa: BLE001 - a broken emulator must not hide the rest
+            why = str(e).splitlines()[0]
+    if m0:
+        print("emulated Cortex-M0 (qemu-m0, canned replies, heap used first): one steady-state poll")
+        for n in sorted(m0):
+            print("  %2d boards: master %.2f M instructions, ~%.1f ms on an RP2040 (CPI %.1f at 125 MHz)"
+                  % (n, m0[n][0] / 1e6, tesla_m0.rp2040_ms(m0[n][0]), tesla_m0.CPI))
+    else:
+        print("instruction counts skipped: %s" % why)
+    from tools.bench import tesla_pack
+    frames = getattr(args, "frames", 0) or (3000 if quick else 1000000)
+    print()
+    print("end to end into the pack, 8 boards, %d frames per case (--frames sets it):"
+          " bad = fresh reading with a cell > 5 mV or a temperature > 1 degC off" % frames)
+    print("%-30s %9s %9s %6s %12s %9s  %s" % ("case", "frames", "fresh", "bad", "worst", "re-reads",
+                                              "diagnoses seen"))
+    pack = {}
+    for name, key, r in tesla_pack.run_all(frames):
+        pack[key] = r
+        print("%-30s %9d %9d %6d %6d mV/%3d.%d C %8.3f%%  %s" % (
+            name, r["frames"], r["fresh"], r["bad"], r["worst_mv"], r["worst_dc"] // 10,
+            r["worst_dc"] % 10, 100.0 * r["rereads"] / r["frames"], ",".join(r["diag"]) or "-"))
+    burst_bad = pack["burst"]["bad"] + pack["burst2"]["bad"]
+    clean = pack["clean"]
+    print("wire_ratio_16=%.3f cycle_ms_16_mpy=%.2f fuzz_frames=%d poll_minstr_m0_16=%s "
+          "poll_minstr_m0_62=%s pack_bad_readings_ber1e3=%d pack_bad_readings_burst=%d "
+          "pack_bad_readings_ber1e2=%d clean_rereads_pct=%.3f" % (
+              res[16]["ratio"], res[16]["mpy_ms"], total,
+              "%.2f" % (m0[16][0] / 1e6) if 16 in m0 else "na",
+              "%.2f" % (m0[62][0] / 1e6) if 62 in m0 else "na",
+              pack["ber1e3"]["bad"], burst_bad, pack["ber1e2"]["bad"],
+              100.0 * clean["rereads"] / clean["frames"]))
+    ok = bad == 0 and all(r["ok"] for r in res.values())
+    return 0 if ok and pack["ber1e3"]["bad"] == 0 and burst_bad == 0 and not clean["diag"] else 1

@@ -71,7 +71,7 @@ def main(argv):
     bus.poll(ticks_ms())                   # discovery + first cycle, not timed
     uart.waited = 0
     slept[0] = 0
-    tx0, rx0 = bus.tx_bytes, bus.rx_bytes
+    tx0, rx0 = bus.link.tx_bytes, bus.link.rx_bytes
     errors0 = sum(bus.errors)
     fresh = wrong = 0
     total = 0
@@ -102,7 +102,7 @@ def main(argv):
         gc.enable()
     print("RESULT alloc=%d cycles=%d fresh=%d wrong=%d us=%d wait_us=%d sleep_us=%d tx=%d rx=%d "
           "errors=%d found=%d diag=%s" % (alloc, cycles, fresh, wrong, total, uart.waited, slept[0],
-                                         bus.tx_bytes - tx0, bus.rx_bytes - rx0,
+                                         bus.link.tx_bytes - tx0, bus.link.rx_bytes - rx0,
                                          sum(bus.errors) - errors0, bus.found,
                                          "+".join(diag.active_ids()) or "-"))
     uart.close()

@@ -42,6 +42,8 @@ HELP = {
         "reject a reading whose DEVICE_STATUS.DRDY (datasheet bit 0) says the conversion "
         "is unfinished; the masters proven on real modules never checked it, so turn it "
         "off only if every reading fails as not-ready on your boards",
+    "bus_module_tolerance_v":
+        "max module V minus cell sum of a valid reply",
     "bus_read_crc":
         "append a CRC byte to read requests (boards or emulators that expect it)",
     "bus_reset_wait_ms":
@@ -81,8 +83,8 @@ HELP = {
     "temp_min":
         "under-temperature fault",
     "charge_cell_v":
-        "charge target per cell: CVL = this x series cells; charging stops when the "
-        "highest cell reaches it",
+        "charge target per cell: the highest cell is held here (CVL at most this x "
+        "series cells)",
     "charge_taper_cell_v":
         "charge current tapers once the highest cell is above this",
     "discharge_taper_cell_v":
@@ -165,6 +167,44 @@ HELP = {
         "bound of the learned offset; 0 = no learning",
     "soc_save_s":
         "save SoC to flash at most this often",
+    "float_cell_v":
+        "float target per cell (full and balanced)",
+    "charge_stop_cell_v":
+        "CCL = 0 if the highest cell still reaches this (a charger ignores CVL)",
+    "absorption_tail_a":
+        "absorption done below this current",
+    "absorption_spread_v":
+        "... and at most this cell spread",
+    "absorption_hold_s":
+        "... held this long: float",
+    "absorption_max_s":
+        "absorption ends after this in any case",
+    "rebulk_cell_v":
+        "back to bulk below this (highest cell)",
+    "rebulk_soc_pct":
+        "... or below this SoC (if known)",
+    "full_charge_days":
+        "full charge until balanced this often; 0 off",
+    "temp_hysteresis_c":
+        "a limit stopped by temperature resumes this far back",
+    "limit_ramp_s":
+        "a recovering CCL/DCL ramps 0 to max in this time",
+    "heater_enabled":
+        "a heater is wired to the heater output",
+    "heater_hysteresis_c":
+        "heat until this far above charge_temp_min",
+    "heater_max_on_s":
+        "longest heater run, then a rest of a quarter of it",
+    "heater_warn_s":
+        "no 1 C rise within this: heater ineffective",
+    "balance_start_v":
+        "bleed a cell this far above the lowest",
+    "balance_band_v":
+        "... down to this above the lowest",
+    "balance_floor_v":
+        "never bleed a cell at or below this",
+    "balance_temp_max":
+        "no bleeding in a module warmer than this",
     "auto_reset_after_ms":
         "a recoverable fault (RECOVERY auto in the diagnosis table: comm loss, stale "
         "data, a board's transient fault) is reset by the application once every fault "

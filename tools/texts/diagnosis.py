@@ -48,6 +48,10 @@ TEXT = {
     "current_sensor":
         "the current sensor does not answer, reads at full scale, or has no new conversion "
         "for current_stale_ms",
+    "charge_overshoot":
+        "a cell passed charge_stop_cell_v: a charger ignores CVL",
+    "heater_ineffective":
+        "the heater did not warm the pack within heater_warn_s",
     "internal":
         "BMS internal error: unexpected exception or an unknown diagnosis id",
     "fault_latched":
