@@ -18,16 +18,21 @@ ROOT = mpy_unix.ROOT
 FROZEN = os.path.join(i686.OUT, "micropython-frozen")
 FROZEN_STAMP = os.path.join(i686.OUT, ".frozen-firmware")
 MPY_DIR = os.path.join(ROOT, "build", "mpy")
-LAUNCHER = os.path.join(ROOT, "tools", "mpy", "demo_firmware.py")
+MAIN = os.path.join(ROOT, "main.py")   # what a board boots, copied next to its state
 HEAP_32 = "160K"   # an RP2040's free heap with room to spare
 HEAP_64 = "512K"   # the 64-bit port: the same objects are ~1.6x bigger, plus headroom
 
 
 class Interpreter:
-    def __init__(self, argv, env, label):
-        self.argv = argv        # command line up to the script's own arguments
+    """argv: the interpreter and its options; script: what it runs (main.py, copied
+    into the run's folder so that the firmware is imported from `env`'s
+    MICROPYPATH, the frozen modules or the .mpy files, not from the checkout)."""
+
+    def __init__(self, argv, env, label, script=MAIN):
+        self.argv = argv
         self.env = env
         self.label = label
+        self.script = script
 
 
 def _firmware_fingerprint():
@@ -64,7 +69,7 @@ def frozen(say=print):
             f.write(want + "\n")
     # Frozen modules are found through ".frozen" on the path; nothing else.
     env = dict(os.environ, MICROPYPATH=".frozen")
-    return Interpreter([FROZEN, "-X", "heapsize=" + HEAP_32, LAUNCHER], env,
+    return Interpreter([FROZEN, "-X", "heapsize=" + HEAP_32], env,
                        "32-bit MicroPython, firmware frozen, heap %s" % HEAP_32)
 
 
@@ -77,7 +82,7 @@ def pypi(say=print):
     if r.returncode != 0:
         say("mpy-cross failed, running the firmware from source: %s" % r.stderr.strip()[-300:])
     env = dict(os.environ, MICROPYPATH=path)
-    return Interpreter([mpy_unix.EXE, "-X", "heapsize=" + HEAP_64, LAUNCHER], env,
+    return Interpreter([mpy_unix.EXE, "-X", "heapsize=" + HEAP_64], env,
                        "MicroPython unix port (PyPI, 64-bit), firmware as .mpy, heap %s" % HEAP_64)
 
 

@@ -1,9 +1,10 @@
 # The machinery of `pybms demo`: the plant in real time (X times faster) with its
 # links on pseudo-terminals (simulator/realtime.py), the firmware under MicroPython
 # as a separate process attached to them (tools/demo_interp.py chooses the
-# interpreter, tools/mpy/demo_firmware.py is what it runs), every CAN frame the
-# firmware sends tapped as the GX receives it, and the firmware's event log read
-# from its output. Everything started here is stopped by close(), always: the
+# interpreter; it runs main.py, what a board boots, with the unix board's link,
+# state, config and --events options), every CAN frame the firmware sends tapped
+# as the GX receives it, and the firmware's event log read from its --events file
+# (one per boot: a watchdog restart starts a new one). Everything started here is stopped by close(), always: the
 # firmware process (its own session, so a terminal's Ctrl-C reaches only us),
 # the ptys, the temporary folder. The view (tools/demo_view.py) only reads.
 # Host only.
@@ -54,10 +55,12 @@ class _FirmwareProcess:
     in the terminal reaches the demo, which stops it), with stdin closed; an exit
     is a crash to report, not something to hide by restarting."""
 
-    def __init__(self, argv, env, cwd, paths, pins, out_path):
+    def __init__(self, argv, env, cwd, paths, pins, out_path, events_path):
         from simulator.firmware_process import FirmwareProcess
         self.inner = FirmwareProcess("true", paths, pins)
         self.inner.argv = list(argv) + self.inner.argv[1:]
+        self.events_path = events_path   # events_path(boot) -> the boot's --events file
+        self.boots = 0
         self.env = env
         self.cwd = cwd
         self.out_path = out_path
@@ -66,8 +69,10 @@ class _FirmwareProcess:
 
     def _start(self):
         inner = self.inner
+        self.boots += 1
+        argv = inner.argv + ["--events", self.events_path(self.boots)]
         with open(self.out_path, "ab") as out:
-            inner.proc = subprocess.Popen(inner.argv, stdout=out, stderr=subprocess.STDOUT,
+            inner.proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
                                           stdin=subprocess.DEVNULL, cwd=self.cwd, env=self.env,
                                           start_new_session=True)
         inner._started = inner._last_pet = time.monotonic()
@@ -144,8 +149,8 @@ class DemoRun:
         self.transitions = []       # (t_ms, event, from, to)
         self.state = "?"
         self.last_output = collections.deque(maxlen=LAST_LINES)
-        self._out_pos = 0
-        self._partial = b""
+        self._files = {}            # tail positions: key -> (offset, partial line)
+        self._boots_read = 0
         self.energy_in_wh = 0.0
         self.energy_out_wh = 0.0
         self.started_wall = None
@@ -173,13 +178,20 @@ class DemoRun:
         self.rt = RealTime(self.scenario, self.speed, self.truth_path)
         tap = self.rt.can.on_frame
         self.rt.can.on_frame = lambda can_id, data: self._frame(tap, can_id, data)
-        argv = list(self.interp.argv) + ["--config", cfg_path,
+        script = self.interp.script
+        if script == demo_interp.MAIN:
+            script = os.path.join(self.workdir, "main.py")
+            shutil.copyfile(demo_interp.MAIN, script)
+        argv = list(self.interp.argv) + [script, "--config", cfg_path,
                                          "--state", os.path.join(self.workdir, "pybms_state")]
         self.fw = _FirmwareProcess(argv, self.interp.env, self.workdir, dict(self.rt.paths()),
-                                   self.rt.pins, self.out_path)
+                                   self.rt.pins, self.out_path, self._events_path)
         self.fw.start()
         self.started_wall = time.monotonic()
         self.paths = self.rt.paths()
+
+    def _events_path(self, boot):
+        return os.path.join(self.workdir, "events.boot%d.jsonl" % boot)
 
     def _frame(self, deliver, can_id, data):
         f = Frame(time.time(), self.rt.clock.t_s, can_id, bytes(data))
@@ -220,39 +232,46 @@ class DemoRun:
         return "\n".join("  | " + line for line in self.last_output) or "  (nothing)"
 
     def _read_output(self, final=False):
+        for line in self._tail("out", self.out_path, final):
+            self.last_output.append(line)
+        boots = self.fw.boots if self.fw is not None else self._boots_read
+        for boot in range(max(1, self._boots_read), boots + 1):
+            for line in self._tail(boot, self._events_path(boot), final):
+                self._event(line, boot)
+            self._boots_read = boot
+
+    def _tail(self, key, path, final):
+        """New whole lines of a file another process appends to."""
+        pos, partial = self._files.get(key, (0, b""))
         try:
-            with open(self.out_path, "rb") as f:
-                f.seek(self._out_pos)
+            with open(path, "rb") as f:
+                f.seek(pos)
                 chunk = f.read()
         except OSError:
-            return
-        self._out_pos += len(chunk)
-        data = self._partial + chunk
+            return []
+        data = partial + chunk
         lines = data.split(b"\n")
-        self._partial = b"" if final else lines.pop()
-        for raw in lines:
-            line = raw.decode("utf-8", "replace").rstrip("\r")
-            if not line:
-                continue
-            self._line(line)
+        rest = b"" if final else lines.pop()
+        self._files[key] = (pos + len(chunk), rest)
+        return [x.decode("utf-8", "replace").rstrip("\r") for x in lines if x.strip()]
 
-    def _line(self, line):
-        if line.startswith("{"):
-            try:
-                rec = json.loads(line)
-            except ValueError:
-                rec = None
-            if isinstance(rec, dict) and "t_ms" in rec:
-                self.events.append(rec)
-                self.event_lines.append(line)
-                if "transition" in rec:
-                    src, dst = rec["transition"].split("->")
-                    self.transitions.append((rec["t_ms"], rec.get("on"), src, dst))
-                    self.state = dst
-                elif "log" in rec:
-                    self.state = "Init"
-                return
-        self.last_output.append(line)
+    def _event(self, line, boot):
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            self.last_output.append("event log: not JSON: %s" % line[:120])
+            return
+        if not isinstance(rec, dict) or "t_ms" not in rec:
+            return
+        rec["_boot"] = boot
+        self.events.append(rec)
+        self.event_lines.append((boot, line))
+        if "transition" in rec:
+            src, dst = rec["transition"].split("->")
+            self.transitions.append((rec["t_ms"], rec.get("on"), src, dst))
+            self.state = dst
+        elif "log" in rec:
+            self.state = "Init"
 
     def close(self):
         """Stop everything this run started; safe to call more than once."""
@@ -275,13 +294,13 @@ class DemoRun:
 
     # --- what the run leaves behind --------------------------------------------------
     def boot_logs(self):
-        """The event log split by boot (a watchdog restart starts a new header)."""
+        """The event log of each boot (a watchdog restart starts a new file)."""
         boots = []
-        for line in self.event_lines:
-            if line.startswith('{"t_ms"') and '"log": ' in line or not boots:
+        for boot, line in self.event_lines:
+            while len(boots) < boot:
                 boots.append([])
-            boots[-1].append(line)
-        return boots
+            boots[boot - 1].append(line)
+        return [b for b in boots if b]
 
     def write_events(self, path):
         """The first boot's log to `path`; each later boot (after a watchdog restart)

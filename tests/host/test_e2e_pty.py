@@ -1,6 +1,6 @@
 # A representative subset of scenarios end to end OVER PSEUDO-TERMINALS: the
-# firmware under the MicroPython unix port (a separate process, tools/mpy/
-# demo_firmware.py = app/boot.py's build and loop) attached to the real-time plant
+# firmware under the MicroPython unix port (a separate process running main.py,
+# what a board boots) attached to the real-time plant
 # as it would be to hardware (tools/demo_run.py, what `pybms demo` runs). Short
 # simulated durations at 2x keep the whole file near a minute of wall time; every
 # scenario runs in process in test_e2e_scenarios.py. docs/testing.md says why.
@@ -208,7 +208,7 @@ def _alive(pid):
 def test_a_firmware_that_crashes_gets_a_clear_message_with_its_output(tmp_path):
     script = tmp_path / "broken.py"
     script.write_text("print('booting')\nraise RuntimeError('the firmware broke')\n")
-    broken = demo_interp.Interpreter([mpy_unix.EXE, str(script)], dict(os.environ), "broken")
+    broken = demo_interp.Interpreter([mpy_unix.EXE], dict(os.environ), "broken", script=str(script))
     res = demo_run.run_quiet("normal", 20, SPEED, interp=broken)
     assert not res.ok
     assert "exited" in res.message and "the firmware broke" in res.message and \
