@@ -2,7 +2,8 @@
 # firmware frozen in (bytecode in the binary, as a board image; heap as on an
 # RP2040) when the pinned MicroPython source is available (tools/mpy/i686.py finds
 # it: MICROPYTHON_SRC, else ../shared/micropython), built once into build/i686 and
-# rebuilt when the firmware changes; else the unix port from PyPI
+# rebuilt when the firmware changes (a failed build is not retried until then);
+# else the unix port from PyPI
 # (.venv/bin/micropython, 64-bit: objects ~1.6x a board's, so a larger heap) with
 # the firmware precompiled to .mpy as deploy copies it. Host only.
 
@@ -43,30 +44,42 @@ def _firmware_fingerprint():
     return h.hexdigest()
 
 
+def _stamp():
+    try:
+        with open(FROZEN_STAMP) as f:
+            return f.read().split()
+    except OSError:
+        return []
+
+
 def frozen(say=print):
-    """The frozen 32-bit interpreter, built if needed; None with the reason said."""
+    """The frozen 32-bit interpreter, built if needed; None with the reason said. A
+    build that failed for this firmware is not retried until the firmware changes."""
     src = i686.source_dir()
     why = i686.why_unavailable(src)
     if why:
-        say("32-bit frozen build unavailable (%s); using the PyPI unix port" % why)
+        say("32-bit build unavailable (%s)" % why)
         return None
     want = _firmware_fingerprint()
-    try:
-        with open(FROZEN_STAMP) as f:
-            have = f.read().strip()
-    except OSError:
-        have = None
-    if have != want or not os.path.exists(FROZEN):
+    stamp = _stamp()
+    if stamp == ["failed", want]:
+        say("the frozen build failed for this firmware before (%s); not retried"
+            % os.path.relpath(FROZEN_STAMP, ROOT))
+        return None
+    if stamp != [want] or not os.path.exists(FROZEN):
         say("freezing the firmware (manifest.py) into a 32-bit MicroPython "
             "(once per firmware change, about two minutes) ...")
         r = subprocess.run(["bash", os.path.join(src, "build-i686.sh"), i686.OUT,
                             os.path.join(ROOT, "manifest.py")],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        if r.returncode != 0 or not os.path.exists(FROZEN):
-            say("the frozen build failed; using the PyPI unix port:\n%s" % r.stdout[-1500:])
-            return None
+        ok = r.returncode == 0 and os.path.exists(FROZEN)
+        os.makedirs(i686.OUT, exist_ok=True)
         with open(FROZEN_STAMP, "w") as f:
-            f.write(want + "\n")
+            f.write(("%s\n" if ok else "failed %s\n") % want)
+        if not ok:
+            tail = [x for x in r.stdout.splitlines() if "warning" not in x.lower()][-6:]
+            say("the frozen build failed:\n  " + "\n  ".join(tail))
+            return None
     # Frozen modules are found through ".frozen" on the path; nothing else.
     env = dict(os.environ, MICROPYPATH=".frozen")
     return Interpreter([FROZEN, "-X", "heapsize=" + HEAP_32], env,
@@ -86,6 +99,9 @@ def pypi(say=print):
                        "MicroPython unix port (PyPI, 64-bit), firmware as .mpy, heap %s" % HEAP_64)
 
 
-def choose(prefer_frozen=True, say=print):
-    interp = frozen(say) if prefer_frozen else None
+def choose(say=print):
+    """Frozen 32-bit, else the PyPI unix port."""
+    interp = frozen(say)
+    if interp is None:
+        say("using the PyPI unix port")
     return interp or pypi(say)
