@@ -22,6 +22,9 @@ MPY_DIR = os.path.join(ROOT, "build", "mpy")
 MAIN = os.path.join(ROOT, "main.py")   # what a board boots, copied next to its state
 HEAP_32 = "160K"   # an RP2040's free heap with room to spare
 HEAP_64 = "512K"   # the 64-bit port: the same objects are ~1.6x bigger, plus headroom
+# @micropython.viper code (protocols/tesla) is frozen as native code for the
+# interpreter's CPU, as a board image build emits armv6m for an RP2040.
+MPY_CROSS_FLAGS = "-march=x86"
 
 
 class Interpreter:
@@ -37,7 +40,7 @@ class Interpreter:
 
 
 def _firmware_fingerprint():
-    h = hashlib.sha256()
+    h = hashlib.sha256(MPY_CROSS_FLAGS.encode())
     for path in sorted(manifest.firmware_files()):
         with open(os.path.join(ROOT, path), "rb") as f:
             h.update(path.encode() + b"\0" + f.read())
@@ -71,7 +74,8 @@ def frozen(say=print):
             "(once per firmware change, about two minutes) ...")
         r = subprocess.run(["bash", os.path.join(src, "build-i686.sh"), i686.OUT,
                             os.path.join(ROOT, "manifest.py")],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           env=dict(os.environ, MPY_CROSS_FLAGS=MPY_CROSS_FLAGS))
         ok = r.returncode == 0 and os.path.exists(FROZEN)
         os.makedirs(i686.OUT, exist_ok=True)
         with open(FROZEN_STAMP, "w") as f:

@@ -61,10 +61,15 @@ LIMITS_POLICY = (
     "- Outside Run and Balance (the machine's `charge`/`discharge` permissions) both "
     "limits are 0; in Fault they stay 0 and the frames keep flowing, so the GX knows "
     "why the battery is off.",
-    "- Charge current tapers as the highest cell nears `charge_cell_v`, stops there and "
-    "resumes after a `limit_hysteresis_v` drop; no charge below `charge_temp_min`, "
-    "derated up to `charge_temp_full`; both directions derate with heat and reach 0 at "
-    "their maximum temperature.",
+    "- CCL and DCL follow one derating table (bms/derate.py): the highest and lowest "
+    "cell, cold, heat and SoC near the ends shape trapezoids; a limit that reached 0 "
+    "stays 0 until its quantity is back by a hysteresis; a rising limit ramps up over "
+    "`limit_ramp_s`, a falling one drops at once.",
+    "- CVL comes from the charge phases (bulk, absorption, float; bms/charge.py): a "
+    "controller holds the highest cell, not the pack average, at `charge_cell_v` "
+    "(`float_cell_v` in float), never above series x (`charge_cell_v` + margin) in any "
+    "phase, so a charger that regulates to CVL cannot push one high cell over; "
+    "docs/charging.md has the numbers.",
     "- The limits ask the Victron system to behave; the contactors protect the pack "
     "when it does not (the `disobedient-charger` scenario: the BMS opens before any "
     "cell reaches the boards' hardware trip `hw_cov_v`).",
