@@ -93,11 +93,17 @@ def test_cell_fault_latches_and_a_watchdog_reset_keeps_it_over_ptys(interp):
     # cell-overvoltage faults at ~21 s of plant time; then the firmware hangs (SIGSTOP)
     # and the plant's watchdog restarts it (boards/unix.py watchdog_ms): the new
     # process must come up in Fault, with every contactor open, from its flash.
+    seen = []
     hung = []
     back = []
 
     def stop(run):
-        if not hung and run.state == "Fault":
+        # Hang it half a second after the Fault transition shows in its log: the
+        # log line is flushed before the latch is written to flash, and no firmware
+        # can keep a latch it had no time to write (in process: 100 ms after).
+        if not seen and run.state == "Fault":
+            seen.append(time.time())
+        if seen and not hung and time.time() - seen[0] >= 0.5:
             hung.append(time.time())
             run.fw.hang()
         if hung and not back and run.fw.restarts >= 1:
