@@ -18,7 +18,7 @@ from tools.mpy import i686
 ROOT = mpy_unix.ROOT
 FROZEN = os.path.join(i686.OUT, "micropython-frozen")
 FROZEN_STAMP = os.path.join(i686.OUT, ".frozen-firmware")
-MPY_DIR = os.path.join(ROOT, "build", "mpy")
+MPY_DIR = os.path.join(ROOT, "build", "mpy-demo")   # its own: make test-micropython rebuilds build/mpy
 MAIN = os.path.join(ROOT, "main.py")   # what a board boots, copied next to its state
 HEAP_32 = "160K"   # an RP2040's free heap with room to spare
 HEAP_64 = "512K"   # the 64-bit port: the same objects are ~1.6x bigger, plus headroom
