@@ -9,8 +9,9 @@
 # docs/simulator.md): it reads the plant's bus voltage as a bus-voltage sensor for
 # the precharge `bus_voltage` event, turns diagnosis flips into `fault` /
 # `fault_cleared` events, sends `pack_ready`, and runs the balancer's
-# balance_needed / balance_done decisions from TeslaBus.plan_balance.
+# balance_needed / balance_done decisions from bms.balancing.plan_balance.
 
+from bms import balancing
 from bms import diagnosis as D
 from bms.checks import LimitChecks
 from bms.diagnosis import Diagnosis
@@ -150,6 +151,7 @@ class MiniLoop:
         self.fw = build_firmware(cfg, tesla_uart, can_bus, self._on_diag, contactors, heater, i2c)
         self.bus_voltage = bus_voltage
         self._masks = [0] * cfg["module_count"]
+        self._balance_limits = balancing.limits(cfg)
         self._next_poll = None
         self._last_balance = None
         self._sent_ready = False
@@ -232,7 +234,9 @@ class MiniLoop:
     def _balance(self, t):
         fw = self.fw
         pack = fw.pack
-        wanted = pack.plan_balance(t, self.cfg["stale_ms"], self._masks) and any(self._masks)
+        balance_mv, delta_mv = self._balance_limits
+        wanted = balancing.plan_balance(pack, balance_mv, delta_mv, t, self.cfg["stale_ms"],
+                                        self._masks) and any(self._masks)
         if fw.machine.allows(P_BALANCE):
             if not wanted:
                 pack.stop_balance()

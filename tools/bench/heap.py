@@ -50,7 +50,7 @@ def run(args):
     if not i686.build(src):
         raise UsageError("building the 32-bit MicroPython failed")
     r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "mpy", "build.py"),
-                        i686.MPY_OUT, os.path.join(i686.OUT, "mpy-cross")],
+                        i686.MPY_OUT, os.path.join(i686.OUT, "mpy-cross"), "x86"],
                        cwd=ROOT, capture_output=True, text=True)
     if r.returncode != 0:
         raise UsageError("mpy-cross failed: %s" % r.stderr.strip())
