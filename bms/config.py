@@ -68,6 +68,9 @@ SCHEMA = (
     ("module_capacity_ah", INT, 232, 1, 2000, "Ah"),
     ("soh_pct", INT, 100, 1, 100, "%"),
     ("can_period_ms", INT, 1000, 200, 1500, "ms"),
+    # --- application (app/) ----------------------------------------------------
+    ("auto_reset_after_ms", INT, 60000, 5000, 3600000, "ms"),
+    ("auto_resets_per_day", INT, 3, 0, 20, ""),
     # --- charge control, derating, heater, balancer (issue 16; docs/charging.md) --
     ("float_cell_v", FLOAT, 4.0, 3.8, 4.15, "V"),
     ("charge_stop_cell_v", FLOAT, 4.11, 3.85, 4.22, "V"),

@@ -18,7 +18,14 @@ FAULT = "fault"
 CONDITION = "condition"  # when its condition has been absent for the debounce time
 RESET = "reset"          # only by an operator reset (the event itself was the evidence)
 
-# (id, severity, quantity, compare, threshold_key, set_ms, clear_ms, clears)
+# Who may leave the Fault state a FAULT row caused (the RECOVERY column):
+LATCH = "latch"  # only an operator reset (long press, console): the cause may be
+                 # dangerous or a defect someone has to look at
+AUTO = "auto"    # the application may reset by itself once every fault condition
+                 # has been gone for auto_reset_after_ms, at most auto_resets_per_day
+                 # times a day (app/recovery.py); past that it latches too
+
+# (id, severity, quantity, compare, threshold_key, set_ms, clear_ms, clears, recovery)
 #   quantity/compare: what bms.checks compares against config[threshold_key]
 #   (PackSummary attribute, ">" or "<"); None means the row is raised directly by
 #   its owner (bus master, state machine) and threshold_key only documents the limit.
@@ -26,38 +33,41 @@ RESET = "reset"          # only by an operator reset (the event itself was the e
 #   set_ms: the condition must hold this long before the row turns active;
 #   clear_ms: a CONDITION row turns inactive once the condition has been absent this
 #   long (a sporadic condition can be held visible longer than it lasts).
+#   recovery: LATCH or AUTO, above (WARN rows never stop the battery: AUTO).
+#   board_fault is AUTO (a board's brown-out or a glitch); the cell over- and
+#   under-voltage a board also flags are seen by cell_ov/cell_uv, which latch.
 # What each row means is host-side text (tools/texts/diagnosis.py), so it costs the
 # board no RAM; tests/host/test_texts.py fails when a row has none.
 ROWS = (
-    ("comm_loss", FAULT, None, None, "comm_fail_limit", 0, 0, CONDITION),
-    ("data_stale", FAULT, "age_ms", ">", "stale_ms", 0, 0, CONDITION),
-    ("module_count", FAULT, None, None, "module_count", 0, 0, CONDITION),
-    ("comm_errors", WARN, None, None, None, 0, 10000, CONDITION),
-    ("board_fault", FAULT, None, None, None, 0, 0, CONDITION),
-    ("board_alert", WARN, None, None, None, 0, 0, CONDITION),
-    ("temp_sensor", FAULT, "t_invalid", ">", None, 1000, 1000, CONDITION),
-    ("cell_ov", FAULT, "v_max", ">", "cell_v_max", 500, 500, CONDITION),
-    ("cell_ov_warn", WARN, "v_max", ">", "cell_v_high_warn", 1000, 1000, CONDITION),
-    ("cell_uv", FAULT, "v_min", "<", "cell_v_min", 500, 500, CONDITION),
-    ("cell_uv_warn", WARN, "v_min", "<", "cell_v_low_warn", 1000, 1000, CONDITION),
-    ("cell_imbalance", WARN, "spread", ">", "cell_spread_warn", 5000, 5000, CONDITION),
-    ("temp_high", FAULT, "t_max", ">", "temp_max", 3000, 3000, CONDITION),
-    ("temp_high_warn", WARN, "t_max", ">", "temp_high_warn", 3000, 3000, CONDITION),
-    ("temp_low", FAULT, "t_min", "<", "temp_min", 3000, 3000, CONDITION),
-    ("temp_low_warn", WARN, "t_min", "<", "temp_low_warn", 3000, 3000, CONDITION),
-    ("contactor_feedback", FAULT, None, None, None, 200, 200, RESET),
-    ("precharge_failed", FAULT, None, None, "precharge_retries", 0, 0, RESET),
+    ("comm_loss", FAULT, None, None, "comm_fail_limit", 0, 0, CONDITION, AUTO),
+    ("data_stale", FAULT, "age_ms", ">", "stale_ms", 0, 0, CONDITION, AUTO),
+    ("module_count", FAULT, None, None, "module_count", 0, 0, CONDITION, AUTO),
+    ("comm_errors", WARN, None, None, None, 0, 10000, CONDITION, AUTO),
+    ("board_fault", FAULT, None, None, None, 0, 0, CONDITION, AUTO),
+    ("board_alert", WARN, None, None, None, 0, 0, CONDITION, AUTO),
+    ("temp_sensor", FAULT, "t_invalid", ">", None, 1000, 1000, CONDITION, LATCH),
+    ("cell_ov", FAULT, "v_max", ">", "cell_v_max", 500, 500, CONDITION, LATCH),
+    ("cell_ov_warn", WARN, "v_max", ">", "cell_v_high_warn", 1000, 1000, CONDITION, AUTO),
+    ("cell_uv", FAULT, "v_min", "<", "cell_v_min", 500, 500, CONDITION, LATCH),
+    ("cell_uv_warn", WARN, "v_min", "<", "cell_v_low_warn", 1000, 1000, CONDITION, AUTO),
+    ("cell_imbalance", WARN, "spread", ">", "cell_spread_warn", 5000, 5000, CONDITION, AUTO),
+    ("temp_high", FAULT, "t_max", ">", "temp_max", 3000, 3000, CONDITION, LATCH),
+    ("temp_high_warn", WARN, "t_max", ">", "temp_high_warn", 3000, 3000, CONDITION, AUTO),
+    ("temp_low", FAULT, "t_min", "<", "temp_min", 3000, 3000, CONDITION, AUTO),
+    ("temp_low_warn", WARN, "t_min", "<", "temp_low_warn", 3000, 3000, CONDITION, AUTO),
+    ("contactor_feedback", FAULT, None, None, None, 200, 200, RESET, LATCH),
+    ("precharge_failed", FAULT, None, None, "precharge_retries", 0, 0, RESET, LATCH),
     # --- pack current (drivers/current_sensor.py raises these) --------------------
     # A sensor fault opens the contactors like any fault: with the current unknown
     # and the pack connected, nothing could see an over-current, so limits go to zero.
-    ("over_current_charge", FAULT, None, None, "current_oc_charge_a", 100, 1000, CONDITION),
-    ("over_current_discharge", FAULT, None, None, "current_oc_discharge_a", 100, 1000, CONDITION),
-    ("current_sensor", FAULT, None, None, "current_stale_ms", 0, 1000, CONDITION),
+    ("over_current_charge", FAULT, None, None, "current_oc_charge_a", 100, 1000, CONDITION, LATCH),
+    ("over_current_discharge", FAULT, None, None, "current_oc_discharge_a", 100, 1000, CONDITION, LATCH),
+    ("current_sensor", FAULT, None, None, "current_stale_ms", 0, 1000, CONDITION, LATCH),
     # --- charge control and heater (bms/charge.py, bms/heater.py) -----------------
-    ("charge_overshoot", WARN, "v_max", ">", "charge_stop_cell_v", 2000, 10000, CONDITION),
-    ("heater_ineffective", WARN, None, None, "heater_warn_s", 0, 0, CONDITION),
-    ("internal", FAULT, None, None, None, 0, 0, RESET),
-    ("fault_latched", FAULT, None, None, None, 0, 0, RESET),
+    ("charge_overshoot", WARN, "v_max", ">", "charge_stop_cell_v", 2000, 10000, CONDITION, AUTO),
+    ("heater_ineffective", WARN, None, None, "heater_warn_s", 0, 0, CONDITION, AUTO),
+    ("internal", FAULT, None, None, None, 0, 0, RESET, LATCH),
+    ("fault_latched", FAULT, None, None, None, 0, 0, RESET, LATCH),
 )
 
 # Column positions, so code reads names rather than magic numbers.
@@ -69,6 +79,7 @@ THRESHOLD_KEY = 4
 SET_MS = 5
 CLEAR_MS = 6
 CLEARS = 7
+RECOVERY = 8
 
 # Row numbers by name: code says diagnosis.CELL_OV, so a mistyped name is an error
 # at import, never a silent `internal`. _check_ids ties every constant to its row

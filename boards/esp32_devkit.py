@@ -9,6 +9,8 @@ BOARD = {
     "port": "esp32",
     "tesla_uart": {"id": 1, "tx": 33, "rx": 32},
     "contactors": {"negative": 25, "precharge": 26, "positive": 27},
+    # Auxiliary contacts not wired: no contactor_feedback diagnosis on this board
+    # (a welded contact goes unnoticed; docs/architecture.md).
     "contactor_feedback": {"negative": None, "precharge": None, "positive": None},
     # See boards/rp2_pico.py: active-high keeps a resetting MCU from closing anything.
     "relay_active_low": False,
@@ -18,4 +20,16 @@ BOARD = {
     "led": 2,
     "i2c": {"id": 0, "sda": 21, "scl": 22},
     "can": {"kind": "machine", "id": 0, "tx": 5, "rx": 17},
+    "pack": "tesla",
+    "connect_switch": 13,
+    "reset_button": 14,
+    "operator_active_low": True,
+    # The switch's position at boot counts (off: stay disconnected).
+    "connect_level_at_boot": True,
+    "reset_hold_ms": 3000,
+    "watchdog_ms": 8000,
+    # The ESP32's RTC keeps time only once set (NTP on a networked board); without
+    # it the clock starts at 2000-01-01 and is not a wall clock: off by default.
+    "wall_clock": False,
+    "state_path": "/pybms_state",
 }

@@ -132,3 +132,54 @@ def can_bus(board, path=None, machine=None, lib=None, spi_base=None):
         if kind == c["kind"]:
             return build(board, c, path, machine, lib, spi_base)
     raise BoardError("unknown CAN kind %r" % c["kind"])
+
+
+# --- what the application (app/boot.py) builds from the rest of a board file ---
+
+def _tesla_pack(uart, cfg, diag):
+    from drivers.tesla_bus import TeslaBus
+    return TeslaBus(uart, cfg, diag)
+
+
+# Module families by the board's "pack" key: the only place a family is named.
+PACK_KINDS = (("tesla", _tesla_pack),)
+
+
+def pack(board, cfg, diag, uart):
+    """The battery as a bms.pack.Pack, by the board's "pack" kind."""
+    for kind, build in PACK_KINDS:
+        if kind == board.get("pack", "tesla"):
+            return build(uart, cfg, diag)
+    raise BoardError("unknown pack kind %r" % board.get("pack"))
+
+
+def input_pin(board, pin, machine=None, link=None):
+    """An input (pull-up on a board: switch to ground), or None where not wired."""
+    return _input(board, pin, machine, link)
+
+
+def heater(board, machine=None, link=None):
+    return output(board, board.get("heater"), machine, link=link)
+
+
+class _PetWatchdog:
+    """The unix port's watchdog: a pet over the plant link (the plant notices when
+    the pets stop)."""
+
+    def __init__(self, link):
+        self.link = link
+
+    def feed(self):
+        self.link.pet()
+
+
+def watchdog(board, machine=None, link=None):
+    """machine.WDT with the board's timeout (RP2040: at most 8388 ms), or the plant
+    link's pet on the unix port; None where the board has neither."""
+    ms = board.get("watchdog_ms")
+    if not ms:
+        return None
+    if board["port"] == "unix":
+        return _PetWatchdog(link) if link is not None else None
+    m = _machine(machine)
+    return m.WDT(timeout=ms)

@@ -9,7 +9,10 @@ BOARD = {
     "tesla_uart": {"id": 0, "tx": 0, "rx": 1},
     # GPIOs of the relays that drive main negative, precharge and main positive.
     "contactors": {"negative": 2, "precharge": 3, "positive": 4},
-    # Auxiliary-contact inputs (same order), None where not wired.
+    # Auxiliary-contact inputs (same order), None where not wired. Not wired here:
+    # then a welded contact or a coil that never pulls in goes unnoticed by the BMS
+    # (the contactor_feedback diagnosis cannot run; docs/architecture.md says what
+    # that costs). Wire them and put the GPIO numbers here.
     "contactor_feedback": {"negative": None, "precharge": None, "positive": None},
     # False: a HIGH output energises a relay. Keep it so: while the MCU resets or
     # is unpowered its pins float or are pulled low, which must mean "contactor
@@ -23,4 +26,21 @@ BOARD = {
     "i2c": {"id": 0, "sda": 20, "scl": 21},
     "can": {"kind": "mcp2515", "spi": 0, "sck": 18, "mosi": 19, "miso": 16, "cs": 17,
             "crystal_hz": 8000000},
+    # Module family on the bus (boards.hal.PACK_KINDS).
+    "pack": "tesla",
+    # Operator inputs to ground (pull-ups): connect/disconnect switch, fault reset
+    # button (a deliberate long press). None where not wired.
+    "connect_switch": 10,
+    "reset_button": 11,
+    "operator_active_low": True,
+    # The switch's position at boot counts (off: stay disconnected).
+    "connect_level_at_boot": True,
+    "reset_hold_ms": 3000,   # a deliberate long press
+    # machine.WDT timeout; the RP2040's hardware caps it at 8388 ms.
+    "watchdog_ms": 8000,
+    # No wall clock: the RTC is not battery backed and loses the time at every
+    # power cut, so logs carry uptime (ticks) only.
+    "wall_clock": False,
+    # Flash file prefix of the persisted state (two copies, .a and .b).
+    "state_path": "/pybms_state",
 }

@@ -21,4 +21,21 @@ BOARD = {
     "led": "led",
     "i2c": None,
     "can": {"kind": "slcan", "path": None},
+    "pack": "tesla",
+    # Operator inputs exist only through the plant link (pybms sim --scenario): the
+    # plant drives them high when active and presses reset for 0.5 s (a command,
+    # not a person's finger), so no long press here.
+    "connect_switch": "connect",
+    "reset_button": "reset",
+    "operator_active_low": False,
+    # The plant's connect input starts low without meaning "disconnect": only its
+    # changes count (auto_connect decides at boot).
+    "connect_level_at_boot": False,
+    "reset_hold_ms": 300,
+    # Emulated: the plant restarts the firmware when the pet stops (plant link).
+    "watchdog_ms": 8000,
+    # The host's clock is a wall clock.
+    "wall_clock": True,
+    # Default state file prefix; PYBMS_STATE or --state overrides (app/boot.py).
+    "state_path": "pybms_state",
 }

@@ -6,7 +6,7 @@
 from bms.ticks import TICKS_PERIOD, ticks_add, ticks_diff  # noqa: F401 (re-exported)
 
 try:
-    from time import sleep_ms, ticks_ms  # noqa: F401  (MicroPython; this module's API)
+    from time import sleep_ms, ticks_ms, ticks_us  # noqa: F401  (MicroPython; this module's API)
 except ImportError:
     import time as _time
 
@@ -14,6 +14,9 @@ except ImportError:
 
     def ticks_ms():
         return int((_time.monotonic() - _start) * 1000) & (TICKS_PERIOD - 1)
+
+    def ticks_us():
+        return int((_time.monotonic() - _start) * 1000000) & (TICKS_PERIOD - 1)
 
     def sleep_ms(ms):
         _time.sleep(ms / 1000)

@@ -24,7 +24,7 @@ from array import array
 
 from bms import diagnosis, units
 from bms.pack import AGE_NEVER, TEMP_INVALID, Pack
-from drivers.clock import sleep_ms, ticks_diff
+from drivers.clock import sleep_ms, ticks_diff, ticks_ms
 from drivers.tesla_discovery import TeslaDiscovery
 from drivers.tesla_link import QUIET_MS, WRAP, TeslaLink
 from drivers.tesla_status import FLAGGED, TeslaStatus
@@ -39,6 +39,7 @@ if C.TEMP_INVALID != TEMP_INVALID:
 ADC_WAIT_MS = const(2)     # conversion of 9 channels is ~60 us after a ~500 us reference
                            # start-up (datasheet); 2 ms of ticks_ms is at least 1 ms
 REDISCOVER_MS = const(2000)  # spacing of discovery / re-addressing attempts
+STEP_MS = const(20)        # step(): reading boards stops once a call has used this long
 
 _READ_COUNT = const(19)    # DEVICE_STATUS, GPAI, VCELL1..6, TEMPERATURE1/2
 SEQ_HOLD = const(4)        # clean cycles a board keeps the other count after a failure
@@ -129,6 +130,12 @@ class TeslaBus(Pack):
         self._discovered_once = False
         self._last_recover = 0
         self._recovered_once = False
+        # step(): the cycle in pieces for the main loop's scheduler.
+        self.poll_ms = cfg["poll_ms"]
+        self._next = -1                 # next board of a stepped cycle, -1: none running
+        self._lost = False
+        self._stepped_once = False
+        self._cycle_t = 0
 
     # --- Pack interface ------------------------------------------------------
     def cell_count(self):
@@ -165,9 +172,7 @@ class TeslaBus(Pack):
     def poll(self, t_ms):
         """One measurement cycle. Never raises: link trouble becomes diagnosis rows,
         anything unexpected latches `internal`."""
-        self.cycles = (self.cycles + 1) & WRAP
-        self.cycle_errors = 0
-        self._failed0 = self.link.failed
+        self._start_cycle()
         try:
             self._cycle(t_ms)
         except OSError:
@@ -177,6 +182,61 @@ class TeslaBus(Pack):
             self._fail_all()
             self.diag.latch(self.i_internal, t_ms, 0)
         self._report(t_ms)
+
+    def step(self, t_ms, budget_ms=STEP_MS):
+        """The same cycle in pieces, for a cooperative main loop: call it often (every
+        pass); a cycle starts at most once per poll_ms, and one call does the start
+        (broadcasts, ADC wait) or reads boards until budget_ms has passed (plus at most
+        one board's bounded exchange), or ends the cycle (fault clear, recovery, the
+        diagnosis report). Returns True when a cycle ended. Never raises, as poll()."""
+        if self._next < 0:
+            if self._stepped_once and ticks_diff(t_ms, self._cycle_t) < self.poll_ms:
+                return False
+            self._stepped_once = True
+            self._cycle_t = t_ms
+            self._start_cycle()
+            if self._guarded(t_ms, -1):
+                self._next = 0
+                return False
+            self._report(t_ms)
+            return True
+        start = ticks_ms()
+        while self._next < self.expected:
+            i = self._next
+            self._next = i + 1
+            if not self._guarded(t_ms, i):
+                break                    # the UART failed or a bug: the cycle ends here
+            if ticks_diff(ticks_ms(), start) >= budget_ms and self._next < self.expected:
+                return False
+        else:
+            self._guarded(t_ms, self.expected)
+        self._next = -1
+        self._report(t_ms)
+        return True
+
+    def _guarded(self, t_ms, part):
+        """One piece of a stepped cycle (-1: begin, a board, expected: end), with
+        poll()'s handling of failures. Returns what the begin returns."""
+        try:
+            if part < 0:
+                return self._begin(t_ms)
+            if part < self.expected:
+                self._read_next(part, t_ms)
+            else:
+                self._end(t_ms)
+            return True
+        except OSError:
+            self._fail_all()
+        except Exception:  # noqa: BLE001 - last line of defence, reported as a fault
+            self._fail_all()
+            self.diag.latch(self.i_internal, t_ms, 0)
+        return False
+
+    def _start_cycle(self):
+        self.cycles = (self.cycles + 1) & WRAP
+        self.cycle_errors = 0
+        self._failed0 = self.link.failed
+        self._lost = False
 
     def set_balance(self, masks):
         """Apply one bleed mask per board (the decision is bms.balancing's): CB_CTRL = 0,
@@ -237,13 +297,22 @@ class TeslaBus(Pack):
 
     # --- the cycle -----------------------------------------------------------
     def _cycle(self, t_ms):
+        if not self._begin(t_ms):
+            return
+        for i in range(self.expected):
+            self._read_next(i, t_ms)
+        self._end(t_ms)
+
+    def _begin(self, t_ms):
+        """Discovery when needed, the broadcasts and the ADC wait. False when no
+        board can be read this cycle."""
         if not self.ready:
             if not self._discovered_once or \
                     ticks_diff(t_ms, self._last_discovery) >= REDISCOVER_MS:
                 self._discover(t_ms)
             if not self.ready:
                 self._fail_all()
-                return
+                return False
             self._failed0 = self.link.failed   # discovery's probes are not link errors
         link = self.link
         link.set_budget(self.retry_budget)
@@ -253,24 +322,27 @@ class TeslaBus(Pack):
             # The ring did not return a clean echo: no board can be trusted to have
             # converted, so none gets a new timestamp this cycle.
             self._fail_all()
-            return
+            return False
         sleep_ms(ADC_WAIT_MS)
-        lost = False
         # A board that failed an exchange last cycle may still have a reply on its way:
         # it is asked for a different count from now on, so that reply can never pass
         # for a later one's (the sequence check across cycles); after SEQ_HOLD clean
         # cycles it returns to the 19 registers a clean line costs.
         P.next_sequence(self._seq, self._shaky, self.expected, SEQ_HOLD)
-        for i in range(self.expected):
-            if not self._read_board(i, t_ms):
-                if self.fails[i] < 255:
-                    self.fails[i] += 1
-                if self.fails[i] >= self.fail_limit:
-                    lost = True
+        return True
+
+    def _read_next(self, i, t_ms):
+        if not self._read_board(i, t_ms):
+            if self.fails[i] < 255:
+                self.fails[i] += 1
+            if self.fails[i] >= self.fail_limit:
+                self._lost = True
+
+    def _end(self, t_ms):
         if self._want_clear:
             self._clear()
-        if (lost or self.status.any_cfg_bad()) and (not self._recovered_once or
-                                              ticks_diff(t_ms, self._last_recover) >= REDISCOVER_MS):
+        if (self._lost or self.status.any_cfg_bad()) and (not self._recovered_once or
+                                                    ticks_diff(t_ms, self._last_recover) >= REDISCOVER_MS):
             self._recover(t_ms)
 
     def _write(self, addr, reg, value):

@@ -139,7 +139,7 @@ class ChargeHarness(Harness):
     (else the charge pieces run without current, as on a board without a sensor)."""
 
     def __init__(self, scenario, truth_path=None, config=None, current=True, soc=False):
-        Harness.__init__(self, scenario, truth_path, config)
+        Harness.__init__(self, scenario, truth_path, config, mini=True)
         plant = self.plant
         self.loop.__class__ = ChargeLoop   # same object: the plant's hooks stay bound
         self.loop.attach(

@@ -1,15 +1,13 @@
-# In-process, accelerated run of a scenario against the firmware AS IT EXISTS
-# TODAY: Tesla bus master, pack summary, threshold checks and diagnosis, state
-# machine with its contactors, limits policy and Victron reporter, joined by a
-# temporary mini main loop. The main-loop issue replaces run_pass() with the real
-# application; build_firmware() is the one place that constructs firmware objects,
-# so a changed constructor is adapted here only. Host only.
+# In-process, accelerated run of a scenario against the firmware. Harness runs the
+# REAL APPLICATION (app/, through simulator/app_loop.py: scheduler, every task,
+# recovery, persistence, event log) on the plant's clock. MiniLoop below is the
+# temporary mini main loop the plant issue started with; it stays only for the
+# tests and tools that still build it directly. build_firmware() is the mini loop's
+# one place that constructs firmware objects. Host only.
 #
-# What the mini loop does that no firmware does yet (stand-ins, listed in
-# docs/simulator.md): it reads the plant's bus voltage as a bus-voltage sensor for
-# the precharge `bus_voltage` event, turns diagnosis flips into `fault` /
-# `fault_cleared` events, sends `pack_ready`, and runs the balancer's
-# balance_needed / balance_done decisions from bms.balancing.plan_balance.
+# What the harness still stands in for (docs/simulator.md): the plant's bus voltage
+# as a bus-voltage sensor for the precharge `bus_voltage` event, and the operator's
+# commands handed straight to the application.
 
 from bms import balancing
 from bms import diagnosis as D
@@ -271,7 +269,9 @@ class MiniLoop:
 class Harness:
     """A scenario's plant and today's firmware in one process, on one clock."""
 
-    def __init__(self, scenario, truth_path=None, config=None):
+    def __init__(self, scenario, truth_path=None, config=None, mini=False):
+        """mini: run the temporary mini loop instead of the application (for
+        simulator/charge_loop.py's ChargeHarness, which extends it)."""
         self.scenario = scenario
         self.clock = SimClock()
         overrides = dict(HARNESS_CONFIG)
@@ -286,8 +286,14 @@ class Harness:
         # The current sensor's chip, register-level, on an I2C bus the firmware gets.
         self.adc = Mcp3421Model(clock=self.clock.ticks) if scenario.sensor["kind"] == "hall" \
             else Ina228Model(clock=self.clock.ticks)
-        self.loop = MiniLoop(cfg, self.link, can, bus_voltage=self._bus_voltage,
-                             i2c=I2CBus(self.adc))
+        if mini:
+            self.loop = MiniLoop(cfg, self.link, can, bus_voltage=self._bus_voltage,
+                                 i2c=I2CBus(self.adc))
+        else:
+            # The real application (app/), scheduler and all, on the simulated clock.
+            from simulator.app_loop import AppLoop
+            self.loop = AppLoop(cfg, self.link, can, bus_voltage=self._bus_voltage,
+                                i2c=I2CBus(self.adc), clock=self.clock)
         self.fw = self.loop.fw
         self.truth = TruthWriter(truth_path)
         self.plant = Plant(scenario, self.clock, chain=self.link.chain, truth=self.truth,

@@ -32,7 +32,7 @@ LAYERS = (
     (4, "state machine", ("fsm/*", "states/*"),
      "the table-driven machine that owns the contactors, one module per state"),
     (5, "application", ("main.py", "app/*"),
-     "the main loop that wires the layers together (later)"),
+     "the main loop that wires the layers together: entry point, task table, recovery, persistence, event ring"),
 )
 
 # Files outside the layers: (kind, files, may import, what).

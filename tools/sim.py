@@ -27,6 +27,10 @@ def add_arguments(parser):
     parser.add_argument("--truth", metavar="FILE", help="write the truth file (CSV) here")
     parser.add_argument("--duration", type=float, metavar="S",
                         help="stop after S simulated seconds (default: the scenario's)")
+    parser.add_argument("--firmware", metavar="CMD",
+                        help="start CMD (e.g. 'micropython main.py') with the link paths "
+                             "appended and restart it when it stops petting the watchdog "
+                             "(simulator/firmware_process.py)")
     parser.add_argument("--check", action="store_true",
                         help="run in process against today's firmware as fast as the CPU "
                              "allows, then check the scenario's expected outcome (exit 1 if not)")
@@ -75,6 +79,7 @@ def _scenario(args):
     # Ctrl-C must stop it even when started from a shell that ignores SIGINT for
     # background jobs (the ignore would be inherited).
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    fw = None
     try:
         print("scenario %s: %s" % (s.name, s.description), flush=True)
         for name, path in rt.paths():
@@ -83,11 +88,23 @@ def _scenario(args):
             print("firmware settings for this scenario: %s" % ", ".join(
                 "%s=%s" % kv for kv in sorted(s.firmware.items())), file=sys.stderr, flush=True)
         print("speed %gx; Ctrl-C stops" % args.speed, file=sys.stderr, flush=True)
+        if args.firmware:
+            from simulator.firmware_process import FirmwareProcess
+            fw = FirmwareProcess(args.firmware, dict(rt.paths()), rt.pins)
+            fw.start()
+
+        def stopping():
+            if fw is not None:
+                fw.poll()
+            return bool(stop)
         try:
-            rt.run(args.duration, lambda: bool(stop))
+            rt.run(args.duration, stopping)
         except KeyboardInterrupt:
             print("\nstopped at t=%.1f s" % rt.clock.t_s, file=sys.stderr)
     finally:
+        if fw is not None:
+            fw.stop()
+            print("firmware restarts by the watchdog or exits: %d" % fw.restarts, file=sys.stderr)
         rt.close()
     if args.truth:
         print("truth: %s" % args.truth, flush=True)

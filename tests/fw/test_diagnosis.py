@@ -5,8 +5,10 @@ def test_table_is_consistent():
     ids = set()
     names = set(r[config.NAME] for r in config.SCHEMA)
     for row in D.ROWS:
-        assert len(row) == D.CLEARS + 1  # each row's text: tests/host/test_texts.py
-        ident, severity, quantity, compare, key, set_ms, clear_ms, clears = row
+        assert len(row) == D.RECOVERY + 1  # each row's text: tests/host/test_texts.py
+        ident, severity, quantity, compare, key, set_ms, clear_ms, clears, recovery = row
+        assert recovery in (D.LATCH, D.AUTO), ident
+        assert severity == D.FAULT or recovery == D.AUTO, ident  # a warning never latches
         assert ident not in ids, ident
         ids.add(ident)
         assert severity in (D.WARN, D.FAULT)
@@ -105,3 +107,13 @@ def test_every_row_has_its_constant_and_units_round_one_way():
     assert D.CELL_OV == D.index("cell_ov") and D.FAULT_LATCHED == D.index("fault_latched")
     assert units.mv(4.1) == 4100 and units.mv(0.0005) == 1 and units.mv(-0.0005) == -1
     assert units.dc(-10.05) == -101 and units.dc(65.0) == 650 and units.ma(-0.0004) == 0
+
+
+def test_dangerous_faults_latch_until_an_operator_reset():
+    # A dangerous fault never re-closes unattended (issue 19's recovery policy).
+    for i in (D.CELL_OV, D.CELL_UV, D.TEMP_HIGH, D.CONTACTOR_FEEDBACK, D.PRECHARGE_FAILED,
+              D.OVER_CURRENT_CHARGE, D.OVER_CURRENT_DISCHARGE, D.CURRENT_SENSOR,
+              D.INTERNAL, D.FAULT_LATCHED, D.TEMP_SENSOR):
+        assert D.ROWS[i][D.RECOVERY] == D.LATCH, D.ROWS[i][D.ID]
+    for i in (D.COMM_LOSS, D.DATA_STALE, D.BOARD_FAULT, D.MODULE_COUNT):
+        assert D.ROWS[i][D.RECOVERY] == D.AUTO, D.ROWS[i][D.ID]

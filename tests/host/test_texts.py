@@ -41,3 +41,7 @@ def test_every_victron_frame_has_its_name_and_description():
     assert tuple(r[0] for r in victron_codec.FRAME_NAMES) == V.PERIODIC
     for fid, name, what in victron_codec.FRAME_NAMES:
         assert name and len(what) > 10, fid
+
+
+def test_every_recovery_policy_has_its_text():
+    _same_keys(diagnosis_texts.RECOVERY, [diagnosis.LATCH, diagnosis.AUTO], "recovery text")

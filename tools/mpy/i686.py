@@ -82,7 +82,8 @@ def build(src):
 def run_tests(heap, modules):
     exe = os.path.join(OUT, "micropython")
     r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "mpy", "build.py"), MPY_OUT,
-                        os.path.join(OUT, "mpy-cross"), "x86"], cwd=ROOT)
+                        os.path.join(OUT, "mpy-cross")], cwd=ROOT,
+                       env=dict(os.environ, PYBMS_MPY_MARCH="x86"))
     if r.returncode != 0:
         return 1
     env = dict(os.environ, MICROPYPATH=MPY_OUT, PYBMS_MPY_HEAP=heap)

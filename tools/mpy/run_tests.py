@@ -60,8 +60,15 @@ def child(result_path, name):
         f.write("%d %d %d" % (counts[0], counts[1], counts[2]))
 
 
+# Test modules that build the whole application (app/): on the 64-bit unix port
+# (objects ~1.6x a board's) they get PYBMS_MPY_APP_HEAP; the 32-bit run
+# (tools/mpy/i686.py) gives them the board heap like every other module.
+APP_MODULES = ("test_app", "test_app_alloc")
+
+
 def parent(names):
     heap = os.getenv("PYBMS_MPY_HEAP") or "192K"
+    app_heap = os.getenv("PYBMS_MPY_APP_HEAP") or heap
     import binascii
     result_path = RESULT_FILE % binascii.hexlify(os.urandom(6)).decode()
     totals = [0, 0, 0]
@@ -71,7 +78,8 @@ def parent(names):
         except OSError:
             pass
         os.system("%s -X heapsize=%s %s --child %s %s"
-                  % (sys.executable, heap, sys.argv[0], result_path, name))
+                  % (sys.executable, app_heap if name in APP_MODULES else heap, sys.argv[0],
+                     result_path, name))
         try:
             with open(result_path) as f:
                 counts = [int(x) for x in f.read().split()]

@@ -205,4 +205,11 @@ HELP = {
         "never bleed a cell at or below this",
     "balance_temp_max":
         "no bleeding in a module warmer than this",
+    "auto_reset_after_ms":
+        "a recoverable fault (RECOVERY auto in the diagnosis table: comm loss, stale "
+        "data, a board's transient fault) is reset by the application once every fault "
+        "condition has been gone this long",
+    "auto_resets_per_day":
+        "at most this many automatic resets in 24 h; past it the fault latches until "
+        "an operator reset (0: never reset automatically)",
 }

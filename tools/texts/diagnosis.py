@@ -58,3 +58,13 @@ TEXT = {
         "the state machine latched a fault and keeps the battery off until an operator "
         "reset, even after the fault's own condition has cleared",
 }
+
+
+# The RECOVERY column's values (bms/diagnosis.py), for the safety report and docs.
+RECOVERY = {
+    "latch": "stays in Fault until an operator reset (long press, console): the cause "
+             "may be dangerous or a defect someone must look at",
+    "auto": "the application resets it by itself once every fault condition has been "
+            "gone for auto_reset_after_ms, at most auto_resets_per_day times a day; "
+            "past that it latches",
+}

@@ -1,0 +1,327 @@
+# The BMS application: every firmware part joined by one cooperative loop.
+# app/boot.py builds the parts from a board file and the configuration and hands
+# them in (so do the in-process plant harness and the tests); this file owns the
+# order of work, not the hardware. One pass = scheduler.run_due(): each task of
+# app/tasks.py that is due runs once, in table order.
+#
+# Fail-safe: an exception in any task is caught by the scheduler, counted, and
+# turned into the `internal` fault: contactors open at once, allow outputs off,
+# the machine in Fault (fsm.table.FAIL_SAFE), never a crashed loop with
+# contactors closed. The steady loop allocates nothing (tests/fw/test_app_alloc.py).
+
+from app import tasks as T
+from app.events import (EV_BALANCE_DONE, EV_BALANCE_NEEDED, EV_CONNECT, EV_DISCONNECT,
+                        EV_FAULT, EV_FAULT_CLEARED, EV_PACK_READY, EV_RESET, FAULT_FIELDS,
+                        EventQueue)
+from app.recovery import Recovery
+from app.scheduler import Scheduler
+from bms import diagnosis as D
+from bms.balancer import Balancer
+from bms.charge import ABSORPTION, FLOAT, ChargeControl
+from bms.checks import LimitChecks
+from bms.diagnosis import Diagnosis
+from bms.heater import Heater, blocked_by
+from bms.limits import Limits
+from bms.pack import PackSummary
+from bms.soc import SocEstimator
+from bms.soc_record import Saver
+from bms.ticks import ticks_add, ticks_diff
+from drivers.operator_inputs import OFF, ON
+from fsm import table
+from fsm.context import Context
+from fsm.machine import Machine
+from protocols.victron.reporter import Reporter
+
+PRECHARGE = table.state_index("Precharge")
+RUN = table.state_index("Run")
+FAULT_STATE = table.state_index("Fault")
+
+
+class Parts:
+    """What the application is built from. Everything optional is None when the
+    board has no such part (boards say so in their files)."""
+
+    def __init__(self, pack, can, contactors, allow=None, heater=None, connect=None,
+                 reset=None, watchdog=None, store=None, bus_voltage=None, wall=None,
+                 current=None, log=None, diag=None, link=None, soc_store=None,
+                 connect_at_boot=True):
+        self.pack = pack              # a bms.pack.Pack
+        self.can = can                # a drivers.can.CanBus
+        self.contactors = contactors  # drivers.contactors.Contactors (feedback optional)
+        self.allow = allow            # drivers.allow_outputs.AllowOutputs
+        self.heater = heater          # output pin
+        self.connect = connect        # drivers.operator_inputs.Switch
+        self.connect_at_boot = connect_at_boot  # its level at boot counts (else changes only)
+        self.reset = reset            # drivers.operator_inputs.LongPress
+        self.watchdog = watchdog      # feed()
+        self.store = store            # app.persist.Persist
+        self.bus_voltage = bus_voltage  # () -> DC-bus volts or None
+        self.wall = wall              # () -> seconds since 1970 or None (no RTC)
+        self.current = current        # drivers.current_sensor.CurrentSensor or None
+        self.log = log                # an fsm.eventlog.EventLog (via app.events.TickFilter)
+        self.diag = diag              # the Diagnosis the pack driver reports to
+        self.link = link              # the plant link (unix port): poll() once a pass
+        self.soc_store = soc_store    # a RecordStore for the SoC record, or None
+
+
+class App:
+    def __init__(self, cfg, parts, now_ms, now_us):
+        self.cfg = cfg
+        self.parts = p = parts
+        self.now_ms = now_ms
+        self.queue = EventQueue()
+        self.diag = p.diag if p.diag is not None else Diagnosis()
+        self.diag.on_change = self._on_diag
+        self.pack = p.pack
+        self.contactors = p.contactors
+        self.machine = Machine(Context(cfg, p.contactors), log=p.log)
+        strings = cfg["parallel_strings"]
+        self.summary = PackSummary(strings)
+        self.checks = LimitChecks(cfg, self.diag)
+        cells = p.pack.cell_count()
+        self.limits = Limits(cfg, cells // strings)
+        modules = cfg["module_count"]
+        self.reporter = Reporter(p.can, cfg, self.summary, self.limits, self.diag.active,
+                                 self.machine.faults, cells // modules,
+                                 p.pack.temp_count() // modules)
+        series = cells // strings
+        self.charge = ChargeControl(cfg, series)
+        self.heating = Heater(cfg)   # the decision; parts.heater is its pin
+        self.balancer = Balancer(cfg, cells, cells // modules, p.pack.temp_count() // modules)
+        self.recovery = Recovery(cfg)
+        self.soc = SocEstimator(cfg, cells // strings)
+        self.soc_saver = Saver(self.soc, cfg, p.soc_store) if p.soc_store is not None else None
+        self.stale_ms = cfg["stale_ms"]
+        self._bus_fields = {"v_bus": 0.0, "v_pack": 0.0}
+        self._pack_ready_sent = False
+        self._started_ms = 0
+        self.last_pass_ok = False
+        self.task_errors = 0
+        self.task_errors_before = 0   # persisted from earlier boots
+        self.watchdog_feeds = 0
+        self.current_da = None
+        self.soc_x100 = None
+        self.sched = s = Scheduler(now_ms, now_us, ticks_diff, ticks_add, self._on_task_error)
+        # The module poll in bounded steps when the bus master offers them; a bus
+        # master without step() polls its whole cycle once per poll_ms instead.
+        step = getattr(p.pack, "step", None)
+        self._poll = step or p.pack.poll
+        for row in T.TASKS:
+            period = T.period_ms(row, cfg)
+            if row[T.NAME] == "module_poll" and step is None:
+                period = cfg["poll_ms"]
+            s.add(row[T.NAME], period, getattr(self, "task_" + row[T.NAME]), row[T.BUDGET])
+
+    # --- start ----------------------------------------------------------------
+    def start(self, t_ms):
+        """Contactors open (the machine's initial state), then what was persisted:
+        a fault latched before a reset or power cut is honoured (the machine goes
+        straight to Fault and waits for the reset it was waiting for)."""
+        self._started_ms = t_ms
+        m = self.machine
+        m.start(t_ms)
+        if self.parts.allow is not None:
+            self.parts.allow.block_all()
+        store = self.parts.store
+        if store is not None:
+            store.restore(t_ms, self)
+        if self.soc_saver is not None:
+            self.soc_saver.load()   # else the SoC starts from the cells' OCV
+        sw = self.parts.connect
+        if sw is not None and self.parts.connect_at_boot:
+            m.dispatch("connect" if sw.on else "disconnect", t_ms)
+        self.sched.start(t_ms)
+
+    def run_pass(self):
+        ok = self.sched.run_due()
+        self.last_pass_ok = ok
+        return ok
+
+    # --- events ---------------------------------------------------------------
+    def _on_diag(self, i, active, t_ms):
+        if D.ROWS[i][D.SEVERITY] != D.FAULT:
+            return
+        if active:
+            self.queue.put(EV_FAULT, i)
+            self.recovery.saw(i)
+            store = self.parts.store
+            if store is not None:
+                store.note_fault(i, t_ms, self.diag.detail[i], self.summary)
+        else:
+            self.queue.put(EV_FAULT_CLEARED, i)
+
+    def _dispatch(self, t_ms):
+        self.queue.dispatch_all(self.machine, t_ms)
+
+    def operator_reset(self, t_ms):
+        """The fault-reset command (long press, plant link, later console/web)."""
+        self.diag.acknowledge(t_ms)
+        self.queue.put(EV_RESET)
+        self._dispatch(t_ms)
+        if self.machine.state != FAULT_STATE:
+            self.recovery.operator_reset()
+            if self.parts.store is not None:
+                self.parts.store.note_reset(False, t_ms)
+                self.parts.store.latch_changed(t_ms, self)
+
+    def operator_connect(self, t_ms, on):
+        self.queue.put(EV_CONNECT if on else EV_DISCONNECT)
+        self._dispatch(t_ms)
+
+    def _on_task_error(self, i, exc, t_ms):
+        """A task raised: open everything first, then tell the machine."""
+        self.task_errors += 1
+        try:
+            self.contactors.open_all()
+        except Exception:  # every other pin was still tried (Contactors.open_all)
+            pass
+        try:
+            if self.parts.allow is not None:
+                self.parts.allow.block_all()
+            log = self.machine.log
+            if log is not None:
+                log.error(t_ms, self.sched.names[i], "task: %r" % (exc,))
+            self.diag.latch(D.INTERNAL, t_ms, i)
+            self.machine.dispatch("fault", t_ms, FAULT_FIELDS[D.INTERNAL])
+            self._dispatch(t_ms)
+        except Exception:  # the machine and contactors are already safe
+            self.task_errors += 1
+
+    # --- tasks (app/tasks.py), fn(t_ms) ---------------------------------------
+    def task_inputs(self, t):
+        p = self.parts
+        if p.link is not None:
+            p.link.poll()
+        if p.reset is not None and p.reset.update(t, ticks_diff):
+            self.operator_reset(t)
+        if p.connect is not None:
+            change = p.connect.update(t, ticks_diff)
+            if change == ON or change == OFF:
+                self.operator_connect(t, change == ON)
+        c = self.contactors
+        if c.feedback is not None:
+            self.diag.report(D.CONTACTOR_FEEDBACK, c.mismatch() >= 0, t)
+            self._dispatch(t)
+
+    def task_module_poll(self, t):
+        self._poll(t)
+
+    def task_current(self, t):
+        cur = self.parts.current
+        ok = False
+        ma = 0
+        if cur is not None:
+            cur.poll(t)
+            ok = cur.valid()
+            ma = cur.ma
+        self.current_da = ma // 100 if ok else None
+        self.soc.update(t, ma, ok, self.summary)
+        self.soc_x100 = self.soc.soc_x100()
+
+    def task_checks(self, t):
+        s = self.summary
+        s.update(self.pack, t, self.stale_ms)
+        if self._pack_ready_sent or ticks_diff(t, self._started_ms) >= T.STARTUP_GRACE_MS:
+            self.checks.evaluate(s, t)
+        if not self._pack_ready_sent and s.valid:
+            self._pack_ready_sent = True
+            self.queue.put(EV_PACK_READY)
+        self._dispatch(t)
+
+    def task_machine(self, t):
+        m = self.machine
+        self._dispatch(t)
+        bv = self.parts.bus_voltage
+        if m.state == PRECHARGE and bv is not None and self.summary.valid:
+            v = bv()
+            if v is not None:
+                f = self._bus_fields
+                f["v_bus"] = v
+                f["v_pack"] = self.summary.v_pack / 1000.0
+                m.dispatch("bus_voltage", t, f)
+        m.dispatch("tick", t)
+
+    def task_limits(self, t):
+        m = self.machine
+        ma = self.current_da * 100 if self.current_da is not None else None
+        self.charge.update(t, self.summary, ma, self.soc_x100)
+        self.limits.update(self.summary, m.allows(table.P_CHARGE), m.allows(table.P_DISCHARGE),
+                           t, self.soc_x100, self.charge.cvl_dv)
+        if self.parts.allow is not None:
+            self.parts.allow.update(self.limits)
+
+    def task_balancing(self, t):
+        """bms.balancer decides (settle windows, dead band); the pack bleeds."""
+        m = self.machine
+        b = self.balancer
+        pack = self.pack
+        top = self.charge.phase == ABSORPTION or self.charge.phase == FLOAT
+        ma = self.current_da * 100 if self.current_da is not None else None
+        send = b.update(t, pack, self.summary, m.allows(table.P_BALANCE), top, ma)
+        if m.allows(table.P_BALANCE):
+            if not b.wanted and b.bleeding == 0:
+                pack.stop_balance()
+                self.queue.put(EV_BALANCE_DONE)
+            elif send:
+                if b.bleeding:
+                    pack.set_balance(b.masks)
+                else:
+                    pack.stop_balance()
+        else:
+            if send and b.bleeding == 0:
+                pack.stop_balance()
+            if b.wanted and m.state == RUN:
+                self.queue.put(EV_BALANCE_NEEDED)
+        self._dispatch(t)
+
+    def task_heater(self, t):
+        """bms.heater decides; its pin follows. Charge power is taken as available
+        while the machine permits charging (a board cannot see the PV; the heater's
+        own run and rest limits bound what it draws)."""
+        h = self.heating
+        s = self.summary
+        m = self.machine
+        if s.valid:
+            h.update(t, s.t_min, s.t_max, m.allows(table.P_CHARGE), m.state != FAULT_STATE,
+                     blocked_by(self.diag.active))
+        else:
+            h.update(t, 0, 0, False, False, True)
+        self.diag.report(D.HEATER_INEFFECTIVE, h.ineffective, t)
+        pin = self.parts.heater
+        if pin is not None:
+            pin.value(1 if h.on else 0)
+
+    def task_can(self, t):
+        self.parts.can.service(t)
+        self.reporter.poll(t, self.machine.allows(table.P_CAN_TX), self.soc_x100,
+                           self.current_da, self.soc.soh_pct())
+
+    def task_recovery(self, t):
+        if self.recovery.update(t, self.machine, self.diag):
+            self.operator_reset_auto(t)
+
+    def operator_reset_auto(self, t):
+        """The application's own reset of a recoverable fault (logged, counted)."""
+        self.queue.put(EV_RESET)
+        self._dispatch(t)
+        if self.machine.state != FAULT_STATE:
+            self.recovery.reset_done()
+            if self.parts.store is not None:
+                self.parts.store.note_reset(True, t)
+                self.parts.store.latch_changed(t, self)
+
+    def task_persistence(self, t):
+        store = self.parts.store
+        if store is not None:
+            store.poll(t, self)
+        if self.soc_saver is not None:
+            self.soc_saver.poll(t)
+
+    def task_watchdog(self, t):
+        # Fed only when the previous whole pass stayed within every budget: a loop
+        # that hangs, or keeps overrunning, lets the watchdog reset the board.
+        wd = self.parts.watchdog
+        if wd is not None and self.last_pass_ok:
+            wd.feed()
+            self.watchdog_feeds += 1
+

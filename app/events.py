@@ -1,0 +1,147 @@
+# Events into the state machine and the record of what it did, on the board.
+#
+# EventQueue: diagnosis flips, operator commands and balancer decisions wait here
+# (a fixed ring of small ints, no allocation) until the main loop dispatches them
+# in order. A fault event's fields are one dict per diagnosis row, made once.
+#
+# RingStream + TickFilter: the board's event log is a RAM ring of the most recent
+# JSON Lines records (fsm/eventlog.py's format, docs/event-log.md). A record is
+# written only when something happens; the tick the loop sends every pass is kept
+# back and written only when it made the machine move (a transition or an error),
+# so a quiet loop writes (and allocates) nothing, and the ring still replays with
+# `pybms replay --check`: every timeout fires on a recorded tick.
+
+from bms import diagnosis as D
+from fsm import table
+
+EV_TICK = table.EVENTS.index("tick")
+EV_PACK_READY = table.EVENTS.index("pack_ready")
+EV_CONNECT = table.EVENTS.index("connect")
+EV_DISCONNECT = table.EVENTS.index("disconnect")
+EV_BALANCE_NEEDED = table.EVENTS.index("balance_needed")
+EV_BALANCE_DONE = table.EVENTS.index("balance_done")
+EV_FAULT = table.EVENTS.index("fault")
+EV_FAULT_CLEARED = table.EVENTS.index("fault_cleared")
+EV_RESET = table.EVENTS.index("reset")
+EV_SHUTDOWN = table.EVENTS.index("shutdown")
+
+FAULT_FIELDS = tuple({"diag": row[D.ID]} for row in D.ROWS)
+
+
+class EventQueue:
+    """Fixed-size FIFO of (event index, diagnosis row). A full queue drops the
+    newest event and counts it: the diagnosis row stays active and is re-sent."""
+
+    def __init__(self, size=32):
+        self.events = bytearray(size)
+        self.rows = bytearray(size)
+        self.size = size
+        self.head = 0
+        self.count = 0
+        self.dropped = 0
+
+    def put(self, event, row=0):
+        if self.count >= self.size:
+            self.dropped += 1
+            return False
+        k = (self.head + self.count) % self.size
+        self.events[k] = event
+        self.rows[k] = row
+        self.count += 1
+        return True
+
+    def dispatch_all(self, machine, t_ms):
+        names = table.EVENTS
+        while self.count:
+            k = self.head
+            event = self.events[k]
+            row = self.rows[k]
+            self.head = (k + 1) % self.size
+            self.count -= 1
+            if event == EV_FAULT or event == EV_FAULT_CLEARED:
+                machine.dispatch(names[event], t_ms, FAULT_FIELDS[row])
+            else:
+                machine.dispatch(names[event], t_ms)
+
+
+class RingStream:
+    """The last `size` records (whole lines) in RAM; write(text) as a stream.
+    Writing allocates the line itself: records are written on events only."""
+
+    def __init__(self, size=64):
+        self.lines = [None] * size
+        self.size = size
+        self.next = 0
+        self.written = 0
+
+    def write(self, text):
+        self.lines[self.next] = text
+        self.next = (self.next + 1) % self.size
+        self.written += 1
+
+    def records(self):
+        """Oldest first (allocates: for the console, the web page, tests)."""
+        out = []
+        for k in range(self.size):
+            line = self.lines[(self.next + k) % self.size]
+            if line is not None:
+                out.append(line)
+        return out
+
+    def dump(self, out, cfg, t_ms=0):
+        """Write a replayable log to out.write(): the header with the configuration
+        (made now, not held in RAM), then the ring, oldest first."""
+        from fsm.eventlog import EventLog
+        EventLog(out).header(t_ms, cfg)
+        for line in self.records():
+            out.write(line)
+
+
+class TickFilter:
+    """Between the machine and an EventLog: every record passes except a tick,
+    which is written only when it moved the machine (logged before the move)."""
+
+    def __init__(self, log):
+        self.log = log
+        self._tick_t = -1
+
+    def header(self, t_ms, cfg):
+        pass  # the ring's dump() writes it, so the RAM never holds the config as text
+
+    def event(self, t_ms, name, fields):
+        if name == "tick":
+            self._tick_t = t_ms
+            return
+        self._tick_t = -1
+        self.log.event(t_ms, name, fields)
+
+    def _flush(self, event):
+        if event == "tick" and self._tick_t >= 0:
+            self.log.event(self._tick_t, "tick", None)
+        self._tick_t = -1
+
+    def transition(self, t_ms, event, source, dest):
+        self._flush(event)
+        self.log.transition(t_ms, event, source, dest)
+
+    def rejected(self, t_ms, event, state, reason, detail=None):
+        self._flush(event)
+        self.log.rejected(t_ms, event, state, reason, detail)
+
+    def error(self, t_ms, event, message):
+        self._flush(event)
+        self.log.error(t_ms, event, message)
+
+
+class Tee:
+    """Writes every record to the ring and to a file (the unix port's --events),
+    flushed per record so a host tool reading the file sees it at once."""
+
+    def __init__(self, ring, f):
+        self.ring = ring
+        self.f = f
+
+    def write(self, text):
+        self.ring.write(text)
+        self.f.write(text)
+        self.f.flush()

@@ -1,0 +1,195 @@
+# `pybms bench app`: the whole application (app/) on the 32-bit MicroPython build
+# (as an RP2040 or ESP32 holds it) and on an emulated Cortex-M0:
+# - the smallest heap that runs it with 16 and 62 modules, firmware precompiled
+#   (.mpy, as deploy copies files) and frozen (bytecode in flash, manifest.py);
+# - heap held after start, high-water of gc.mem_alloc(), bytes allocated per steady
+#   pass (goal 0), and the per-task table (period, mean, worst, overruns);
+# - one full loop pass (every task due) in Cortex-M0 instructions (qemu-m0.sh), 16
+#   and 62 modules, after the heap has been used;
+# - real time with 62 modules whose boards all stop answering: the longest task and
+#   the largest gap between Victron cycles (the GX gives up past ~1.2 s here).
+# Workload: tools/mpy/app_workload.py. --quick: .mpy only, no frozen build, no M0.
+# Last line: app_min_heap_kb_frozen_62=... app_min_heap_kb_mpy_62=...
+# app_alloc_bytes_per_pass=... loop_pass_minstr_m0_62=... loop_pass_minstr_m0_16=...
+# max_task_block_ms_62=... can_gap_ms_max=...
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+from tools.cli import UsageError
+from tools.mpy import i686
+
+ROOT = i686.ROOT
+WORKLOAD = os.path.join(ROOT, "tools", "mpy", "app_workload.py")
+SHARED = os.environ.get("PYBMS_MICROPYTHON_DIR", "/work/shared/micropython")
+M0_OUT = os.path.join(ROOT, "build", "m0-app")
+CPI = 1.8            # qemu-m0.sh: RP2040 cycles per instruction (1.3..2.0)
+CLOCK_KHZ = 125000   # RP2040 at 125 MHz
+_APP = re.compile(r"APP modules=(\d+) state=(\w+) held=(\d+) peak=(\d+) alloc_per_pass=(-?\d+)")
+_TASK = re.compile(r"TASK (\w+) period=(\d+) runs=(\d+) mean_us=(\d+) worst_us=(\d+) "
+                   r"overruns=(\d+)")
+
+
+def _run(exe, path, heap_kb, args, timeout=300):
+    return subprocess.run([exe, "-X", "heapsize=%dK" % heap_kb, WORKLOAD] + [str(a) for a in args],
+                          cwd="/", env=dict(os.environ, MICROPYPATH=path),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def _runs(exe, path, heap_kb, modules, passes=300):
+    r = _run(exe, path, heap_kb, (modules, passes))
+    return r.returncode == 0 and _APP.search(r.stdout) is not None
+
+
+def min_heap_kb(exe, path, modules, lo=16, hi=1024):
+    """Smallest heap (KB, to 4 KB) that runs the application: start, precharge,
+    Run and steady passes."""
+    if not _runs(exe, path, hi, modules):
+        return None
+    while hi - lo > 4:
+        mid = (lo + hi) // 2
+        if _runs(exe, path, mid, modules):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def details(exe, path, modules):
+    r = _run(exe, path, 1024, (modules, 3000))
+    m = _APP.search(r.stdout)
+    if not m:
+        raise UsageError("the app workload failed: %s" % (r.stderr or r.stdout)[-2000:])
+    tasks = [t.groups() for t in _TASK.finditer(r.stdout)]
+    return {"state": m.group(2), "held": int(m.group(3)), "peak": int(m.group(4)),
+            "alloc": int(m.group(5)), "tasks": tasks}
+
+
+def realtime(exe, path, modules, ms=6000):
+    r = _run(exe, path, 1024, (modules, ms, "realtime"), timeout=120)
+    gap = re.search(r"CAN_GAP ms=(\d+)", r.stdout)
+    block = re.search(r"BLOCK ms=(\d+)", r.stdout)
+    if not gap or not block:
+        raise UsageError("the real-time run failed: %s" % (r.stderr or r.stdout)[-2000:])
+    return int(block.group(1)), int(gap.group(1)), [t.groups() for t in _TASK.finditer(r.stdout)]
+
+
+def m0_counts(sizes=(16, 62)):
+    """{modules: instructions of one full pass} on the emulated Cortex-M0, firmware
+    frozen from manifest.py; None when the tools are missing."""
+    script = os.path.join(SHARED, "qemu-m0.sh")
+    if not (os.path.exists(script) and shutil.which("qemu-system-arm")
+            and shutil.which("arm-none-eabi-gcc")):
+        return None
+    # The firmware as the module bus bench builds it (native emitter and armv6m code
+    # for the bus master's viper functions, as ports/rp2 has them); rebuilt here
+    # every run, since that builder does not watch app/.
+    from tools.bench import tesla_m0
+    stale = os.path.join(tesla_m0.OUT, "firmware.elf")
+    if os.path.exists(stale):
+        os.remove(stale)
+    elf = tesla_m0.build()
+    os.makedirs(M0_OUT, exist_ok=True)
+    out = {}
+    with open(WORKLOAD) as f:
+        body = f.read()
+    for n in sizes:
+        guest = os.path.join(M0_OUT, "guest_%d.py" % n)
+        with open(guest, "w") as g:
+            g.write("ARGS = (%d, 200, 'm0')\n" % n + body)
+        r = subprocess.run([script, "run", elf, guest, "900"], capture_output=True, text=True,
+                           env=dict(os.environ, PYTHON=sys.executable), timeout=1200)
+        m = re.search(r"M0 modules=(\d+) state=(\w+) pass_us=(\d+)", r.stdout)
+        if not m:
+            raise UsageError("the M0 run failed: %s %s" % (r.stdout[-1500:], r.stderr[-1500:]))
+        out[n] = int(m.group(3)) * 1000
+        out[(n, "tasks")] = [(t.group(1), int(t.group(2)) * 1000)
+                             for t in re.finditer(r"M0TASK (\w+) us=(\d+)", r.stdout)]
+    return out
+
+
+def _frozen(src):
+    """build-i686.sh with manifest.py frozen in; viper code as x86 (make reads
+    MPY_CROSS_FLAGS from the environment)."""
+    exe = os.path.join(i686.OUT, "micropython-frozen")
+    print("freezing manifest.py into a 32-bit interpreter (about two minutes) ...")
+    sys.stdout.flush()
+    r = subprocess.run(["bash", os.path.join(src, "build-i686.sh"), i686.OUT,
+                        os.path.join(ROOT, "manifest.py")],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                       env=dict(os.environ, MPY_CROSS_FLAGS="-march=x86"))
+    if r.returncode != 0 or not os.path.exists(exe):
+        raise UsageError("the frozen build failed: %s" % r.stdout[-2000:])
+    return exe
+
+
+def _mpy(src):
+    if not i686.build(src):
+        raise UsageError("building the 32-bit MicroPython failed")
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "mpy", "build.py"),
+                        i686.MPY_OUT, os.path.join(i686.OUT, "mpy-cross")],
+                       cwd=ROOT, capture_output=True, text=True,
+                       env=dict(os.environ, PYBMS_MPY_MARCH="x86"))
+    if r.returncode != 0:
+        raise UsageError("mpy-cross failed: %s" % r.stderr.strip())
+    return os.path.join(i686.OUT, "micropython"), i686.MPY_OUT
+
+
+def run(args):
+    src = i686.source_dir()
+    why = i686.why_unavailable(src)
+    if why:
+        raise UsageError("needs the 32-bit MicroPython: %s" % why)
+    exe, path = _mpy(src)
+    runtimes = [(".mpy", exe, path)]
+    if not args.quick:
+        # The workload lives outside the manifest; the firmware comes from flash.
+        runtimes.append(("frozen", _frozen(src), ".frozen"))
+    heaps = {}
+    for name, e, p in runtimes:
+        for n in (16, 62):
+            heaps[(name, n)] = min_heap_kb(e, p, n)
+    d62 = details(exe, path, 62)
+    d16 = details(exe, path, 16)
+    block, gap, rt_tasks = realtime(exe, path, 62)
+    m0 = None if args.quick else m0_counts()
+
+    print("32-bit MicroPython, whole application (16 / 62 modules)")
+    print("%-10s %8s %10s %10s %10s %12s" % ("firmware", "modules", "min heap", "held B",
+                                              "peak B", "alloc/pass"))
+    for name, _e, _p in runtimes:
+        for n, d in ((16, d16), (62, d62)):
+            h = heaps[(name, n)]
+            print("%-10s %8d %9sK %10s %10s %12s" % (
+                name, n, h if h is not None else ">1024",
+                d["held"] if name == ".mpy" else "-", d["peak"] if name == ".mpy" else "-",
+                d["alloc"] if name == ".mpy" else "-"))
+    print("\nper task, 62 modules, simulated 10 ms passes (.mpy, i686 host: us are host time)")
+    print("%-12s %8s %8s %10s %10s %9s" % ("task", "period", "runs", "mean us", "worst us",
+                                            "overruns"))
+    for t in d62["tasks"]:
+        print("%-12s %8s %8s %10s %10s %9s" % t)
+    print("\nreal time, 62 modules, every board silent after start (module bus worst case)")
+    print("%-12s %8s %8s %10s %10s %9s" % ("task", "period", "runs", "mean us", "worst us",
+                                            "overruns"))
+    for t in rt_tasks:
+        print("%-12s %8s %8s %10s %10s %9s" % t)
+    print("longest task %d ms, largest gap between Victron cycles %d ms" % (block, gap))
+    if m0:
+        print("\none full loop pass (every task due) on the emulated Cortex-M0, frozen firmware")
+        for n in (16, 62):
+            print("%3d modules: %.2f M instructions (~%.0f ms on an RP2040 at 125 MHz)"
+                  % (n, m0[n] / 1e6, m0[n] * CPI / CLOCK_KHZ))
+            print("    " + ", ".join("%s %.2f M" % (name, ins / 1e6)
+                                     for name, ins in m0[(n, "tasks")]))
+    fz = heaps.get(("frozen", 62))
+    print("app_min_heap_kb_frozen_62=%s app_min_heap_kb_mpy_62=%s app_alloc_bytes_per_pass=%d "
+          "loop_pass_minstr_m0_62=%s loop_pass_minstr_m0_16=%s max_task_block_ms_62=%d "
+          "can_gap_ms_max=%d" % (
+              fz if fz is not None else "na", heaps[(".mpy", 62)], max(d16["alloc"], d62["alloc"]),
+              "%.2f" % (m0[62] / 1e6) if m0 else "na", "%.2f" % (m0[16] / 1e6) if m0 else "na",
+              block, gap))
+    return 0

@@ -1,0 +1,243 @@
+# The whole application (app/) on MicroPython for `pybms bench app`: built for N
+# modules with every part wired (bus master on canned replies, current sensor off,
+# SoC, persistence in memory, event ring, memory pins and CAN), then run pass by pass.
+# Prints one APP line (heap after start, high-water of gc.mem_alloc() over the run,
+# bytes allocated per steady pass) and a TASK line per task (period, runs, mean and
+# worst us, overruns). Usage (32-bit build, firmware as .mpy or frozen):
+#   micropython -X heapsize=K tools/mpy/app_workload.py MODULES [PASSES] [silent|realtime]
+# silent: every board stops answering after the start (the bus master's worst case);
+# realtime: the loop runs on the real clock for PASSES ms and reports the largest gap
+# between Victron cycles and the longest task (CAN_GAP and BLOCK lines).
+import gc
+import sys
+import time
+
+gc.collect()
+BASE = gc.mem_alloc()
+
+from app.application import App, Parts  # noqa: E402
+from app.events import RingStream, TickFilter  # noqa: E402
+from app.persist import SIZE, Persist  # noqa: E402
+from bms import config  # noqa: E402
+from bms.diagnosis import Diagnosis  # noqa: E402
+from boards import hal  # noqa: E402
+from boards.unix import BOARD  # noqa: E402
+from drivers.allow_outputs import AllowOutputs  # noqa: E402
+from drivers.can import MemoryBus  # noqa: E402
+from drivers.contactors import Contactors  # noqa: E402
+from drivers.gpio import MemoryPin  # noqa: E402
+from drivers.storage import RecordStore  # noqa: E402
+from fsm.eventlog import EventLog  # noqa: E402
+from protocols.tesla import convert as C  # noqa: E402
+from protocols.tesla import frame as F  # noqa: E402
+from protocols.tesla import registers as R  # noqa: E402
+
+
+class Canned:
+    """Module boards answering from replies computed in advance (no emulator cost)."""
+
+    def __init__(self, count):
+        self.replies = {}
+        for reg, value in ((R.ADC_CONTROL, R.ADC_ALL), (R.IO_CONTROL, R.IO_THERMISTORS),
+                           (R.ADC_CONVERT, 1)):
+            self.replies[((R.BROADCAST << 1 | 1) << 8) | reg] = F.write_frame(R.BROADCAST, reg, value)
+        words = [C.module_raw(6 * 3700)] + [C.cell_raw(3700)] * 6 + \
+            [C.temp_raw(250, 0), C.temp_raw(250, 1)]
+        for a in range(1, count + 1):
+            r = bytearray(23)
+            r[0] = a << 1
+            r[2] = 19
+            r[3] = R.DS_DRDY
+            for k in range(9):
+                r[4 + 2 * k] = words[k] >> 8
+                r[5 + 2 * k] = words[k] & 0xFF
+            r[22] = F.crc8(r, 0, 22)
+            self.replies[a << 9] = bytes(r)
+        self.cur = b""
+        self.n = 0
+        self.silent = False
+        self.calls = [0, 0, 0]   # write, any, readinto: their cost is taken out on the M0
+
+    def write(self, data):
+        self.calls[0] += 1
+        key = (data[0] << 8) | data[1]
+        self.cur = self.replies.get(key, b"")
+        if self.silent and not data[0] & 1:
+            self.cur = b""
+        self.n = len(self.cur)
+        return len(data)
+
+    def any(self):
+        self.calls[1] += 1
+        return self.n
+
+    def readinto(self, buf, nbytes=-1):
+        self.calls[2] += 1
+        n = self.n
+        if not n:
+            return None
+        buf[:n] = self.cur
+        self.n = 0
+        return n
+
+
+class Files:
+    def __init__(self):
+        self.d = {}
+
+    def read(self, path):
+        return self.d.get(path)
+
+    def write(self, path, data):
+        self.d[path] = bytes(data)
+
+
+class Clock:
+    def __init__(self, real):
+        self.real = real
+        self.t = 0
+
+    def ms(self):
+        return time.ticks_ms() if self.real else self.t
+
+
+def build(n, clock):
+    cfg = config.make({"module_count": n, "precharge_mode": "time", "precharge_ms": 500,
+                       "bus_reset_wait_ms": 0})
+    diag = Diagnosis()
+    link = Canned(n)
+    pins = [MemoryPin(k) for k in ("negative", "precharge", "positive")]
+    parts = Parts(hal.pack(BOARD, cfg, diag, link), MemoryBus(record=False),
+                  Contactors(pins[0], pins[1], pins[2]),
+                  allow=AllowOutputs(MemoryPin("c"), MemoryPin("d")), heater=MemoryPin("h"),
+                  store=Persist(RecordStore("s", SIZE, 60000, Files())),
+                  log=TickFilter(EventLog(RingStream(64))), diag=diag)
+    app = App(cfg, parts, clock.ms, time.ticks_us)
+    pack = parts.pack
+    pack.ready = True            # discovered (the canned boards do not answer probes)
+    pack._discovered_once = True
+    pack.found = n
+    return app, link
+
+
+def link_us(link, calls):
+    """What the canned link's own calls cost (a stand-in for the UART driver, whose
+    cost on a board is the driver's, not the application's)."""
+    buf = bytearray(48)
+    frame = bytes((2, 0, 19))
+    t0 = time.ticks_us()
+    for k in range(calls[0]):
+        link.write(frame)
+        link.readinto(buf)
+    for k in range(calls[1]):
+        link.any()
+    return time.ticks_diff(time.ticks_us(), t0)
+
+
+def full_pass_us(app, clock, link, tries=3):
+    """One loop pass with every task due (the worst steady pass), best of `tries`,
+    without the canned link's own cost; also each task's cost in that pass."""
+    best = 1 << 30
+    n = len(app.sched.names)
+    each = [1 << 30] * n
+    poll = app.sched.names.index("module_poll")
+    for _ in range(tries):
+        clock.t += 1000
+        app.sched.start(clock.t)
+        runs = list(app.sched.total_us)
+        link.calls[0] = link.calls[1] = link.calls[2] = 0
+        t0 = time.ticks_us()
+        app.run_pass()
+        us = time.ticks_diff(time.ticks_us(), t0)
+        lk = link_us(link, link.calls)
+        us -= lk
+        app.sched.total_us[poll] -= lk
+        if us < best:
+            best = us
+        for i in range(n):
+            d = app.sched.total_us[i] - runs[i]
+            if 0 <= d < each[i]:
+                each[i] = d
+    return best, each
+
+
+def main(args):
+    n = int(args[0])
+    passes = int(args[1]) if len(args) > 1 else 2000
+    mode = args[2] if len(args) > 2 else ""
+    clock = Clock(mode == "realtime")
+    app, link = build(n, clock)
+    app.start(clock.ms())
+    if mode == "m0":
+        # The ADC wait is wire time, not instructions (virtual time would count it).
+        import drivers.tesla_bus as tb
+        tb.sleep_ms = lambda ms: None
+        keep = [bytearray(k % 40 + 1) for k in range(400)]  # a heap that has been used
+        for k in range(0, 400, 2):
+            keep[k] = None
+        for k in range(passes):
+            app.run_pass()
+            clock.t += 10
+        # One full loop pass as the issue counts it: a whole module-bus cycle (not
+        # one bounded step of it), summary, checks, diagnosis, machine, limits, SoC,
+        # balancing, CAN, all due at once.
+        app._poll = app.pack.poll
+        best, each = full_pass_us(app, clock, link)
+        print("M0 modules=%d state=%s pass_us=%d" % (n, app.machine.state_name, best))
+        for i in range(len(each)):
+            print("M0TASK %s us=%d" % (app.sched.names[i], each[i]))
+        return
+    peak = 0
+    gap = 0
+    last = None
+    if mode == "realtime":
+        end = time.ticks_add(time.ticks_ms(), passes)
+        k = 0
+        while time.ticks_diff(end, time.ticks_ms()) > 0:
+            if k == 100:
+                link.silent = True          # every board stops answering
+            app.run_pass()
+            s = app.reporter.last_start
+            if last is not None and s != last:
+                g = time.ticks_diff(s, last)
+                if g > gap:
+                    gap = g
+            last = s
+            k += 1
+        worst = 0
+        for row in app.sched.stats():
+            if row[4] > worst:
+                worst = row[4]
+        print("CAN_GAP ms=%d cycles=%d" % (gap, app.reporter.cycles))
+        print("BLOCK ms=%d" % (worst // 1000))
+    else:
+        for k in range(passes):
+            if mode == "silent" and k == passes // 2:
+                link.silent = True
+            app.run_pass()
+            clock.t += 10
+            used = gc.mem_alloc()
+            if used > peak:
+                peak = used
+        gc.collect()
+        held = gc.mem_alloc() - BASE
+        gc.disable()
+        before = gc.mem_alloc()
+        steady = 500
+        for k in range(steady):
+            app.run_pass()
+            clock.t += 10
+        alloc = gc.mem_alloc() - before
+        gc.enable()
+        print("APP modules=%d state=%s held=%d peak=%d alloc_per_pass=%d"
+              % (n, app.machine.state_name, held, peak - BASE, alloc // steady))
+    for row in app.sched.stats():
+        print("TASK %s period=%d runs=%d mean_us=%d worst_us=%d overruns=%d"
+              % (row[0], row[1], row[2], row[3], row[4], row[5]))
+
+
+try:
+    ARGS  # set by the host when the script is sent to the emulated M0
+except NameError:
+    ARGS = sys.argv[1:]
+main(ARGS)
