@@ -8,10 +8,10 @@
 import ast
 import fnmatch
 import os
-import re
 import sys
 
 from tools import manifest
+from tools.markdown import replace_sections
 from tools.markdown import table as md_table
 
 ROOT = manifest.ROOT
@@ -182,10 +182,7 @@ def markdown():
 
 
 def update(text):
-    pattern = re.compile(r"(<!-- generated:layers -->\n).*?(<!-- end:layers -->)", re.S)
-    if not pattern.search(text):
-        raise ValueError("docs/architecture.md lacks the layers markers")
-    return pattern.sub(lambda m: m.group(1) + markdown() + "\n" + m.group(2), text)
+    return replace_sections(text, (("layers", markdown),), "docs/architecture.md")
 
 
 def main(argv):
