@@ -9,6 +9,7 @@
 # as a bus-voltage sensor for the precharge `bus_voltage` event, and the operator's
 # commands handed straight to the application.
 
+from bms import balancing
 from bms import diagnosis as D
 from bms.checks import LimitChecks
 from bms.diagnosis import Diagnosis
@@ -148,6 +149,7 @@ class MiniLoop:
         self.fw = build_firmware(cfg, tesla_uart, can_bus, self._on_diag, contactors, heater, i2c)
         self.bus_voltage = bus_voltage
         self._masks = [0] * cfg["module_count"]
+        self._balance_limits = balancing.limits(cfg)
         self._next_poll = None
         self._last_balance = None
         self._sent_ready = False
@@ -230,10 +232,9 @@ class MiniLoop:
     def _balance(self, t):
         fw = self.fw
         pack = fw.pack
-        from bms.balancing import limits, plan_balance
-        mv, delta = limits(self.cfg)
-        wanted = plan_balance(pack, mv, delta, t, self.cfg["stale_ms"], self._masks) \
-            and any(self._masks)
+        balance_mv, delta_mv = self._balance_limits
+        wanted = balancing.plan_balance(pack, balance_mv, delta_mv, t, self.cfg["stale_ms"],
+                                        self._masks) and any(self._masks)
         if fw.machine.allows(P_BALANCE):
             if not wanted:
                 pack.stop_balance()

@@ -8,10 +8,10 @@
 import ast
 import fnmatch
 import os
-import re
 import sys
 
 from tools import manifest
+from tools.markdown import replace_sections
 from tools.markdown import table as md_table
 
 ROOT = manifest.ROOT
@@ -32,7 +32,7 @@ LAYERS = (
     (4, "state machine", ("fsm/*", "states/*"),
      "the table-driven machine that owns the contactors, one module per state"),
     (5, "application", ("main.py", "app/*"),
-     "the main loop that wires the layers together (later)"),
+     "the main loop that wires the layers together: entry point, task table, recovery, persistence, event ring"),
 )
 
 # Files outside the layers: (kind, files, may import, what).
@@ -182,10 +182,7 @@ def markdown():
 
 
 def update(text):
-    pattern = re.compile(r"(<!-- generated:layers -->\n).*?(<!-- end:layers -->)", re.S)
-    if not pattern.search(text):
-        raise ValueError("docs/architecture.md lacks the layers markers")
-    return pattern.sub(lambda m: m.group(1) + markdown() + "\n" + m.group(2), text)
+    return replace_sections(text, (("layers", markdown),), "docs/architecture.md")
 
 
 def main(argv):

@@ -5,13 +5,13 @@
 # drifts. Regenerate with:  python -m tools.soc_docs --write
 
 import os
-import re
 import sys
 
 from bms import config
 from bms import diagnosis as D
 from bms import ocv as O
 from protocols.victron import alarms
+from tools.markdown import regenerate, replace_sections
 from tools.markdown import table as md_table
 from tools.texts import config as config_texts
 from tools.texts import diagnosis as diagnosis_texts
@@ -90,25 +90,11 @@ SECTIONS = (("settings", settings), ("diagnosis", diagnosis), ("ocv", ocv_table)
 
 
 def update(text):
-    for name, fn in SECTIONS:
-        pattern = re.compile(r"(<!-- generated:%s -->\n).*?(<!-- end:%s -->)" % (name, name), re.S)
-        if not pattern.search(text):
-            raise ValueError("docs/soc.md lacks the %s markers" % name)
-        body = fn() + "\n"
-        text = pattern.sub(lambda m: m.group(1) + body + m.group(2), text)
-    return text
+    return replace_sections(text, SECTIONS, "docs/soc.md")
 
 
 def main(argv):
-    with open(PATH) as f:
-        text = f.read()
-    new = update(text)
-    if "--write" in argv:
-        with open(PATH, "w") as f:
-            f.write(new)
-        print("updated", PATH)
-        return 0
-    return 0 if new == text else 1
+    return regenerate(PATH, update, argv)
 
 
 if __name__ == "__main__":

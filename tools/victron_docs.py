@@ -5,7 +5,6 @@
 # regenerate with:  python -m tools.victron_docs --write
 
 import os
-import re
 import sys
 
 import protocols.victron as V
@@ -16,6 +15,7 @@ from bms.pack import PackSummary
 from fsm import table
 from protocols.victron import alarms
 from tools import victron_codec as codec
+from tools.markdown import regenerate, replace_sections
 from tools.markdown import table as md_table
 from tools.texts import config as config_texts
 from tools.texts import diagnosis as diagnosis_texts
@@ -175,25 +175,11 @@ SECTIONS = (("frames", frames), ("settings", settings), ("examples", examples),
 
 
 def update(text):
-    for name, fn in SECTIONS:
-        pattern = re.compile(r"(<!-- generated:%s -->\n).*?(<!-- end:%s -->)" % (name, name), re.S)
-        if not pattern.search(text):
-            raise ValueError("docs/victron-can.md lacks the %s markers" % name)
-        body = fn() + "\n"
-        text = pattern.sub(lambda m: m.group(1) + body + m.group(2), text)
-    return text
+    return replace_sections(text, SECTIONS, "docs/victron-can.md")
 
 
 def main(argv):
-    with open(PATH) as f:
-        text = f.read()
-    new = update(text)
-    if "--write" in argv:
-        with open(PATH, "w") as f:
-            f.write(new)
-        print("updated", PATH)
-        return 0
-    return 0 if new == text else 1
+    return regenerate(PATH, update, argv)
 
 
 if __name__ == "__main__":

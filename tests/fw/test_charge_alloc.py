@@ -1,8 +1,6 @@
 # Charge control, derating/limits, heater and balancer run every main-loop pass:
 # on MicroPython their updates must allocate nothing (a GC pause is a missed cycle).
 
-import gc
-
 from bms import config
 from bms.balancer import Balancer
 from bms.charge import ChargeControl
@@ -10,18 +8,8 @@ from bms.heater import Heater
 from bms.limits import Limits
 from bms.pack import PackSummary
 from tests.fw.fake_pack import FakePack
+from tests.fw.alloc import allocated_by
 from tests.fw.support import MICROPYTHON, skip
-
-
-def _allocated_by(fn):
-    gc.collect()
-    gc.disable()
-    try:
-        before = gc.mem_alloc()
-        fn()
-        return gc.mem_alloc() - before
-    finally:
-        gc.enable()
 
 
 def test_updates_allocate_nothing_on_micropython():
@@ -50,6 +38,6 @@ def test_updates_allocate_nothing_on_micropython():
             bal.update(t, pack, s, k % 97 != 0, k < 300, 1500 if k % 2 else None)
         state[0] = t
     cycle()  # warm up
-    used = _allocated_by(cycle)
+    used = allocated_by(cycle)
     assert used == 0, "charge pieces allocated %d bytes over 400 cycles" % used
     assert ctl.phase_changes >= 1 and bal.windows >= 1, (ctl.phase_changes, bal.windows)

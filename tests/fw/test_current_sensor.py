@@ -2,8 +2,6 @@
 # datasheet numbers, cadence, every fault path into the diagnosis table, the zero
 # calibration that refuses while the contactors are closed, no allocation per sample.
 
-import gc
-
 from bms import config
 from bms import diagnosis as D
 from drivers import current_sensor as CS
@@ -12,6 +10,7 @@ from drivers.mcp3421 import I2C_ERROR, NOT_READY, OK, Mcp3421
 from simulator.chips import I2CBus, ManualClock
 from simulator.chips.ina228 import Ina228Model
 from simulator.chips.mcp3421 import Mcp3421Model
+from tests.fw.alloc import allocated_by
 from tests.fw.support import MICROPYTHON, raises, skip
 
 HALL = {"current_sensor": "mcp3421_hall"}
@@ -306,17 +305,6 @@ class ReplayI2C:
             buf[i] = src[i]
 
 
-def _allocated_by(fn):
-    gc.collect()
-    gc.disable()
-    try:
-        before = gc.mem_alloc()
-        fn()
-        return gc.mem_alloc() - before
-    finally:
-        gc.enable()
-
-
 def test_sampling_allocates_nothing_on_micropython():
     if not MICROPYTHON:
         skip("gc.mem_alloc exists only on MicroPython")
@@ -335,7 +323,7 @@ def test_sampling_allocates_nothing_on_micropython():
                 s.poll(t[0])
         run()
         assert s.valid(), overrides
-        used = _allocated_by(run)
+        used = allocated_by(run)
         assert used == 0, "%s: %d bytes over 500 samples" % (overrides["current_sensor"], used)
 
 

@@ -2,20 +2,8 @@
 # allocate on MicroPython: garbage collection pauses on a 264 KB RP2040 are what
 # make a control loop miss its deadlines.
 
-import gc
-
+from tests.fw.alloc import allocated_by
 from tests.fw.support import MICROPYTHON, Rig, skip
-
-
-def _allocated_by(fn):
-    gc.collect()
-    gc.disable()
-    try:
-        before = gc.mem_alloc()
-        fn()
-        return gc.mem_alloc() - before
-    finally:
-        gc.enable()
 
 
 def test_dispatch_allocates_nothing_on_micropython():
@@ -35,6 +23,6 @@ def test_dispatch_allocates_nothing_on_micropython():
             m.dispatch("fault_cleared", t, fields)
             m.dispatch("connect", t)  # rejected: no row in Run
     cycle()  # warm up: first calls may intern or cache
-    used = _allocated_by(cycle)
+    used = allocated_by(cycle)
     assert used == 0, "dispatch allocated %d bytes over 2000 events" % used
     assert m.state_name == "Run"

@@ -2,11 +2,10 @@
 # anchors, offset learning, capacity learning), the reported SoC's blending and sign
 # rule, start-up without a record, the record round trip, and no allocation per update.
 
-import gc
-
 from bms import config
 from bms import ocv as O
 from bms import soc as S
+from tests.fw.alloc import allocated_by
 from tests.fw.support import MICROPYTHON, skip
 
 SERIES = 12
@@ -230,17 +229,6 @@ def test_capacity_is_not_learned_across_a_sensor_gap_or_out_of_bounds():
     assert r.est.anchor == S.A_FULL and r.est.learns == 0 and r.est.soh_pct() is None
 
 
-def _allocated_by(fn):
-    gc.collect()
-    gc.disable()
-    try:
-        before = gc.mem_alloc()
-        fn()
-        return gc.mem_alloc() - before
-    finally:
-        gc.enable()
-
-
 def test_update_allocates_nothing_on_micropython():
     if not MICROPYTHON:
         skip("gc.mem_alloc exists only on MicroPython")
@@ -257,7 +245,7 @@ def test_update_allocates_nothing_on_micropython():
     run(20000)
     est.soc_u += 3000            # a correction blending in
     for ma, step in ((-25000, 50), (0, 1000), (40000, 50), (100, 5000)):
-        used = _allocated_by(lambda: run(ma, 400, step))
+        used = allocated_by(lambda: run(ma, 400, step))
         assert used == 0, "update allocated %d bytes at %d mA" % (used, ma)
 
 

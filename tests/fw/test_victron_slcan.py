@@ -3,9 +3,8 @@
 # per-call bound on recv(), answers dropped when the host does not read, and no
 # allocation on the steady receive/transmit path under MicroPython.
 
-import gc
-
 from drivers.can_slcan import LINE_MAX, RECV_MAX_BYTES, RECV_MAX_LINES, SlcanBus
+from tests.fw.alloc import allocated_by
 from tests.fw.support import MICROPYTHON, skip
 
 GX_307 = b"t30780000000056494300\r"   # 0x307, "VIC" in bytes 4-6
@@ -260,17 +259,6 @@ class LoopPort:
         return True
 
 
-def _allocated_by(fn):
-    gc.collect()
-    gc.disable()
-    try:
-        before = gc.mem_alloc()
-        fn()
-        return gc.mem_alloc() - before
-    finally:
-        gc.enable()
-
-
 def test_steady_receive_and_transmit_allocate_nothing_on_micropython():
     if not MICROPYTHON:
         skip("gc.mem_alloc exists only on MicroPython")
@@ -288,6 +276,6 @@ def test_steady_receive_and_transmit_allocate_nothing_on_micropython():
             bus.send(0x35E, short)
     cycle()  # warm up
     frames, sent = bus.rx_frames, bus.tx_ok
-    used = _allocated_by(cycle)
+    used = allocated_by(cycle)
     assert bus.rx_frames > frames and bus.tx_ok == sent + 600
     assert used == 0, "SLCAN recv/send allocated %d bytes over 300 passes" % used

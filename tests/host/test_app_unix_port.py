@@ -21,7 +21,7 @@ MICROPYTHON = os.path.join(os.path.dirname(sys.executable), "micropython")
 # figures are `pybms bench app`'s).
 HEAP = "512K"
 CONFIG = {"module_count": 2, "precharge_mode": "time", "precharge_ms": 500,
-          "bus_timeout_ms": 30, "bus_reset_wait_ms": 0, "current_sensor": "mcp3421_hall"}
+          "bus_timeout_ms": 30, "bus_reset_wait_ms": 0}
 
 
 def _build_mpy():
@@ -59,7 +59,7 @@ def test_main_py_runs_the_bms_under_micropython_against_the_plant(tmp_path):
             time.sleep(0.5)
             if events.exists() and '"Precharge->Run"' in events.read_text():
                 ran = True
-                time.sleep(3)          # a few CAN cycles and truth rows in Run
+                time.sleep(5)          # CAN cycles and truth rows in Run (limits ramp up)
                 break
         assert fw.poll() is None, "the firmware stopped: %s" % fw.communicate()[0][-2000:]
         assert ran, events.read_text() if events.exists() else "no event log"
@@ -71,4 +71,5 @@ def test_main_py_runs_the_bms_under_micropython_against_the_plant(tmp_path):
         _out, err = sim.communicate(timeout=15)
     rows = truth.read(truth_path)
     assert any(r["pos"] == 1 and r["neg"] == 1 for r in rows), err[-1000:]
-    assert any(r["gx_ccl_a"] is not None and r["gx_ccl_a"] > 0 for r in rows), err[-1000:]
+    assert any(r["gx_ccl_a"] is not None and r["gx_ccl_a"] > 0 and r["gx_dcl_a"] > 0
+               for r in rows), ("the GX never got charge and discharge limits", err[-1000:])

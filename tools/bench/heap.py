@@ -36,7 +36,8 @@ def _frozen(src):
     sys.stdout.flush()
     r = subprocess.run(["bash", os.path.join(src, "build-i686.sh"), i686.OUT,
                         os.path.join(ROOT, "manifest.py")],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                       env=dict(os.environ, MPY_CROSS_FLAGS="-march=x86"))
     if r.returncode != 0 or not os.path.exists(exe):
         raise UsageError("the frozen build failed: %s" % r.stdout[-2000:])
     return exe
@@ -51,7 +52,8 @@ def run(args):
         raise UsageError("building the 32-bit MicroPython failed")
     r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "mpy", "build.py"),
                         i686.MPY_OUT, os.path.join(i686.OUT, "mpy-cross")],
-                       cwd=ROOT, capture_output=True, text=True)
+                       cwd=ROOT, capture_output=True, text=True,
+                       env=dict(os.environ, PYBMS_MPY_MARCH="x86"))  # viper code for i686
     if r.returncode != 0:
         raise UsageError("mpy-cross failed: %s" % r.stderr.strip())
     rows = [("precompiled .mpy", _measure(os.path.join(i686.OUT, "micropython"), i686.MPY_OUT))]

