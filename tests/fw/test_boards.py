@@ -57,8 +57,9 @@ def _pins(board):
     """Every GPIO number a board uses."""
     numbers = list(board["contactors"].values())
     numbers += [v for v in board["contactor_feedback"].values() if v is not None]
-    for key in ("allow_charge", "allow_discharge", "heater", "led"):
-        if board[key] is not None:
+    for key in ("allow_charge", "allow_discharge", "heater", "led", "connect_switch",
+                "reset_button"):
+        if board.get(key) is not None:
             numbers.append(board[key])
     for key in ("tesla_uart", "i2c", "can"):
         part = board[key] or {}

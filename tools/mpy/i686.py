@@ -86,7 +86,9 @@ def run_tests(heap, modules):
                        env=dict(os.environ, PYBMS_MPY_MARCH="x86"))
     if r.returncode != 0:
         return 1
-    env = dict(os.environ, MICROPYPATH=MPY_OUT, PYBMS_MPY_HEAP=heap)
+    # The whole application's test modules as .mpy need more than a board's heap
+    # (a board runs it frozen): tools/mpy/run_tests.py APP_MODULES.
+    env = dict(os.environ, MICROPYPATH=MPY_OUT, PYBMS_MPY_HEAP=heap, PYBMS_MPY_APP_HEAP="256K")
     print("32-bit MicroPython (i686 build of the pinned source), %s heap:" % heap)
     sys.stdout.flush()
     r = subprocess.run([exe, "-X", "heapsize=" + heap, "tools/mpy/run_tests.py"] + modules,

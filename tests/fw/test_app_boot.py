@@ -1,0 +1,52 @@
+# app/boot.py builds the whole BMS from a board file's data alone: the same code for
+# every board, with a fake `machine` recording what a board would create.
+
+from app import boot
+from boards import load
+from bms import config
+from tests.fw.test_boards import FakeMachine, FakePin
+
+
+class BootMachine(FakeMachine):
+    def __init__(self):
+        FakeMachine.__init__(self)
+        machine = self
+
+        class WDT:
+            def __init__(self, timeout):
+                machine.made.append(("WDT", timeout))
+                self.feeds = 0
+
+            def feed(self):
+                self.feeds += 1
+
+        class Pin(FakePin):
+            def __init__(self, number, mode=None, pull=None, value=None):
+                FakePin.__init__(self, number, mode, pull, 1 if value is None else value)
+
+        self.WDT = WDT
+        self.Pin = Pin
+
+
+def test_esp32_board_builds_every_part_from_its_data():
+    m = BootMachine()
+    cfg = config.make({"module_count": 2})
+    app = boot.build(load("esp32_devkit"), cfg, {"--state": "/tmp/pybms-boot-test"}, machine=m)
+    kinds = [x[0] for x in m.made]
+    assert "UART" in kinds and "CAN" in kinds and ("WDT", 8000) in m.made, kinds
+    p = app.parts
+    assert p.connect is not None and p.reset is not None and p.watchdog is not None
+    assert p.wall is None                      # no wall clock on this board: said so
+    assert p.contactors.feedback is None       # not wired on this board: said so
+    assert p.store is not None and p.current is None
+    assert app.pack.cell_count() == 12
+    app.start(0)
+    assert app.machine.state_name == "Init"
+    assert tuple(pin.value() for pin in p.contactors.pins) == (0, 0, 0)
+
+
+def test_options_come_from_the_command_line():
+    opts = boot.options(["--tesla", "/dev/pts/7", "--can", "/dev/pts/8", "--plant", "/dev/pts/9",
+                         "--state", "s", "stray"])
+    assert opts["--tesla"] == "/dev/pts/7" and opts["--can"] == "/dev/pts/8"
+    assert opts["--plant"] == "/dev/pts/9" and opts["--state"] == "s"
