@@ -71,7 +71,7 @@ def test_cold_morning_heats_before_charging():
 
 
 def test_cold_morning_without_heater_never_charges():
-    loop, st = _fast("cold-charge", 2 * 3600)
+    loop, st = _fast("cold-charge", 2 * 3600, config={"heater_enabled": False})
     assert st.first_charge_s is None and st.heater_s == 0
     assert st.ccl_toggles == 0
 
