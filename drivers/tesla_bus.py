@@ -106,11 +106,11 @@ class TeslaBus(Pack):
         self._seq = bytearray(n)        # bit 0: reads ask for 19 or 20 registers (see _cycle)
         self._shaky = bytearray(n)      # an exchange failed this cycle: a reply may be in flight
         self.fails = bytearray(n)       # consecutive failed cycles (saturates at 255)
-        self.errors = [0] * n           # failed frames, all time
+        self.frame_errors = [0] * n     # failed frames per board, all time
         self.status = TeslaStatus(self.link, n, self.retries)
         # what the boards say about themselves (arrays of self.status)
         self.alerts = self.status.alerts
-        self.faults = self.status.faults
+        self.fault_bits = self.status.fault_bits
         self.cov = self.status.cov
         self.cuv = self.status.cuv
         self.cfg_bad = self.status.cfg_bad
@@ -118,7 +118,7 @@ class TeslaBus(Pack):
         self.balancing = bytearray(n)   # last mask a board acknowledged
 
         # Whole bus.
-        self.ready = False
+        self.discovered = False
         self.found = -1                 # boards seen by the last discovery (-1: none yet)
         self.cycles = 0
         self.rereads = 0                # second reads a suspect value asked for
@@ -306,11 +306,11 @@ class TeslaBus(Pack):
     def _begin(self, t_ms):
         """Discovery when needed, the broadcasts and the ADC wait. False when no
         board can be read this cycle."""
-        if not self.ready:
+        if not self.discovered:
             if not self._discovered_once or \
                     ticks_diff(t_ms, self._last_discovery) >= REDISCOVER_MS:
                 self._discover(t_ms)
-            if not self.ready:
+            if not self.discovered:
                 self._fail_all()
                 return False
             self._failed0 = self.link.failed   # discovery's probes are not link errors
@@ -430,7 +430,7 @@ class TeslaBus(Pack):
         return code
 
     def _board_failed(self, i):
-        self.errors[i] = (self.errors[i] + 1) & WRAP
+        self.frame_errors[i] = (self.frame_errors[i] + 1) & WRAP
         self._shaky[i] = 1
         self.last_error_board = i + 1
 
@@ -442,7 +442,7 @@ class TeslaBus(Pack):
 
     # --- discovery and recovery (the work is drivers.tesla_discovery's) ---------
     def _discover(self, t_ms):
-        self.ready = False
+        self.discovered = False
         self._discovered_once = True
         self._last_discovery = t_ms
         for i in range(self.expected):
@@ -456,7 +456,7 @@ class TeslaBus(Pack):
         self._configure(R.BROADCAST)
         for i in range(found):
             self.fails[i] = 0
-        self.ready = True
+        self.discovered = True
 
     def _configure(self, addr):
         """Thresholds to addr (or broadcast), then read back from every board concerned."""

@@ -36,7 +36,7 @@ class TeslaStatus:
         self.count = count
         self.retries = retries
         self.alerts = bytearray(count)
-        self.faults = bytearray(count)
+        self.fault_bits = bytearray(count)
         self.cov = bytearray(count)
         self.cuv = bytearray(count)
         self.cfg_bad = bytearray(count)    # thresholds did not read back as written
@@ -66,24 +66,24 @@ class TeslaStatus:
         # A reset flag or a CRC error seen by the board: a link event, cleared at the
         # end of the cycle and counted, never a cell fault.
         self.link_event = bool(self.alerts[i] & LINK_ALERT_BITS or
-                               self.faults[i] & LINK_FAULT_BITS)
+                               self.fault_bits[i] & LINK_FAULT_BITS)
         return F.OK
 
     def clear(self, i):
         """DEVICE_STATUS no longer flags anything: nothing is held for board i."""
         self.alerts[i] = 0
-        self.faults[i] = 0
+        self.fault_bits[i] = 0
         self.cov[i] = 0
         self.cuv[i] = 0
         self.summarise(i)
 
     def summarise(self, i):
         f = 0
-        if self.faults[i] & FAULT_BITS or self.cov[i] or self.cuv[i] or self.cfg_bad[i]:
+        if self.fault_bits[i] & FAULT_BITS or self.cov[i] or self.cuv[i] or self.cfg_bad[i]:
             f = F_FAULT
         if self.alerts[i] & ALERT_BITS:
             f |= F_ALERT
-        if self.alerts[i] or self.faults[i] or self.cov[i] or self.cuv[i]:
+        if self.alerts[i] or self.fault_bits[i] or self.cov[i] or self.cuv[i]:
             f |= F_HELD
         self.flags[i] = f
 
@@ -99,7 +99,7 @@ class TeslaStatus:
 
     def _same(self, i):
         rx = self.link.rx
-        return rx[3] == self.alerts[i] and rx[4] == self.faults[i] and \
+        return rx[3] == self.alerts[i] and rx[4] == self.fault_bits[i] and \
             rx[5] & 0x3F == self.cov[i] and rx[6] & 0x3F == self.cuv[i]
 
     def _hold(self):
@@ -119,7 +119,7 @@ class TeslaStatus:
     def _keep(self, i):
         rx = self.link.rx
         self.alerts[i] = rx[3]
-        self.faults[i] = rx[4]
+        self.fault_bits[i] = rx[4]
         self.cov[i] = rx[5] & 0x3F
         self.cuv[i] = rx[6] & 0x3F
         self.summarise(i)

@@ -212,7 +212,7 @@ class MiniLoop:
             fw.summary.update(fw.pack, t, cfg["stale_ms"])
             if self._sent_ready or ticks_diff(t, self._started) >= STARTUP_GRACE_MS:
                 fw.checks.evaluate(fw.summary, t)
-            if not self._sent_ready and fw.pack.ready and fw.summary.valid:
+            if not self._sent_ready and fw.pack.discovered and fw.summary.valid:
                 self._sent_ready = True
                 self._queue.append(("pack_ready", None))
             self._balance(t)

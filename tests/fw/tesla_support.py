@@ -54,7 +54,7 @@ def poll_checking(bus, boards, truth, cycles, t0=0, dt=250):
 def bus_skip_discovery(bus):
     """Tell a bus its boards are addressed and configured (tests that feed it canned
     or garbage replies and no discovery)."""
-    bus.ready = True
+    bus.discovered = True
     bus._discovered_once = True
     bus.found = bus.expected
 

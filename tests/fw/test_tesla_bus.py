@@ -13,7 +13,7 @@ from tests.fw.tesla_support import (COUNT, ReplayLink, bus_skip_discovery, disti
 def test_discovery_addresses_in_chain_order_and_configures_boards():
     bus, link, diag, _ = make_bus(5)
     bus.poll(0)
-    assert bus.ready and bus.found == 5
+    assert bus.discovered and bus.found == 5
     assert link.chain.addresses() == [1, 2, 3, 4, 5]
     for b in link.chain.boards:
         assert b.regs[R.ALERT_STATUS] == 0 and b.regs[R.FAULT_STATUS] == 0  # reset flags cleared
@@ -47,11 +47,11 @@ def test_age_is_never_before_the_first_reading():
 def test_fewer_or_more_boards_than_configured_is_a_fault():
     bus, link, diag, changes = make_bus(4, link_count=3)
     bus.poll(0)
-    assert bus.found == 3 and not bus.ready
+    assert bus.found == 3 and not bus.discovered
     assert diag.active[COUNT] and diag.detail[COUNT] == 3
     bus, link, diag, _ = make_bus(2, link_count=3)
     bus.poll(0)
-    assert bus.found == 3 and not bus.ready
+    assert bus.found == 3 and not bus.discovered
     assert diag.active[COUNT]
 
 
@@ -113,7 +113,7 @@ def test_plan_balance_uses_only_fresh_data():
 def test_read_requests_with_crc():
     bus, link, diag, _ = make_bus(3, {"bus_read_crc": True}, read_crc=True)
     t = run_cycles(bus, 2)
-    assert bus.ready and bus.age_ms(t) == 0 and not diag.active_ids()
+    assert bus.discovered and bus.age_ms(t) == 0 and not diag.active_ids()
 
 
 def test_steady_state_cycle_allocates_nothing():

@@ -37,7 +37,7 @@ def test_corrupt_replies_are_never_taken():
     assert bus.cell_mv(6) == 3700               # old value kept, not the corrupt frame's
     assert bus.board_age_ms(1, t) == 500
     assert bus.link.stats[7] >= 2                    # E_CRC counted
-    assert bus.errors[1] >= 2 and bus.errors[0] == 0
+    assert bus.frame_errors[1] >= 2 and bus.frame_errors[0] == 0
     link.chain.boards[1].bad_crc = False
     t = run_cycles(bus, 1, t)
     assert bus.cell_mv(6) == 4100
@@ -89,7 +89,7 @@ def test_hardware_over_voltage_is_a_board_fault_until_cleared():
     link.chain.set_cells(1, [3700, 3700, 4300, 3700, 3700, 3700])  # above hw_cov 4.25
     t = run_cycles(bus, 1, t)
     assert diag.active[FAULT] and diag.detail[FAULT] == 2
-    assert bus.cov[1] == 0x04 and bus.faults[1] & R.FS_COV
+    assert bus.cov[1] == 0x04 and bus.fault_bits[1] & R.FS_COV
     link.chain.set_cells(1, [3700] * 6)
     t = run_cycles(bus, 1, t)
     assert diag.active[FAULT]                   # latched on the board
@@ -218,7 +218,7 @@ def test_discovery_under_noise_never_gives_an_address_twice():
             bus.poll(t)
             given = [a for a in link.chain.addresses() if a]
             assert len(given) == len(set(given)), (seed, link.chain.addresses())
-            if bus.ready:
+            if bus.discovered:
                 assert link.chain.addresses() == [1, 2, 3, 4, 5]
 
 

@@ -68,7 +68,7 @@ def test_cpython_master_polls_16_boards_over_a_pty_with_and_without_noise():
         emu.chain.set_noise(0.003)
         t, fresh = poll_checking(bus, 16, _truth, 30, t)
         assert sum(emu.chain.injected) > 10
-        assert sum(bus.errors) + bus.link.stats[F.E_TIMEOUT] > 0
+        assert sum(bus.frame_errors) + bus.link.stats[F.E_TIMEOUT] > 0
         assert fresh > 0.8 * 30 * 16, fresh
         assert "internal" not in diag.active_ids()
         serial.close()

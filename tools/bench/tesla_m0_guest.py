@@ -83,7 +83,7 @@ def measure(n):
     link = Canned(n)
     bus = tb.TeslaBus(link, config.make({"module_count": n, "bus_reset_wait_ms": 0}),
                       Diagnosis())
-    bus.ready = True
+    bus.discovered = True
     bus._discovered_once = True
     bus.found = n
     keep = _fragment()                 # a heap that has been used

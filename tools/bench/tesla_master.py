@@ -72,7 +72,7 @@ def main(argv):
     uart.waited = 0
     slept[0] = 0
     tx0, rx0 = bus.link.tx_bytes, bus.link.rx_bytes
-    errors0 = sum(bus.errors)
+    errors0 = sum(bus.frame_errors)
     fresh = wrong = 0
     total = 0
     try:
@@ -103,7 +103,7 @@ def main(argv):
     print("RESULT alloc=%d cycles=%d fresh=%d wrong=%d us=%d wait_us=%d sleep_us=%d tx=%d rx=%d "
           "errors=%d found=%d diag=%s" % (alloc, cycles, fresh, wrong, total, uart.waited, slept[0],
                                          bus.link.tx_bytes - tx0, bus.link.rx_bytes - rx0,
-                                         sum(bus.errors) - errors0, bus.found,
+                                         sum(bus.frame_errors) - errors0, bus.found,
                                          "+".join(diag.active_ids()) or "-"))
     uart.close()
 

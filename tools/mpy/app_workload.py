@@ -114,7 +114,7 @@ def build(n, clock):
                   log=TickFilter(EventLog(RingStream(64))), diag=diag)
     app = App(cfg, parts, clock.ms, time.ticks_us)
     pack = parts.pack
-    pack.ready = True            # discovered (the canned boards do not answer probes)
+    pack.discovered = True            # discovered (the canned boards do not answer probes)
     pack._discovered_once = True
     pack.found = n
     return app, link
