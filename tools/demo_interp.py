@@ -16,15 +16,12 @@ from tools import manifest, mpy_unix
 from tools.mpy import i686
 
 ROOT = mpy_unix.ROOT
-FROZEN = os.path.join(i686.OUT, "micropython-frozen")
+FROZEN = i686.FROZEN
 FROZEN_STAMP = os.path.join(i686.OUT, ".frozen-firmware")
 MPY_DIR = os.path.join(ROOT, "build", "mpy-demo")   # its own: make test-micropython rebuilds build/mpy
 MAIN = os.path.join(ROOT, "main.py")   # what a board boots, copied next to its state
 HEAP_32 = "160K"   # an RP2040's free heap with room to spare
 HEAP_64 = "512K"   # the 64-bit port: the same objects are ~1.6x bigger, plus headroom
-# @micropython.viper code (protocols/tesla) is frozen as native code for the
-# interpreter's CPU, as a board image build emits armv6m for an RP2040.
-MPY_CROSS_FLAGS = "-march=x86"
 
 
 class Interpreter:
@@ -40,7 +37,7 @@ class Interpreter:
 
 
 def _firmware_fingerprint():
-    h = hashlib.sha256(MPY_CROSS_FLAGS.encode())
+    h = hashlib.sha256(i686.FROZEN_MPY_CROSS_FLAGS.encode())
     for path in sorted(manifest.firmware_files()):
         with open(os.path.join(ROOT, path), "rb") as f:
             h.update(path.encode() + b"\0" + f.read())
@@ -72,16 +69,12 @@ def frozen(say=print):
     if stamp != [want] or not os.path.exists(FROZEN):
         say("freezing the firmware (manifest.py) into a 32-bit MicroPython "
             "(once per firmware change, about two minutes) ...")
-        r = subprocess.run(["bash", os.path.join(src, "build-i686.sh"), i686.OUT,
-                            os.path.join(ROOT, "manifest.py")],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                           env=dict(os.environ, MPY_CROSS_FLAGS=MPY_CROSS_FLAGS))
-        ok = r.returncode == 0 and os.path.exists(FROZEN)
+        ok, output = i686.build_frozen(src)
         os.makedirs(i686.OUT, exist_ok=True)
         with open(FROZEN_STAMP, "w") as f:
             f.write(("%s\n" if ok else "failed %s\n") % want)
         if not ok:
-            tail = [x for x in r.stdout.splitlines() if "warning" not in x.lower()][-6:]
+            tail = [x for x in output.splitlines() if "warning" not in x.lower()][-6:]
             say("the frozen build failed:\n  " + "\n  ".join(tail))
             return None
     # Frozen modules are found through ".frozen" on the path; nothing else.

@@ -112,18 +112,12 @@ def m0_counts(sizes=(16, 62)):
 
 
 def _frozen(src):
-    """build-i686.sh with manifest.py frozen in; viper code as x86 (make reads
-    MPY_CROSS_FLAGS from the environment)."""
-    exe = os.path.join(i686.OUT, "micropython-frozen")
     print("freezing manifest.py into a 32-bit interpreter (about two minutes) ...")
     sys.stdout.flush()
-    r = subprocess.run(["bash", os.path.join(src, "build-i686.sh"), i686.OUT,
-                        os.path.join(ROOT, "manifest.py")],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                       env=dict(os.environ, MPY_CROSS_FLAGS="-march=x86"))
-    if r.returncode != 0 or not os.path.exists(exe):
-        raise UsageError("the frozen build failed: %s" % r.stdout[-2000:])
-    return exe
+    ok, output = i686.build_frozen(src)
+    if not ok:
+        raise UsageError("the frozen build failed: %s" % output[-2000:])
+    return i686.FROZEN
 
 
 def _mpy(src):

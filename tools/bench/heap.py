@@ -31,16 +31,12 @@ def _measure(exe, micropypath):
 
 
 def _frozen(src):
-    exe = os.path.join(i686.OUT, "micropython-frozen")
     print("freezing manifest.py into a 32-bit interpreter (about two minutes) ...")
     sys.stdout.flush()
-    r = subprocess.run(["bash", os.path.join(src, "build-i686.sh"), i686.OUT,
-                        os.path.join(ROOT, "manifest.py")],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                       env=dict(os.environ, MPY_CROSS_FLAGS="-march=x86"))
-    if r.returncode != 0 or not os.path.exists(exe):
-        raise UsageError("the frozen build failed: %s" % r.stdout[-2000:])
-    return exe
+    ok, output = i686.build_frozen(src)
+    if not ok:
+        raise UsageError("the frozen build failed: %s" % output[-2000:])
+    return i686.FROZEN
 
 
 def run(args):

@@ -79,6 +79,23 @@ def build(src):
     return True
 
 
+FROZEN = os.path.join(OUT, "micropython-frozen")
+# The firmware's @micropython.viper code (protocols/tesla) freezes as native code for
+# the interpreter's CPU, as a board image build emits armv6m for an RP2040: x86 here
+# (make reads MPY_CROSS_FLAGS from the environment; the default is the x64 host's).
+FROZEN_MPY_CROSS_FLAGS = "-march=x86"
+
+
+def build_frozen(src):
+    """build-i686.sh with manifest.py frozen in. Returns (ok, build output): the
+    interpreter is FROZEN when ok."""
+    r = subprocess.run(["bash", os.path.join(src, "build-i686.sh"), OUT,
+                        os.path.join(ROOT, "manifest.py")],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                       env=dict(os.environ, MPY_CROSS_FLAGS=FROZEN_MPY_CROSS_FLAGS))
+    return r.returncode == 0 and os.path.exists(FROZEN), r.stdout
+
+
 def run_tests(heap, modules):
     exe = os.path.join(OUT, "micropython")
     r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "mpy", "build.py"), MPY_OUT,
