@@ -142,25 +142,9 @@ def cb_time_ms(code):
 
 
 # --- the whole measurement reply at once (the bus master's per-board path) ---------
-try:
-    import micropython
-    from micropython import const  # noqa: F401  (fails on CPython, as it should)
-except ImportError:  # CPython: plain functions
-    class micropython:  # noqa: N801 - stands in for the MicroPython module
-        @staticmethod
-        def viper(f):
-            return f
-
-    def ptr8(x):
-        return x
-
-    def ptr16(x):
-        return x
-
-    def ptr32(x):
-        return x
-
 from array import array
+
+from protocols.tesla.native import micropython, ptr8, ptr16, ptr32  # noqa: F401
 
 RAW_TABLE = array("H", RAW_AT_T)   # the same table, for native code
 

@@ -2,21 +2,7 @@
 # buffers (bytearray / memoryview) so the bus master's hot path allocates nothing;
 # write_frame/read_frame return new bytes objects for tests, tools and one-off use.
 
-try:
-    import micropython
-    from micropython import const
-except ImportError:  # CPython: the decorators are no-ops, ptr8 is plain indexing
-    class micropython:  # noqa: N801 - stands in for the MicroPython module
-        @staticmethod
-        def viper(f):
-            return f
-
-    def const(x):
-        return x
-
-    def ptr8(x):
-        return x
-
+from protocols.tesla.native import const, micropython, ptr8  # noqa: F401
 from protocols.tesla.registers import BROADCAST
 
 

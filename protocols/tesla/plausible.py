@@ -8,27 +8,7 @@
 #   [addr, reg, count, STATUS, GPAI hi, lo, VCELL1 hi, lo .. VCELL6 hi, lo, TS1 hi, lo, TS2 hi, lo, crc]
 # so the payload (the 19 bytes the bus master keeps per board) starts at offset 3.
 
-try:
-    import micropython
-    from micropython import const
-except ImportError:  # CPython: the decorators are no-ops, ptrN is plain indexing
-    class micropython:  # noqa: N801 - stands in for the MicroPython module
-        @staticmethod
-        def viper(f):
-            return f
-
-    def const(x):
-        return x
-
-    def ptr8(x):
-        return x
-
-    def ptr16(x):
-        return x
-
-    def ptr32(x):
-        return x
-
+from protocols.tesla.native import const, micropython, ptr8, ptr16, ptr32  # noqa: F401
 from protocols.tesla.convert import RAW_TABLE
 
 PAYLOAD = const(19)     # DEVICE_STATUS .. TEMPERATURE2
