@@ -1,8 +1,8 @@
 # The real firmware application (app/application.py), in process, on the plant's
-# simulated clock: what simulator/harness.py runs a scenario against. It has the
-# mini loop's interface (start, run_pass(t), operator(kind), belief(), fw with the
-# firmware objects) so the harness, the scenario tests and `pybms sim --check` run
-# the application the board runs, scheduler and all. Host only.
+# simulated clock: what simulator/harness.py runs a scenario against (start,
+# run_pass(t), operator(kind), belief(), fw = the App with its parts), so the
+# harness, the scenario tests and `pybms sim --check` run the application the
+# board runs, scheduler and all. Host only.
 #
 # Time: the scheduler reads the plant's ticks (now_ms = the t of the current pass)
 # and microseconds of simulated time (the pass's ms plus the firmware's virtual
@@ -66,7 +66,7 @@ class AppLoop:
                       current=sensor, log=TickFilter(EventLog(self.ring)), diag=diag,
                       soc_store=soc_store)
         self.app = app = App(cfg, parts, self._now_ms, self._now_us)
-        # What the harness and the tests read (the mini loop's `fw`).
+        # What the harness and the tests read beside the App's own objects.
         app.pins = pins
         app.feedback = feedback
         app.heater = self.heater

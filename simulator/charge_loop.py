@@ -1,13 +1,8 @@
 # Closed loop for charge control (issue 16): the plant driven by the firmware's
 # bms.charge, bms.limits (bms.derate), bms.heater and bms.balancer. Host only.
 #
-# Two ways to run, both in process:
-# - ChargeHarness: the plant's Harness (Tesla bus emulator, state machine,
-#   contactors, checks and diagnosis, Victron reporter on the simulated CAN) with
-#   the charge pieces joined to its mini loop. It adopts the harness's loop object
-#   (same firmware objects, same queues) instead of editing simulator/harness.py.
-#   Used where the state machine matters (contactors opening on a disobedient
-#   charger) and for short scenario checks.
+# The application runs these pieces in the plant's Harness (simulator/harness.py);
+# this file is the fast loop beside it, for days and weeks:
 # - FastLoop: the plant's cells, thermal model, power path and Victron/DVCC model
 #   stepped at the BMS's 1-5 s decision rate with no module bus and no state machine:
 #   the BMS reads the cells exactly (1 mV) and the GX gets 0x351 (CVL, CCL, DCL,
@@ -16,23 +11,19 @@
 #   Its `policy` chooses the new pieces or the pre-issue-16 policy (LegacyLimits,
 #   the TeslaBMS/SimpBMS threshold balancing rule) for comparison in the same run.
 #
-# Stand-ins (no firmware exists for them yet): the pack current comes from the
-# plant's current sensor (harness) or the true current (fast loop); "charge power
+# Stand-ins: the pack current is the true current; "charge power
 # is available" for the heater is the solar power being above zero (a board would
 # read a charger-present input); SoC is the plant's true mean SoC when asked for.
 
 import tools.victron_codec as V
-from bms import diagnosis as D
 from bms import units
 from bms.balancer import Balancer
 from bms.charge import ABSORPTION, FLOAT, ChargeControl
-from bms.heater import Heater, blocked_by
+from bms.heater import Heater
 from bms.limits import Limits
 from bms.pack import Pack, PackSummary
 from drivers.clock import ticks_diff
-from fsm.table import P_BALANCE
 from simulator.clock import SimClock
-from simulator.harness import BALANCE_RENEW_MS, Harness, MiniLoop
 from simulator.plant import Plant
 
 CELLS_PER_MODULE = 6
@@ -41,8 +32,7 @@ TEMPS_PER_MODULE = 2
 
 class ChargedLimits(Limits):
     """bms.limits.Limits whose CVL comes from a ChargeControl, for a caller that
-    passes only the permissions (the harness's mini loop); the loop sets t_ms and
-    soc_x100 each poll."""
+    passes only the permissions; the fast loop sets t_ms and soc_x100 each poll."""
 
     def __init__(self, cfg, series, charge):
         Limits.__init__(self, cfg, series)
@@ -57,8 +47,8 @@ class ChargedLimits(Limits):
 
 
 class ChargePieces:
-    """The four objects the main loop (issue 19) will hold, and their per-poll call
-    order: charge control, then heater, then balancer; the limits run every pass."""
+    """The four objects the application holds (app/application.py), in its per-poll
+    call order: charge control, then heater, then balancer; limits every pass."""
 
     def __init__(self, cfg, series, cells):
         self.cfg = cfg
@@ -84,69 +74,6 @@ class ChargePieces:
             self.heater.update(t_ms, 0, 0, False, False, True)
         top = ctl.phase == ABSORPTION or ctl.phase == FLOAT
         return self.balancer.update(t_ms, pack, summary, balance_permitted, top, current_ma)
-
-
-class ChargeLoop(MiniLoop):
-    """The harness's mini loop with the charge pieces: CVL from the controller, the
-    table's limits, the heater output, and the balancer in place of plan_balance."""
-
-    def attach(self, current_a=None, charge_power=None, soc=None):
-        fw = self.fw
-        strings = self.cfg["parallel_strings"]
-        cells = fw.pack.cell_count()
-        self.pieces = p = ChargePieces(self.cfg, cells // strings, cells)
-        fw.limits = p.limits
-        fw.reporter.limits = p.limits
-        self.current_a = current_a
-        self.charge_power = charge_power
-        self.soc = soc
-        self.heater_on_s = 0.0
-        self.first_charge_t_s = None
-
-    def _balance(self, t):
-        # Called once per poll right after the summary refresh: the per-poll work.
-        fw = self.fw
-        m = fw.machine
-        p = self.pieces
-        cur = self.current_a() if self.current_a is not None else None
-        cur_ma = None if cur is None else units.ma(cur)
-        soc = self.soc() if self.soc is not None else None
-        send = p.poll(t, t / 1000.0, fw.pack, fw.summary, cur_ma, soc, m.allows(P_BALANCE),
-                      m.state_name != "Fault", blocked_by(fw.diag.active),
-                      bool(self.charge_power()) if self.charge_power else False)
-        fw.diag.report(D.HEATER_INEFFECTIVE, p.heater.ineffective, t)
-        fw.heater.value(1 if p.heater.on else 0)
-        b = p.balancer
-        pack = fw.pack
-        if m.allows(P_BALANCE):
-            if not b.wanted and b.bleeding == 0:
-                pack.stop_balance()
-                self._queue.append(("balance_done", None))
-            elif send:
-                if b.bleeding:
-                    pack.set_balance(b.masks)
-                else:
-                    pack.stop_balance()
-        else:
-            if any(pack.balancing):
-                pack.stop_balance()
-            if b.wanted and m.state_name == "Run":
-                self._queue.append(("balance_needed", None))
-
-
-class ChargeHarness(Harness):
-    """The plant's Harness with ChargeLoop. current: use the plant's current sensor
-    (else the charge pieces run without current, as on a board without a sensor)."""
-
-    def __init__(self, scenario, truth_path=None, config=None, current=True, soc=False):
-        Harness.__init__(self, scenario, truth_path, config, mini=True)
-        plant = self.plant
-        self.loop.__class__ = ChargeLoop   # same object: the plant's hooks stay bound
-        self.loop.attach(
-            current_a=(lambda: plant.sensor.reading_a()) if current else None,
-            charge_power=lambda: plant.victron.solar_w > 0.0,
-            soc=(lambda: int(plant.pack.soc_stats()[2] * 10000)) if soc else None)
-        self.pieces = self.loop.pieces
 
 
 # --- the fast loop ----------------------------------------------------------------

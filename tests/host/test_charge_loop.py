@@ -1,10 +1,12 @@
 # Closed loop (issue 16): the plant driven by the charge pieces (bms.charge,
 # bms.limits/bms.derate, bms.heater, bms.balancer), in process. The fast loop
-# covers hours and days; the harness (state machine, Tesla bus, CAN) covers the
-# disobedient charger, where the contactors must open.
+# covers hours and days; the harness (the real application: state machine, Tesla
+# bus, CAN) covers the disobedient charger, where the contactors must open.
 
 from simulator import scenario
-from simulator.charge_loop import ChargeHarness, FastLoop
+from simulator.charge_loop import FastLoop
+from simulator.harness import Harness
+from tools.e2e import with_sensor
 
 CFG_MARGIN_MV = 10          # no cell ever above charge_cell_v + 10 mV
 CELL_OV_MV = 4200           # the over-voltage fault (cell_v_max)
@@ -84,7 +86,7 @@ def test_week_days_reach_float_without_chatter():
 
 def test_disobedient_charger_opens_the_contactors_before_hw_cov():
     s = scenario.load("disobedient-charger")
-    h = ChargeHarness(s)
+    h = Harness(s)
     try:
         rows = h.run(s.test_duration_s)
     finally:
@@ -99,7 +101,7 @@ def test_disobedient_charger_opens_the_contactors_before_hw_cov():
 
 def test_harness_mppt_ignores_ccl_with_the_state_machine():
     s = scenario.load("mppt-ignores-ccl")
-    h = ChargeHarness(s)
+    h = Harness(s)
     try:
         rows = h.run(s.test_duration_s)
     finally:
@@ -107,12 +109,12 @@ def test_harness_mppt_ignores_ccl_with_the_state_machine():
     assert max(r["cell_v_max"] for r in rows) <= 4.110
     assert not any("cell_ov" in r["bms_faults"].split(";") for r in rows)
     assert rows[-1]["bms_state"] == "Run" and rows[-1]["pos"] == 1
-    assert h.pieces.charge.phase_changes >= 1
+    assert h.fw.charge.phase_changes >= 1
 
 
 def test_harness_heater_pin_drives_the_plant_pad_and_charging_waits():
     s = scenario.load("cold-charge")
-    h = ChargeHarness(s, config={"heater_enabled": True})
+    h = Harness(s, config={"heater_enabled": True})
     try:
         rows = h.run(60)
     finally:
@@ -123,9 +125,10 @@ def test_harness_heater_pin_drives_the_plant_pad_and_charging_waits():
 
 
 def test_harness_balances_through_the_state_machine_and_the_tesla_boards():
-    s = scenario.load("imbalanced-pack")
-    h = ChargeHarness(s)
-    h.pieces.balancer.rest_ms = 5000       # rest detection shortened for the test
+    # Balancing at rest needs to know the pack rests: the current sensor as wired.
+    s = with_sensor(scenario.load("imbalanced-pack"))
+    h = Harness(s)
+    h.fw.balancer.rest_ms = 5000       # rest detection shortened for the test
     try:
         rows = h.run(120)
     finally:
@@ -134,6 +137,6 @@ def test_harness_balances_through_the_state_machine_and_the_tesla_boards():
     assert "Balance" in states
     bleeding = [r["bleeding"] for r in rows if r["bms_state"] == "Balance"]
     assert 1 in bleeding, "the high group's resistor is switched on by its board"
-    assert h.pieces.balancer.windows >= 1
+    assert h.fw.balancer.windows >= 1
     first_bleed = next(i for i, r in enumerate(rows) if r["bleeding"])
     assert rows[first_bleed]["t_s"] >= 5 + 3, "a settle window before the first bleed"

@@ -35,28 +35,6 @@ def test_the_harness_puts_the_firmware_sleeps_back():
     assert rows[-1]["t_s"] >= 2 and h.fw.pack.cycles > 0
 
 
-def test_mini_loop_turns_operator_inputs_into_events():
-    from drivers.gpio import MemoryPin
-    from simulator.tesla_direct import ChainLink
-    cfg = scenario.load("normal").firmware_config(harness.HARNESS_CONFIG)
-    connect, reset = MemoryPin("connect"), MemoryPin("reset")
-    loop = harness.MiniLoop(cfg, ChainLink(2), harness.PlantCan(), connect_pin=connect,
-                            reset_pin=reset)
-    loop.start(0)
-    connect.value(1)
-    loop.run_pass(10)
-    assert loop.fw.machine.ctx.want_connect
-    connect.value(0)
-    loop.run_pass(20)
-    assert not loop.fw.machine.ctx.want_connect
-    loop.fw.machine.dispatch("fault", 30, {"diag": "internal"})
-    assert loop.fw.machine.state_name == "Fault"
-    reset.value(1)
-    loop.run_pass(40)
-    loop.run_pass(50)                 # held: one edge, one reset
-    assert loop.fw.machine.state_name == "Init"
-
-
 def test_sixteen_modules_in_series_run_with_the_firmware():
     s = scenario.validate({"name": "s16", "description": "16S", "duration_s": 8,
                            "topology": {"series": 16}, "profile": {"load_w": 3000},
@@ -89,15 +67,3 @@ def test_the_current_sensor_chip_answers_on_the_firmware_i2c_bus():
 def test_the_bms_hears_the_gx_and_ignores_it():
     h, rows = harness.run_scenario(scenario.load("normal"), duration_s=5)
     assert h.fw.reporter.rx_gx >= 4 and h.fw.machine.state_name == "Run"
-
-
-def test_mini_loop_pets_the_watchdog_every_half_second():
-    from simulator.tesla_direct import ChainLink
-    cfg = scenario.load("normal").firmware_config(harness.HARNESS_CONFIG)
-    pets = []
-    loop = harness.MiniLoop(cfg, ChainLink(2), harness.PlantCan(),
-                            watchdog_pet=lambda: pets.append(1))
-    loop.start(0)
-    for t in range(0, 2000, 50):
-        loop.run_pass(t)
-    assert len(pets) == 4
