@@ -41,7 +41,8 @@ def test_firmware_drivers_run_the_plant_over_ptys(tmp_path):
                            "bus_timeout_ms": 30, "bus_reset_wait_ms": 0})
         app = boot.build(load("unix"), cfg, {"--tesla": paths["tesla_uart"],
                                              "--can": paths["can_slcan"],
-                                             "--plant": paths["plant_link"]})
+                                             "--plant": paths["plant_link"],
+                                             "--state": str(tmp_path / "state")})
         app.start(app.now_ms())
         states = set()
         deadline = time.monotonic() + 15
