@@ -10,10 +10,13 @@
 # checksum is the XOR of the body's bytes (as NMEA-0183).
 #   firmware -> plant   o <name> <0|1>          output level
 #                       i <seq> <addr> <hex|-> <n>  I2C: write bytes, then read n
+#                       a <seq> <name>          read an analog input (the DC-bus voltage)
 #                       w                       watchdog pet
 #                       s                       send me every input level
 #   plant -> firmware   p <name> <0|1>          input level (on change, every second)
-#                       r <seq> <hex|-|!>       I2C result: bytes read, '-' none, '!' NACK
+#                       r <seq> <hex|-|!>       I2C result: bytes read, '-' none, '!' NACK;
+#                                               analog: 4 bytes, signed big-endian mV,
+#                                               '!' no such input
 # A line that is too long, fails its checksum or does not parse is counted in
 # `errors` and dropped; nothing here raises on garbage or blocks longer than
 # timeout_ms. Inputs are the last levels the plant pushed.
@@ -30,6 +33,8 @@ LINE_MAX = const(80)
 REFRESH_MS = const(1000)   # outputs are re-sent this often (a lost line heals)
 ENODEV = const(19)         # machine.I2C: no device acknowledged
 ETIMEDOUT = const(110)     # machine.I2C: the bus timed out
+EIO = const(5)             # an answer of the wrong shape
+ANALOG_BYTES = const(4)    # an analog reading: signed 32-bit millivolts
 _HEX = b"0123456789ABCDEF"
 
 
@@ -131,6 +136,21 @@ class PlantI2C:
         return bytes(buf)
 
 
+class PlantAnalog:
+    """An analog input of the plant (the DC-bus voltage): read_mv() asks for it
+    and returns integer millivolts, or raises OSError (ETIMEDOUT without an answer
+    within timeout_ms, ENODEV when the plant has no such input, EIO on an answer
+    of the wrong shape); drivers/bus_voltage.py turns that into volts or None."""
+
+    def __init__(self, link, name):
+        self.link = link
+        self.name = name
+        self._key = name.encode()
+
+    def read_mv(self):
+        return self.link.read_analog(self._key)
+
+
 class PlantLink:
     def __init__(self, port, timeout_ms=50):
         self.port = port               # any/readinto/write (PosixSerial), wait optional
@@ -168,6 +188,9 @@ class PlantLink:
 
     def i2c(self):
         return PlantI2C(self)
+
+    def analog(self, name):
+        return PlantAnalog(self, name)
 
     def pet(self):
         """Watchdog pet: the plant counts it and flags a BMS that stopped petting."""
@@ -292,15 +315,8 @@ class PlantLink:
         """Write memaddr (if not None) and wbuf, then read nread bytes into rbuf, as
         one transaction; OSError(ENODEV) on NACK, OSError(ETIMEDOUT) without an
         answer within timeout_ms."""
-        self._seq = (self._seq + 1) % 10000
-        seq = self._seq
+        k = self._request(0x69)   # i
         b = self._tx
-        b[0] = 0x69             # i
-        b[1] = 0x20
-        k = 2
-        for div in (1000, 100, 10, 1):
-            b[k] = 0x30 + (seq // div) % 10
-            k += 1
         b[k] = 0x20
         b[k + 1] = _HEX[(addr >> 4) & 15]
         b[k + 2] = _HEX[addr & 15]
@@ -330,10 +346,58 @@ class PlantLink:
             k += 1
         b[k] = 0x30 + nread % 10
         k += 1
+        self._exchange(k)
+        if nread:
+            if self._reply_len != nread:
+                self.errors += 1
+                raise OSError(ETIMEDOUT)
+            for i in range(nread):
+                rbuf[i] = self._reply[i]
+
+    def read_analog(self, key):
+        """Integer millivolts of the plant's analog input `key` (bytes), as one
+        exchange: OSError(ETIMEDOUT) without an answer, ENODEV when the plant has
+        no such input, EIO when the answer is not 4 bytes."""
+        k = self._request(0x61)   # a
+        b = self._tx
+        if k + len(key) + 5 > LINE_MAX:
+            raise OSError(EIO)
+        b[k] = 0x20
+        k += 1
+        for c in key:
+            b[k] = c
+            k += 1
+        self._exchange(k)
+        if self._reply_len != ANALOG_BYTES:
+            self.errors += 1
+            raise OSError(EIO)
+        r = self._reply
+        mv = (r[0] & 0x7F) << 24 | r[1] << 16 | r[2] << 8 | r[3]
+        return mv - 0x80000000 if r[0] & 0x80 else mv
+
+    def _request(self, kind):
+        """Start a request line in _tx: kind, space, the next sequence number
+        (self._seq). Returns the length so far (no tuple: nothing allocated)."""
+        self._seq = (self._seq + 1) % 10000
+        seq = self._seq
+        b = self._tx
+        b[0] = kind
+        b[1] = 0x20
+        k = 2
+        for div in (1000, 100, 10, 1):
+            b[k] = 0x30 + (seq // div) % 10
+            k += 1
+        return k
+
+    def _exchange(self, k):
+        """Seal and send _tx[:k], then wait for the reply to self._seq: OSError(ETIMEDOUT)
+        when none arrives within timeout_ms, OSError(ENODEV) on NACK."""
+        b = self._tx
         k = _seal(b, k)
         self._reply_len = -2
         if not self.send(memoryview(b)[:k]):
             raise OSError(ETIMEDOUT)
+        seq = self._seq
         t0 = ticks_ms()
         while True:
             self.poll()
@@ -347,9 +411,3 @@ class PlantLink:
                 self._wait(left if left < 10 else 10)
         if self._reply_len < 0:
             raise OSError(ENODEV)
-        if nread:
-            if self._reply_len != nread:
-                self.errors += 1
-                raise OSError(ETIMEDOUT)
-            for i in range(nread):
-                rbuf[i] = self._reply[i]
