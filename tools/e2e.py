@@ -181,6 +181,24 @@ def run(name, duration_s=None, step_s=None, restart_at_s=(), truth_path=None):
     return r
 
 
+class _PlantBusSense:
+    """The plant's DC-bus voltage as the unix board's sense delivers it: whole
+    millivolts (what the plant link carries), read through the same
+    drivers.bus_voltage.BusVoltage the board builds (boards/unix.py)."""
+
+    def __init__(self, plant):
+        self.plant = plant
+
+    def read_mv(self):
+        return int(round(self.plant.bus_voltage() * 1000.0))
+
+
+def bus_sense(plant):
+    from boards import load
+    from drivers.bus_voltage import BusVoltage
+    return BusVoltage(_PlantBusSense(plant), load("unix")["bus_voltage"]["max_mv"])
+
+
 def _swap_firmware(h, can, files):
     """A new application on the harness (first boot, or a restart on `files`)."""
     from simulator.app_loop import AppLoop
@@ -188,8 +206,8 @@ def _swap_firmware(h, can, files):
     if files is not None:
         h.plant.set_coils(0, 0, 0)   # a reset drops every output until the new boot drives it
     i2c = old.fw.i2c
-    h.loop = AppLoop(h.cfg, h.link, can, bus_voltage=h._bus_voltage, i2c=i2c, clock=h.clock,
-                     files=files if files is not None else None, ring=4096)
+    h.loop = AppLoop(h.cfg, h.link, can, bus_voltage=bus_sense(h.plant).volts, i2c=i2c,
+                     clock=h.clock, files=files, ring=4096)
     h.fw = h.loop.fw
     h.plant.belief = h.loop.belief
     h.plant.on_operator = h.loop.operator
