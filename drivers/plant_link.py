@@ -20,6 +20,9 @@
 # A line that is too long, fails its checksum or does not parse is counted in
 # `errors` and dropped; nothing here raises on garbage or blocks longer than
 # timeout_ms. Inputs are the last levels the plant pushed.
+#
+# Files: the line format and error numbers (plant_line.py), the Pin/I2C/analog
+# objects handed out (plant_parts.py), the link itself (here).
 
 try:
     from micropython import const
@@ -28,127 +31,13 @@ except ImportError:  # CPython
         return x
 
 from drivers.clock import ticks_add, ticks_diff, ticks_ms
+# EIO, ENODEV, ETIMEDOUT and checked_body are imported from here by users, too.
+from drivers.plant_line import (EIO, ENODEV, ETIMEDOUT, HEX, LINE_MAX,
+                                checked_body, nibble, seal)
+from drivers.plant_parts import PlantAnalog, PlantI2C, PlantPin
 
-LINE_MAX = const(80)
 REFRESH_MS = const(1000)   # outputs are re-sent this often (a lost line heals)
-ENODEV = const(19)         # machine.I2C: no device acknowledged
-ETIMEDOUT = const(110)     # machine.I2C: the bus timed out
-EIO = const(5)             # an answer of the wrong shape
 ANALOG_BYTES = const(4)    # an analog reading: signed 32-bit millivolts
-_HEX = b"0123456789ABCDEF"
-
-
-def _nibble(c):
-    if 0x30 <= c <= 0x39:
-        return c - 0x30
-    c |= 0x20
-    if 0x61 <= c <= 0x66:
-        return c - 0x61 + 10
-    return -1
-
-
-def _seal(buf, n):
-    """Append *XX\\n to buf[:n]; returns the new length."""
-    x = 0
-    for i in range(n):
-        x ^= buf[i]
-    buf[n] = 0x2A
-    buf[n + 1] = _HEX[x >> 4]
-    buf[n + 2] = _HEX[x & 15]
-    buf[n + 3] = 0x0A
-    return n + 4
-
-
-def checked_body(line, n):
-    """Length of the body of a received line (without *XX), or -1 if the checksum
-    is missing or wrong. Shared with the plant side."""
-    if n < 4 or line[n - 3] != 0x2A:
-        return -1
-    hi = _nibble(line[n - 2])
-    lo = _nibble(line[n - 1])
-    if hi < 0 or lo < 0:
-        return -1
-    x = 0
-    for i in range(n - 3):
-        x ^= line[i]
-    return n - 3 if x == (hi << 4 | lo) else -1
-
-
-class PlantPin:
-    """An output (value(v) sends on change) or an input (value() reads the cache)."""
-
-    def __init__(self, link, name, out):
-        self.link = link
-        self.name = name
-        self.out = out
-        self._level = 0
-        self._msg = (self._line(name, 0), self._line(name, 1))
-        self._key = name.encode()
-
-    @staticmethod
-    def _line(name, level):
-        body = b"o " + name.encode() + (b" 1" if level else b" 0")
-        buf = bytearray(len(body) + 4)
-        buf[:len(body)] = body
-        _seal(buf, len(body))
-        return buf
-
-    def value(self, v=None):
-        if v is None:
-            if not self.out:
-                self.link.poll()
-            return self._level
-        level = 1 if v else 0
-        if self.out and level != self._level:
-            self._level = level
-            self.link.send(self._msg[level])
-        self._level = level
-        return None
-
-
-class PlantI2C:
-    """machine.I2C's transaction methods over the plant link."""
-
-    def __init__(self, link):
-        self.link = link
-
-    def writeto(self, addr, buf, stop=True):
-        self.link.transact(addr, None, buf, 0, None)
-        return len(buf)
-
-    def readfrom_into(self, addr, buf, stop=True):
-        self.link.transact(addr, None, None, len(buf), buf)
-
-    def readfrom(self, addr, nbytes, stop=True):
-        buf = bytearray(nbytes)
-        self.readfrom_into(addr, buf)
-        return bytes(buf)
-
-    def writeto_mem(self, addr, memaddr, buf, addrsize=8):
-        self.link.transact(addr, memaddr, buf, 0, None)
-
-    def readfrom_mem_into(self, addr, memaddr, buf, addrsize=8):
-        self.link.transact(addr, memaddr, None, len(buf), buf)
-
-    def readfrom_mem(self, addr, memaddr, nbytes, addrsize=8):
-        buf = bytearray(nbytes)
-        self.readfrom_mem_into(addr, memaddr, buf)
-        return bytes(buf)
-
-
-class PlantAnalog:
-    """An analog input of the plant (the DC-bus voltage): read_mv() asks for it
-    and returns integer millivolts, or raises OSError (ETIMEDOUT without an answer
-    within timeout_ms, ENODEV when the plant has no such input, EIO on an answer
-    of the wrong shape); drivers/bus_voltage.py turns that into volts or None."""
-
-    def __init__(self, link, name):
-        self.link = link
-        self.name = name
-        self._key = name.encode()
-
-    def read_mv(self):
-        return self.link.read_analog(self._key)
 
 
 class PlantLink:
@@ -175,10 +64,10 @@ class PlantLink:
         self.dropped = 0               # lines not sent: the plant stopped reading
         self._pet = bytearray(5)
         self._pet[0] = 0x77            # w
-        _seal(self._pet, 1)
+        seal(self._pet, 1)
         self._sync = bytearray(5)
         self._sync[0] = 0x73           # s
-        _seal(self._sync, 1)
+        seal(self._sync, 1)
 
     # --- objects for boards.hal ------------------------------------------------
     def pin(self, name, out=False):
@@ -298,8 +187,8 @@ class PlantLink:
                 self.errors += 1
                 return 0
             for k in range(hexlen // 2):
-                hi = _nibble(line[i + 2 * k])
-                lo = _nibble(line[i + 2 * k + 1])
+                hi = nibble(line[i + 2 * k])
+                lo = nibble(line[i + 2 * k + 1])
                 if hi < 0 or lo < 0:
                     self.errors += 1
                     return 0
@@ -318,21 +207,21 @@ class PlantLink:
         k = self._request(0x69)   # i
         b = self._tx
         b[k] = 0x20
-        b[k + 1] = _HEX[(addr >> 4) & 15]
-        b[k + 2] = _HEX[addr & 15]
+        b[k + 1] = HEX[(addr >> 4) & 15]
+        b[k + 2] = HEX[addr & 15]
         b[k + 3] = 0x20
         k += 4
         start = k
         if memaddr is not None:
-            b[k] = _HEX[(memaddr >> 4) & 15]
-            b[k + 1] = _HEX[memaddr & 15]
+            b[k] = HEX[(memaddr >> 4) & 15]
+            b[k + 1] = HEX[memaddr & 15]
             k += 2
         if wbuf is not None:
             if k + 2 * len(wbuf) + 12 > LINE_MAX:
                 raise OSError(ETIMEDOUT)   # more than one line carries: not supported
             for x in wbuf:
-                b[k] = _HEX[x >> 4]
-                b[k + 1] = _HEX[x & 15]
+                b[k] = HEX[x >> 4]
+                b[k + 1] = HEX[x & 15]
                 k += 2
         if k == start:
             b[k] = 0x2D         # -
@@ -393,7 +282,7 @@ class PlantLink:
         """Seal and send _tx[:k], then wait for the reply to self._seq: OSError(ETIMEDOUT)
         when none arrives within timeout_ms, OSError(ENODEV) on NACK."""
         b = self._tx
-        k = _seal(b, k)
+        k = seal(b, k)
         self._reply_len = -2
         if not self.send(memoryview(b)[:k]):
             raise OSError(ETIMEDOUT)

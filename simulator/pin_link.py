@@ -7,7 +7,7 @@
 
 import time
 
-from drivers.plant_link import LINE_MAX, checked_body
+from drivers.plant_line import LINE_MAX, checked_body
 
 OUTPUTS = ("negative", "precharge", "positive", "heater", "allow_charge", "allow_discharge",
            "led")
