@@ -111,6 +111,7 @@ def build(board, cfg, opts=None, machine=None, now_ms=None, now_us=None, log_str
     pin = hal.input_pin(board, board.get("reset_button"), machine, link)
     reset = LongPress(pin, board.get("reset_hold_ms", 3000), active_low=low, t_ms=t0) \
         if pin is not None else None
+    bus = hal.bus_voltage(board, machine, link, required=cfg["precharge_mode"] == "voltage")
     sensor = None
     if cfg["current_sensor"] != "none":
         from drivers.current_sensor import CurrentSensor
@@ -130,6 +131,7 @@ def build(board, cfg, opts=None, machine=None, now_ms=None, now_us=None, log_str
     parts = Parts(pack, can, contactors, allow=allow, heater=hal.heater(board, machine, link),
                   connect=connect, reset=reset,
                   watchdog=hal.watchdog(board, machine, link), store=store, wall=wall,
+                  bus_voltage=bus.volts if bus is not None else None,
                   current=sensor, log=TickFilter(EventLog(stream)), diag=diag, link=link,
                   soc_store=soc_store,
                   connect_at_boot=board.get("connect_level_at_boot", True))

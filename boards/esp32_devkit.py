@@ -19,6 +19,14 @@ BOARD = {
     "heater": 4,
     "led": 2,
     "i2c": {"id": 0, "sda": 21, "scl": 22},
+    # DC-bus voltage sense: divider from the bus's positive rail to ground (the
+    # pack's negative) into GPIO34 (ADC1: ADC2 is taken by Wi-Fi), 11 dB
+    # attenuation. 1 MOhm / 39 kOhm keeps a 60 V bus at ~2.3 V on the pin, where
+    # the ESP32's ADC is still nearly linear; calibrate "adc_full_scale_mv" (nominal
+    # 3100) against a meter. 100 nF and a clamp at the pin. None: no sense, time-mode
+    # precharge only, blind to a shorted bus (see boards/rp2_pico.py).
+    "bus_voltage": {"kind": "adc_divider", "pin": 34, "ohm_top": 1000000, "ohm_bottom": 39000,
+                    "adc_full_scale_mv": 3100, "atten": "ATTN_11DB"},
     "can": {"kind": "machine", "id": 0, "tx": 5, "rx": 17},
     "pack": "tesla",
     "connect_switch": 13,

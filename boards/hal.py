@@ -153,6 +153,49 @@ def pack(board, cfg, diag, uart):
     raise BoardError("unknown pack kind %r" % board.get("pack"))
 
 
+def _bus_adc_divider(b, machine, link):
+    from drivers.bus_voltage import AdcDivider, BusVoltage, divider_full_scale_mv
+    m = _machine(machine)
+    if b.get("atten"):
+        adc = m.ADC(m.Pin(b["pin"]), atten=getattr(m.ADC, b["atten"]))
+    else:
+        adc = m.ADC(m.Pin(b["pin"]))
+    full = divider_full_scale_mv(b["adc_full_scale_mv"], b["ohm_top"], b["ohm_bottom"])
+    return BusVoltage(AdcDivider(adc, full), full)
+
+
+def _bus_plant_link(b, machine, link):
+    if link is None:
+        return None                  # without the plant nothing measures the bus
+    from drivers.bus_voltage import BusVoltage
+    return BusVoltage(link.analog(b["input"]), b["max_mv"])
+
+
+# How a board senses the DC-bus voltage, by its "bus_voltage" kind.
+BUS_VOLTAGE_KINDS = (("adc_divider", _bus_adc_divider), ("plant_link", _bus_plant_link))
+
+
+def bus_voltage(board, machine=None, link=None, required=False):
+    """The DC-bus voltage sense (drivers.bus_voltage.BusVoltage: volts() -> V or
+    None), or None where the board has none. required (the configuration
+    precharges in voltage mode): a board without it is a BoardError, because a
+    voltage-mode precharge without a reading could only ever time out."""
+    b = board.get("bus_voltage")
+    sense = None
+    if b is not None:
+        for kind, build in BUS_VOLTAGE_KINDS:
+            if kind == b["kind"]:
+                sense = build(b, machine, link)
+                break
+        else:
+            raise BoardError("unknown bus voltage kind %r" % b["kind"])
+    if sense is None and required:
+        raise BoardError("board %r has no DC-bus voltage sense here: wire one (its \"bus_voltage\" "
+                         "entry) or set precharge_mode \"time\", which cannot detect a shorted "
+                         "bus" % board["name"])
+    return sense
+
+
 def input_pin(board, pin, machine=None, link=None):
     """An input (pull-up on a board: switch to ground), or None where not wired."""
     return _input(board, pin, machine, link)

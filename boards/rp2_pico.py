@@ -24,6 +24,17 @@ BOARD = {
     "heater": 8,
     "led": 25,
     "i2c": {"id": 0, "sda": 20, "scl": 21},
+    # The inverter's DC-bus voltage (after main positive), read during precharge:
+    # a divider from the bus's positive rail to the board's ground (the pack's
+    # negative) into ADC2 (GP28). 1 MOhm / 56 kOhm: 62 V at the ADC's 3.3 V, 47 uA
+    # from the bus; a 100 nF capacitor and a clamp (Schottky to 3V3) at the pin.
+    # Set "adc_full_scale_mv" from a meter reading (the 3.3 V rail is the
+    # reference); size the divider for your pack (16 modules in series: ~400 V).
+    # None: no sense. The BMS then refuses precharge_mode "voltage" and precharges
+    # for a fixed time, which cannot see a short or a missing inverter on the bus
+    # (docs/architecture.md, "Bus voltage").
+    "bus_voltage": {"kind": "adc_divider", "pin": 28, "ohm_top": 1000000, "ohm_bottom": 56000,
+                    "adc_full_scale_mv": 3300, "atten": None},
     "can": {"kind": "mcp2515", "spi": 0, "sck": 18, "mosi": 19, "miso": 16, "cs": 17,
             "crystal_hz": 8000000},
     # Module family on the bus (boards.hal.PACK_KINDS).

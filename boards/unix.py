@@ -20,6 +20,11 @@ BOARD = {
     "heater": "heater",
     "led": "led",
     "i2c": None,
+    # The inverter's DC-bus voltage: the plant link's analog input "bus_v" (the
+    # plant's bus model), read during precharge, so this board precharges in
+    # voltage mode and sees a shorted bus. Without the plant link: not wired.
+    # max_mv rejects a reading no pack of 16 modules in series could give.
+    "bus_voltage": {"kind": "plant_link", "input": "bus_v", "max_mv": 450000},
     "can": {"kind": "slcan", "path": None},
     "pack": "tesla",
     # Operator inputs exist only through the plant link (pybms sim --scenario): the

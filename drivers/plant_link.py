@@ -10,13 +10,19 @@
 # checksum is the XOR of the body's bytes (as NMEA-0183).
 #   firmware -> plant   o <name> <0|1>          output level
 #                       i <seq> <addr> <hex|-> <n>  I2C: write bytes, then read n
+#                       a <seq> <name>          read an analog input (the DC-bus voltage)
 #                       w                       watchdog pet
 #                       s                       send me every input level
 #   plant -> firmware   p <name> <0|1>          input level (on change, every second)
-#                       r <seq> <hex|-|!>       I2C result: bytes read, '-' none, '!' NACK
+#                       r <seq> <hex|-|!>       I2C result: bytes read, '-' none, '!' NACK;
+#                                               analog: 4 bytes, signed big-endian mV,
+#                                               '!' no such input
 # A line that is too long, fails its checksum or does not parse is counted in
 # `errors` and dropped; nothing here raises on garbage or blocks longer than
 # timeout_ms. Inputs are the last levels the plant pushed.
+#
+# Files: the line format and error numbers (plant_line.py), the Pin/I2C/analog
+# objects handed out (plant_parts.py), the link itself (here).
 
 try:
     from micropython import const
@@ -25,110 +31,13 @@ except ImportError:  # CPython
         return x
 
 from drivers.clock import ticks_add, ticks_diff, ticks_ms
+# EIO, ENODEV, ETIMEDOUT and checked_body are imported from here by users, too.
+from drivers.plant_line import (EIO, ENODEV, ETIMEDOUT, HEX, LINE_MAX,
+                                checked_body, nibble, seal)
+from drivers.plant_parts import PlantAnalog, PlantI2C, PlantPin
 
-LINE_MAX = const(80)
 REFRESH_MS = const(1000)   # outputs are re-sent this often (a lost line heals)
-ENODEV = const(19)         # machine.I2C: no device acknowledged
-ETIMEDOUT = const(110)     # machine.I2C: the bus timed out
-_HEX = b"0123456789ABCDEF"
-
-
-def _nibble(c):
-    if 0x30 <= c <= 0x39:
-        return c - 0x30
-    c |= 0x20
-    if 0x61 <= c <= 0x66:
-        return c - 0x61 + 10
-    return -1
-
-
-def _seal(buf, n):
-    """Append *XX\\n to buf[:n]; returns the new length."""
-    x = 0
-    for i in range(n):
-        x ^= buf[i]
-    buf[n] = 0x2A
-    buf[n + 1] = _HEX[x >> 4]
-    buf[n + 2] = _HEX[x & 15]
-    buf[n + 3] = 0x0A
-    return n + 4
-
-
-def checked_body(line, n):
-    """Length of the body of a received line (without *XX), or -1 if the checksum
-    is missing or wrong. Shared with the plant side."""
-    if n < 4 or line[n - 3] != 0x2A:
-        return -1
-    hi = _nibble(line[n - 2])
-    lo = _nibble(line[n - 1])
-    if hi < 0 or lo < 0:
-        return -1
-    x = 0
-    for i in range(n - 3):
-        x ^= line[i]
-    return n - 3 if x == (hi << 4 | lo) else -1
-
-
-class PlantPin:
-    """An output (value(v) sends on change) or an input (value() reads the cache)."""
-
-    def __init__(self, link, name, out):
-        self.link = link
-        self.name = name
-        self.out = out
-        self._level = 0
-        self._msg = (self._line(name, 0), self._line(name, 1))
-        self._key = name.encode()
-
-    @staticmethod
-    def _line(name, level):
-        body = b"o " + name.encode() + (b" 1" if level else b" 0")
-        buf = bytearray(len(body) + 4)
-        buf[:len(body)] = body
-        _seal(buf, len(body))
-        return buf
-
-    def value(self, v=None):
-        if v is None:
-            if not self.out:
-                self.link.poll()
-            return self._level
-        level = 1 if v else 0
-        if self.out and level != self._level:
-            self._level = level
-            self.link.send(self._msg[level])
-        self._level = level
-        return None
-
-
-class PlantI2C:
-    """machine.I2C's transaction methods over the plant link."""
-
-    def __init__(self, link):
-        self.link = link
-
-    def writeto(self, addr, buf, stop=True):
-        self.link.transact(addr, None, buf, 0, None)
-        return len(buf)
-
-    def readfrom_into(self, addr, buf, stop=True):
-        self.link.transact(addr, None, None, len(buf), buf)
-
-    def readfrom(self, addr, nbytes, stop=True):
-        buf = bytearray(nbytes)
-        self.readfrom_into(addr, buf)
-        return bytes(buf)
-
-    def writeto_mem(self, addr, memaddr, buf, addrsize=8):
-        self.link.transact(addr, memaddr, buf, 0, None)
-
-    def readfrom_mem_into(self, addr, memaddr, buf, addrsize=8):
-        self.link.transact(addr, memaddr, None, len(buf), buf)
-
-    def readfrom_mem(self, addr, memaddr, nbytes, addrsize=8):
-        buf = bytearray(nbytes)
-        self.readfrom_mem_into(addr, memaddr, buf)
-        return bytes(buf)
+ANALOG_BYTES = const(4)    # an analog reading: signed 32-bit millivolts
 
 
 class PlantLink:
@@ -155,10 +64,10 @@ class PlantLink:
         self.dropped = 0               # lines not sent: the plant stopped reading
         self._pet = bytearray(5)
         self._pet[0] = 0x77            # w
-        _seal(self._pet, 1)
+        seal(self._pet, 1)
         self._sync = bytearray(5)
         self._sync[0] = 0x73           # s
-        _seal(self._sync, 1)
+        seal(self._sync, 1)
 
     # --- objects for boards.hal ------------------------------------------------
     def pin(self, name, out=False):
@@ -168,6 +77,9 @@ class PlantLink:
 
     def i2c(self):
         return PlantI2C(self)
+
+    def analog(self, name):
+        return PlantAnalog(self, name)
 
     def pet(self):
         """Watchdog pet: the plant counts it and flags a BMS that stopped petting."""
@@ -275,8 +187,8 @@ class PlantLink:
                 self.errors += 1
                 return 0
             for k in range(hexlen // 2):
-                hi = _nibble(line[i + 2 * k])
-                lo = _nibble(line[i + 2 * k + 1])
+                hi = nibble(line[i + 2 * k])
+                lo = nibble(line[i + 2 * k + 1])
                 if hi < 0 or lo < 0:
                     self.errors += 1
                     return 0
@@ -292,31 +204,24 @@ class PlantLink:
         """Write memaddr (if not None) and wbuf, then read nread bytes into rbuf, as
         one transaction; OSError(ENODEV) on NACK, OSError(ETIMEDOUT) without an
         answer within timeout_ms."""
-        self._seq = (self._seq + 1) % 10000
-        seq = self._seq
+        k = self._request(0x69)   # i
         b = self._tx
-        b[0] = 0x69             # i
-        b[1] = 0x20
-        k = 2
-        for div in (1000, 100, 10, 1):
-            b[k] = 0x30 + (seq // div) % 10
-            k += 1
         b[k] = 0x20
-        b[k + 1] = _HEX[(addr >> 4) & 15]
-        b[k + 2] = _HEX[addr & 15]
+        b[k + 1] = HEX[(addr >> 4) & 15]
+        b[k + 2] = HEX[addr & 15]
         b[k + 3] = 0x20
         k += 4
         start = k
         if memaddr is not None:
-            b[k] = _HEX[(memaddr >> 4) & 15]
-            b[k + 1] = _HEX[memaddr & 15]
+            b[k] = HEX[(memaddr >> 4) & 15]
+            b[k + 1] = HEX[memaddr & 15]
             k += 2
         if wbuf is not None:
             if k + 2 * len(wbuf) + 12 > LINE_MAX:
                 raise OSError(ETIMEDOUT)   # more than one line carries: not supported
             for x in wbuf:
-                b[k] = _HEX[x >> 4]
-                b[k + 1] = _HEX[x & 15]
+                b[k] = HEX[x >> 4]
+                b[k + 1] = HEX[x & 15]
                 k += 2
         if k == start:
             b[k] = 0x2D         # -
@@ -330,10 +235,58 @@ class PlantLink:
             k += 1
         b[k] = 0x30 + nread % 10
         k += 1
-        k = _seal(b, k)
+        self._exchange(k)
+        if nread:
+            if self._reply_len != nread:
+                self.errors += 1
+                raise OSError(ETIMEDOUT)
+            for i in range(nread):
+                rbuf[i] = self._reply[i]
+
+    def read_analog(self, key):
+        """Integer millivolts of the plant's analog input `key` (bytes), as one
+        exchange: OSError(ETIMEDOUT) without an answer, ENODEV when the plant has
+        no such input, EIO when the answer is not 4 bytes."""
+        k = self._request(0x61)   # a
+        b = self._tx
+        if k + len(key) + 5 > LINE_MAX:
+            raise OSError(EIO)
+        b[k] = 0x20
+        k += 1
+        for c in key:
+            b[k] = c
+            k += 1
+        self._exchange(k)
+        if self._reply_len != ANALOG_BYTES:
+            self.errors += 1
+            raise OSError(EIO)
+        r = self._reply
+        mv = (r[0] & 0x7F) << 24 | r[1] << 16 | r[2] << 8 | r[3]
+        return mv - 0x80000000 if r[0] & 0x80 else mv
+
+    def _request(self, kind):
+        """Start a request line in _tx: kind, space, the next sequence number
+        (self._seq). Returns the length so far (no tuple: nothing allocated)."""
+        self._seq = (self._seq + 1) % 10000
+        seq = self._seq
+        b = self._tx
+        b[0] = kind
+        b[1] = 0x20
+        k = 2
+        for div in (1000, 100, 10, 1):
+            b[k] = 0x30 + (seq // div) % 10
+            k += 1
+        return k
+
+    def _exchange(self, k):
+        """Seal and send _tx[:k], then wait for the reply to self._seq: OSError(ETIMEDOUT)
+        when none arrives within timeout_ms, OSError(ENODEV) on NACK."""
+        b = self._tx
+        k = seal(b, k)
         self._reply_len = -2
         if not self.send(memoryview(b)[:k]):
             raise OSError(ETIMEDOUT)
+        seq = self._seq
         t0 = ticks_ms()
         while True:
             self.poll()
@@ -347,9 +300,3 @@ class PlantLink:
                 self._wait(left if left < 10 else 10)
         if self._reply_len < 0:
             raise OSError(ENODEV)
-        if nread:
-            if self._reply_len != nread:
-                self.errors += 1
-                raise OSError(ETIMEDOUT)
-            for i in range(nread):
-                rbuf[i] = self._reply[i]

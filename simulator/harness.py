@@ -2,9 +2,8 @@
 # real application (app/, through simulator/app_loop.py: scheduler, every task,
 # recovery, persistence, event log) on the plant's clock. Host only.
 #
-# What the harness still stands in for (docs/simulator.md): the plant's bus voltage
-# as a bus-voltage sensor for the precharge `bus_voltage` event, and the operator's
-# commands handed straight to the application.
+# The firmware sees the plant as a board would, except that the plant's operator
+# events are handed straight to the application's operator commands.
 
 from drivers.can import CanBus
 from simulator.app_loop import AppLoop
@@ -44,6 +43,25 @@ class VirtualSleep:
         for module, original in self._saved:
             module.sleep_ms = original
         self._saved = []
+
+
+class _PlantBusSense:
+    """The plant's DC-bus voltage as the unix board's sense delivers it: whole
+    millivolts, what the plant link carries."""
+
+    def __init__(self, plant):
+        self.plant = plant
+
+    def read_mv(self):
+        return int(round(self.plant.bus_voltage() * 1000.0))
+
+
+def bus_sense(plant):
+    """The plant's bus read through the firmware's drivers.bus_voltage.BusVoltage,
+    with the unix board's limits (boards/unix.py)."""
+    from boards import load
+    from drivers.bus_voltage import BusVoltage
+    return BusVoltage(_PlantBusSense(plant), load("unix")["bus_voltage"]["max_mv"])
 
 
 class PlantCan(CanBus):
@@ -92,22 +110,26 @@ class Harness:
         # The current sensor's chip, register-level, on an I2C bus the firmware gets.
         self.adc = Mcp3421Model(clock=self.clock.ticks) if scenario.sensor["kind"] == "hall" \
             else Ina228Model(clock=self.clock.ticks)
-        # The real application (app/), scheduler and all, on the simulated clock.
-        self.loop = AppLoop(cfg, self.link, can, bus_voltage=self._bus_voltage,
-                            i2c=I2CBus(self.adc), clock=self.clock)
-        self.fw = self.loop.fw
+        self.can = can
+        self.i2c = I2CBus(self.adc)
         self.truth = TruthWriter(truth_path)
         self.plant = Plant(scenario, self.clock, chain=self.link.chain, truth=self.truth,
-                           adc=self.adc, on_operator=self.loop.operator)
+                           adc=self.adc)
         can.plant = self.plant
-        self.plant.belief = self.loop.belief
         self.step_s = scenario.run["step_s"]
         self._sleep = VirtualSleep(self.clock)
-        self.loop.start(self.clock.ticks())
+        self.boot()
 
-    def _bus_voltage(self):
-        # Stand-in for a bus-voltage sensor (no driver exists yet): the plant's value.
-        return self.plant.path.v_bus
+    def boot(self, files=None, ring=256):
+        """Start the real application (app/), scheduler and all, on the simulated
+        clock: at the first boot, and again for a watchdog reset or power cut with
+        the previous run's flash (`files`, simulator.app_loop.MemoryFiles)."""
+        self.loop = AppLoop(self.cfg, self.link, self.can, bus_voltage=bus_sense(self.plant).volts,
+                            i2c=self.i2c, clock=self.clock, files=files, ring=ring)
+        self.fw = self.loop.fw
+        self.plant.belief = self.loop.belief
+        self.plant.on_operator = self.loop.operator
+        self.loop.start(self.clock.ticks())
 
     def run_pass(self):
         fw = self.fw

@@ -1,16 +1,19 @@
 # The plant's end of the pin/I2C line link (protocol: drivers/plant_link.py and
 # docs/simulator.md). It keeps the levels the BMS board drives, answers I2C
 # transactions from the chip models attached by address, counts watchdog pets,
+# answers analog reads (the inverter's DC-bus voltage, from the plant's model),
 # and pushes input levels (contactor feedback, operator switches) on change and
 # once a second. Garbage is counted and dropped, never raised. Host only.
 
 import time
 
-from drivers.plant_link import LINE_MAX, checked_body
+from drivers.plant_line import LINE_MAX, checked_body
 
 OUTPUTS = ("negative", "precharge", "positive", "heater", "allow_charge", "allow_discharge",
            "led")
 INPUTS = ("negative_fb", "precharge_fb", "positive_fb", "connect", "reset")
+# Analog inputs: name -> what the plant measures there (volts), given by the owner.
+ANALOG = ("bus_v",)
 PUSH_EVERY_S = 1.0
 
 
@@ -22,9 +25,15 @@ def _seal(body):
 
 
 class PinLinkServer:
-    def __init__(self, port, chips=()):
+    def __init__(self, port, chips=(), analog=None):
         self.port = port                  # read/write on the plant's end (PosixSerial)
         self.chips = dict((c.address, c) for c in chips)
+        # name -> () -> volts (or None: nothing to measure, answered as '!')
+        self.analog = dict(analog or {})
+        for name in self.analog:
+            if name not in ANALOG:
+                raise ValueError("unknown analog input %r (known: %s)" % (name, ANALOG))
+        self.analog_reads = 0
         self.outputs = dict((n, 0) for n in OUTPUTS)
         self.inputs = dict((n, 0) for n in INPUTS)
         self.pets = 0
@@ -105,6 +114,8 @@ class PinLinkServer:
                 self.push_inputs()
             elif kind == b"i" and len(parts) == 5:
                 self._i2c(parts)
+            elif kind == b"a" and len(parts) == 3:
+                self._analog(parts)
             else:
                 raise ValueError(kind)
         except (ValueError, UnicodeError):
@@ -138,6 +149,20 @@ class PinLinkServer:
             self._send(b"r %d %s" % (seq, reply.hex().upper().encode()))
         else:
             self._send(b"r %d -" % seq)
+
+    def _analog(self, parts):
+        seq = int(parts[1])
+        if not 0 <= seq <= 9999:
+            raise ValueError(seq)
+        read = self.analog.get(parts[2].decode())
+        volts = read() if read is not None else None
+        if volts is None:
+            self._send(b"r %d !" % seq)
+            return
+        self.analog_reads += 1
+        mv = int(round(volts * 1000.0))
+        mv = max(-0x80000000, min(0x7FFFFFFF, mv))
+        self._send(b"r %d %s" % (seq, (mv & 0xFFFFFFFF).to_bytes(4, "big").hex().upper().encode()))
 
     def watchdog_ok(self, now_s, limit_s):
         """The BMS petted within limit_s (it never petted: False)."""

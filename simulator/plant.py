@@ -68,6 +68,12 @@ class Plant:
     def set_heater(self, on):
         self.heater = bool(on)
 
+    def bus_voltage(self):
+        """The inverter's DC-bus voltage (V) where the BMS's bus-voltage sense is
+        wired: what the precharge decision reads (pin link `bus_v`, in process
+        the same value)."""
+        return self.path.v_bus
+
     def feedback(self):
         """Auxiliary contacts (negative, precharge, positive): 1 = really closed."""
         return tuple(c.feedback() for c in self.path.contactors)

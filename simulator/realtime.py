@@ -4,7 +4,8 @@
 #   tesla_uart  the module-board ring (simulator/tesla_modules.py), raw bytes
 #   can_slcan   the Victron CAN bus as SLCAN (the firmware's drivers/can_slcan.py)
 #   plant_link  pins and I2C (drivers/plant_link.py): coils, feedback, heater,
-#               operator switches, the current-sensor chip, watchdog pet
+#               operator switches, the current-sensor chip, the DC-bus voltage,
+#               watchdog pet
 # Host only. `pybms sim --scenario NAME` runs it.
 
 import os
@@ -67,7 +68,8 @@ class RealTime:
             self.truth = TruthWriter(truth_path) if truth_path else None
             self.plant = Plant(scenario, self.clock, chain=self.chain, truth=self.truth,
                                adc=chip, on_operator=self._operator)
-            self.pins = PinLinkServer(self.ptys["plant_link"].port, [chip])
+            self.pins = PinLinkServer(self.ptys["plant_link"].port, [chip],
+                                      analog={"bus_v": self.plant.bus_voltage})
             self.can = SlcanHost(self.ptys["can_slcan"].port, self.plant.can_receive)
         except Exception:
             self.close()

@@ -23,9 +23,10 @@ from tools import e2e
 
 ATTACH_S = 30.0          # wall seconds for the firmware to send its first CAN frame
 LAST_LINES = 15          # firmware output kept for a crash message
-# Boards without a bus-voltage sensor (boards/unix.py: the plant link carries no
-# bus voltage) precharge for a fixed time; the current sensor is the plant's.
-PTY_FIRMWARE = {"precharge_mode": "time"}
+# Nothing beyond the scenario's own settings: the unix board reads the plant's
+# DC-bus voltage over the plant link (boards/unix.py), so it precharges in voltage
+# mode as a board with a bus-voltage sense does; the current sensor is the plant's.
+PTY_FIRMWARE = {}
 
 
 class DemoError(Exception):

@@ -39,6 +39,7 @@ def test_esp32_board_builds_every_part_from_its_data():
     assert p.wall is None                      # no wall clock on this board: said so
     assert p.contactors.feedback is None       # not wired on this board: said so
     assert p.store is not None and p.current is None
+    assert p.bus_voltage() == 0.0              # its ADC divider (GPIO34): voltage-mode precharge
     assert app.pack.cell_count() == 12
     app.start(0)
     assert app.machine.state_name == "Init"

@@ -48,9 +48,19 @@ class FakeMachine:
             def __init__(self, *args, **kwargs):
                 machine.made.append(("SPI", args, kwargs))
 
+        class ADC:
+            ATTN_11DB = 3
+
+            def __init__(self, pin, atten=None):
+                machine.made.append(("ADC", pin.number, atten))
+
+            def read_u16(self):
+                return 0
+
         self.UART = UART
         self.CAN = CAN
         self.SPI = SPI
+        self.ADC = ADC
 
 
 def _pins(board):
@@ -61,9 +71,9 @@ def _pins(board):
                 "reset_button"):
         if board.get(key) is not None:
             numbers.append(board[key])
-    for key in ("tesla_uart", "i2c", "can"):
-        part = board[key] or {}
-        for name in ("tx", "rx", "sda", "scl", "sck", "mosi", "miso", "cs"):
+    for key in ("tesla_uart", "i2c", "can", "bus_voltage"):
+        part = board.get(key) or {}
+        for name in ("tx", "rx", "sda", "scl", "sck", "mosi", "miso", "cs", "pin"):
             if name in part:
                 numbers.append(part[name])
     return numbers

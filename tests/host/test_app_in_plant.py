@@ -49,14 +49,7 @@ def test_a_firmware_restart_keeps_the_latch():
         h.run(s.test_duration_s)
         assert h.fw.machine.state_name == "Fault"
         # Restart the firmware on the same flash: a new application, same files.
-        from simulator.app_loop import AppLoop
-        old = h.loop
-        h.loop = AppLoop(h.cfg, h.link, old.fw.can, bus_voltage=h._bus_voltage,
-                         clock=h.clock, files=old.files)
-        h.fw = h.loop.fw
-        h.plant.belief = h.loop.belief
-        h.plant.on_operator = h.loop.operator
-        h.loop.start(h.clock.ticks())
+        h.boot(files=h.loop.files)
         assert h.fw.machine.state_name == "Fault"
         h.run(s.test_duration_s + 20)
         assert h.fw.machine.state_name == "Fault"

@@ -129,14 +129,32 @@ def test_cell_fault_latches_and_a_watchdog_reset_keeps_it_over_ptys(interp):
     assert D.ROWS[D.CELL_OV][D.RECOVERY] == D.LATCH
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "boards/unix.py has no bus-voltage sensor (the plant link carries none), so the "
-    "firmware precharges for a fixed time and closes main positive onto the shorted bus; "
-    "in process, with the plant's bus voltage, it latches precharge_failed. Strict: this "
-    "fails loudly once a board reports bus voltage over the link"))
 def test_precharge_fail_never_closes_onto_the_short_over_ptys(interp):
-    run = _run(interp, "precharge-fail", 20)
-    assert all(r["pos"] == 0 for r in run.truth_rows), "main positive closed onto the short"
+    # The unix board reads the plant's DC-bus voltage over the plant link, so it
+    # precharges in voltage mode: the shorted bus never reaches the pack, every
+    # attempt times out (1 + precharge_retries, a cooling pause between them) and
+    # the last latches precharge_failed. Stopped 2 s after the Fault shows.
+    seen = []
+
+    def stop(run):
+        if not seen and run.state == "Fault":
+            seen.append(time.time())
+        return bool(seen) and time.time() - seen[0] > 2.0
+    run = _run(interp, "precharge-fail", 100, stop=stop)
+    _common(run)
+    assert seen, "never reached Fault: %r" % run.transitions
+    assert all(r["pos"] == 0 and r["coil_pos"] == 0 for r in run.truth_rows), \
+        "main positive closed onto the short"
+    assert any(r["pre"] == 1 for r in run.truth_rows), "it never precharged"
+    cfg = e2e.config_defaults()
+    attempts = [t for t in run.transitions if t[2] == "Precharge"]
+    assert [t[3] for t in attempts] == ["Init"] * cfg["precharge_retries"] + ["Fault"], \
+        run.transitions
+    # The machine held precharge_failed (the Fault entry on the last attempt's
+    # timeout): limits 0 and its 0x35A alarm.
+    f, v = _limits(run)[-1]
+    assert v["ccl"] == 0 and v["dcl"] == 0
+    assert _alarm_active([fr for fr in run.frames if fr.can_id == 0x35A][-1], "precharge_failed")
 
 
 def test_ctrl_c_stops_the_demo_and_everything_it_started(tmp_path):

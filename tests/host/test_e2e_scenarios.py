@@ -1,6 +1,6 @@
 # Every plant scenario end to end, in process, against the real application
 # (app/ through simulator/app_loop.py, accelerated): the safe outcome asserted from
-# the plant's truth and the CAN log the firmware sent (tools/e2e.py), the scenario's
+# the plant's truth and the CAN log the firmware sent (tools/e2e/), the scenario's
 # own expected outcome, fault reaction within the diagnosis budget, and the
 # firmware's event log replaying to the same transitions. docs/testing.md says
 # what runs where.
