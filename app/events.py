@@ -10,6 +10,11 @@
 # back and written only when it made the machine move (a transition or an error),
 # so a quiet loop writes (and allocates) nothing, and the ring still replays with
 # `pybms replay --check`: every timeout fires on a recorded tick.
+#
+# Records that are not the state machine's pass through TickFilter too: the charge
+# phase (bms/charge.py) and the heater's state (bms/heater.py), one record per
+# change (docs/event-log.md); replay skips them. Every record carries utc_s when
+# the EventLog has a known wall clock (drivers/clock.py).
 
 from bms import diagnosis as D
 from fsm import table
@@ -88,11 +93,11 @@ class RingStream:
                 out.append(line)
         return out
 
-    def dump(self, out, cfg, t_ms=0):
+    def dump(self, out, cfg, t_ms=0, wall=None):
         """Write a replayable log to out.write(): the header with the configuration
         (made now, not held in RAM), then the ring, oldest first."""
         from fsm.eventlog import EventLog
-        EventLog(out).header(t_ms, cfg)
+        EventLog(out, wall).header(t_ms, cfg)
         for line in self.records():
             out.write(line)
 
@@ -131,6 +136,23 @@ class TickFilter:
     def error(self, t_ms, event, message):
         self._flush(event)
         self.log.error(t_ms, event, message)
+
+    # Not the machine's: no tick to flush. Names are constant strings (tables).
+    def phase(self, t_ms, phase, source, cause):
+        """The charge phase changed from `source` (None at boot) on `cause`."""
+        log = self.log
+        if source is None:
+            log.stream.write('{"t_ms": %d, "phase": "%s", "on": "%s"%s'
+                             % (t_ms, phase, cause, log.end(t_ms)))
+        else:
+            log.stream.write('{"t_ms": %d, "phase": "%s", "from": "%s", "on": "%s"%s'
+                             % (t_ms, phase, source, cause, log.end(t_ms)))
+
+    def heater(self, t_ms, state, source):
+        """The battery heater went from state `source` to `state`."""
+        log = self.log
+        log.stream.write('{"t_ms": %d, "heater": "%s", "from": "%s"%s'
+                         % (t_ms, state, source, log.end(t_ms)))
 
 
 class Tee:

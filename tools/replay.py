@@ -1,11 +1,15 @@
 # `pybms replay LOG.jsonl [--check]`: feed a recorded event log (docs/event-log.md)
 # through the firmware state machine and print the transitions it takes; with
-# --check, compare them with the transitions the log recorded.
+# --check, compare them with the transitions the log recorded. Records that are
+# not the state machine's (the charge phase, the heater) are checked for shape and
+# skipped; the wall-time field utc_s, when a record has it, is never an event field.
 
 import json
 import sys
 
 from bms import config
+from bms.charge import CONDITION_NAMES, PHASES
+from bms.heater import STATE_NAMES as HEATER_STATES
 from drivers.contactors import Contactors
 from drivers.gpio import MemoryPin
 from fsm.context import Context
@@ -13,7 +17,11 @@ from fsm.eventlog import FORMAT, VERSION
 from fsm.machine import Machine
 from tools.cli import UsageError
 
-RECORD_KINDS = ("log", "event", "transition", "rejected", "error")
+RECORD_KINDS = ("log", "event", "transition", "rejected", "error", "phase", "heater")
+# Keys every record may carry besides its kind's own (docs/event-log.md).
+COMMON_KEYS = ("t_ms", "utc_s")
+PHASE_NAMES = tuple(p[0] for p in PHASES)
+PHASE_CAUSES = ("boot",) + CONDITION_NAMES
 
 
 class LogError(Exception):
@@ -54,7 +62,15 @@ def parse(lines):
         t = rec.get("t_ms")
         if not isinstance(t, int) or isinstance(t, bool) or t < 0:
             raise LogError(line_no, "t_ms must be a non-negative integer, got %r" % (t,))
+        if "utc_s" in rec:
+            u = rec["utc_s"]
+            if not isinstance(u, int) or isinstance(u, bool) or u < 0:
+                raise LogError(line_no, "utc_s must be a non-negative integer, got %r" % (u,))
         kind = kinds[0]
+        if kind == "phase":
+            _names(line_no, rec, "phase", PHASE_NAMES, "from", "on", PHASE_CAUSES)
+        if kind == "heater":
+            _names(line_no, rec, "heater", HEATER_STATES, "from")
         if kind == "event" and not isinstance(rec["event"], str):
             raise LogError(line_no, "event must be a string, got %r" % (rec["event"],))
         if kind == "transition":
@@ -68,6 +84,17 @@ def parse(lines):
                 raise LogError(line_no, "config must be an object")
         out.append((line_no, kind, rec))
     return out
+
+
+def _names(line_no, rec, key, names, prev_key, cause_key=None, causes=()):
+    """A phase or heater record names known values (its previous one may be absent)."""
+    for k, allowed, optional in ((key, names, False), (prev_key, names, True),
+                                 (cause_key, causes, False)):
+        if k is None or (optional and k not in rec):
+            continue
+        if rec.get(k) not in allowed:
+            raise LogError(line_no, "%s record: %s must be one of %s, got %r"
+                           % (key, k, ", ".join(allowed), rec.get(k)))
 
 
 def replay(records):
@@ -91,7 +118,7 @@ def replay(records):
     recorded = []
     for line_no, kind, rec in records:
         if kind == "event":
-            fields = dict((k, v) for k, v in rec.items() if k not in ("t_ms", "event"))
+            fields = dict((k, v) for k, v in rec.items() if k not in COMMON_KEYS + ("event",))
             machine.dispatch(rec["event"], rec["t_ms"], fields or None)
         elif kind == "transition":
             source, dest = rec["transition"].split("->")

@@ -8,9 +8,13 @@ from tests.fw.test_boards import FakeMachine, FakePin
 
 
 class BootMachine(FakeMachine):
-    def __init__(self):
+    def __init__(self, rtc=(2000, 1, 1, 5, 0, 0, 12, 0)):
         FakeMachine.__init__(self)
         machine = self
+
+        class RTC:   # as an ESP32's after power-up (2000) unless the test set it
+            def datetime(self):
+                return rtc
 
         class WDT:
             def __init__(self, timeout):
@@ -26,6 +30,7 @@ class BootMachine(FakeMachine):
 
         self.WDT = WDT
         self.Pin = Pin
+        self.RTC = RTC
 
 
 def test_esp32_board_builds_every_part_from_its_data():
@@ -36,7 +41,7 @@ def test_esp32_board_builds_every_part_from_its_data():
     assert "UART" in kinds and "CAN" in kinds and ("WDT", 8000) in m.made, kinds
     p = app.parts
     assert p.connect is not None and p.reset is not None and p.watchdog is not None
-    assert p.wall is None                      # no wall clock on this board: said so
+    assert p.wall is not None and not p.wall.known   # an RTC, but unset: said so
     assert p.contactors.feedback is None       # not wired on this board: said so
     assert p.store is not None and p.current is None
     assert app.pack.cell_count() == 12
@@ -50,3 +55,33 @@ def test_options_come_from_the_command_line():
                          "--state", "s", "stray"])
     assert opts["--tesla"] == "/dev/pts/7" and opts["--can"] == "/dev/pts/8"
     assert opts["--plant"] == "/dev/pts/9" and opts["--state"] == "s"
+
+
+def _records(app, cfg, t_ms=0):
+    out = []
+    app.ring.dump(_Lines(out), cfg, t_ms, app.parts.wall)
+    return out
+
+
+class _Lines:
+    def __init__(self, out):
+        self.out = out
+
+    def write(self, text):
+        self.out.append(text)
+
+
+def test_an_unset_rtc_leaves_utc_s_out_and_a_set_one_puts_it_in_every_record():
+    cfg = config.make({"module_count": 2})
+    board = load("esp32_devkit")
+    app = boot.build(board, cfg, {}, machine=BootMachine())
+    app.start(0)
+    lines = _records(app, cfg)
+    assert len(lines) >= 2 and not any("utc_s" in line for line in lines), lines
+    # Set from the host at deploy: 2026-11-28 10:02:39 UTC = 1795860159 s.
+    app = boot.build(board, cfg, {}, machine=BootMachine((2026, 11, 28, 5, 10, 2, 39, 0)),
+                     now_ms=lambda: 1000)
+    app.start(1000)
+    lines = _records(app, cfg, 1000)
+    assert lines and all(line.endswith(', "utc_s": 1795860159}\n') for line in lines), lines
+    assert app.parts.wall.unix_s(61000) == 1795860219
