@@ -141,18 +141,31 @@ class TickFilter:
     def phase(self, t_ms, phase, source, cause):
         """The charge phase changed from `source` (None at boot) on `cause`."""
         log = self.log
+        w = log.wall_at(t_ms)
         if source is None:
-            log.stream.write('{"t_ms": %d, "phase": "%s", "on": "%s"%s'
-                             % (t_ms, phase, cause, log.end(t_ms)))
+            if w is None:
+                text = '{"t_ms": %d, "phase": "%s", "on": "%s"}\n' % (t_ms, phase, cause)
+            else:
+                text = '{"t_ms": %d, "utc_s": %d%05d, "phase": "%s", "on": "%s"}\n' % (
+                    t_ms, w.hi, w.lo, phase, cause)
+        elif w is None:
+            text = '{"t_ms": %d, "phase": "%s", "from": "%s", "on": "%s"}\n' % (
+                t_ms, phase, source, cause)
         else:
-            log.stream.write('{"t_ms": %d, "phase": "%s", "from": "%s", "on": "%s"%s'
-                             % (t_ms, phase, source, cause, log.end(t_ms)))
+            text = '{"t_ms": %d, "utc_s": %d%05d, "phase": "%s", "from": "%s", "on": "%s"}\n' \
+                % (t_ms, w.hi, w.lo, phase, source, cause)
+        log.stream.write(text)
 
     def heater(self, t_ms, state, source):
         """The battery heater went from state `source` to `state`."""
         log = self.log
-        log.stream.write('{"t_ms": %d, "heater": "%s", "from": "%s"%s'
-                         % (t_ms, state, source, log.end(t_ms)))
+        w = log.wall_at(t_ms)
+        if w is None:
+            text = '{"t_ms": %d, "heater": "%s", "from": "%s"}\n' % (t_ms, state, source)
+        else:
+            text = '{"t_ms": %d, "utc_s": %d%05d, "heater": "%s", "from": "%s"}\n' % (
+                t_ms, w.hi, w.lo, state, source)
+        log.stream.write(text)
 
 
 class Tee:
