@@ -77,12 +77,8 @@ def _rtc_reader(machine):
     return read
 
 
-# source name -> what it means (docs and board files; wall_clock() builds it)
-WALL_SOURCES = (
-    ("host", "the host's clock, time.time() (the unix port; UTC, kept by the OS and NTP)"),
-    ("rtc", "machine.RTC of the MCU: valid once set (from the host at deploy, or NTP); "
-            "unset after a power cut unless battery backed"),
-)
+# The board file's "wall_clock" values (docs/event-log.md says what each means).
+WALL_SOURCES = ("host", "rtc")
 
 
 def wall_clock(source, machine=None):
@@ -108,7 +104,6 @@ class WallClock:
         self.known = False
         self.hi = 0
         self.lo = 0
-        self.reads = 0
         self.errors = 0
         self._day = 0        # the time at _base_ms: whole days and seconds since 1970
         self._sod = 0
@@ -117,7 +112,6 @@ class WallClock:
 
     def sync(self, t_ms):
         """Read the source now (boot, and the hook after NTP or the host set it)."""
-        self.reads += 1
         try:
             day, sod, ms = self.read()
         except Exception:  # a source that cannot be read is no wall clock

@@ -48,6 +48,7 @@ def test_esp32_board_builds_every_part_from_its_data():
     app.start(0)
     assert app.machine.state_name == "Init"
     assert tuple(pin.value() for pin in p.contactors.pins) == (0, 0, 0)
+    assert not any("utc_s" in line for line in app.ring.records())   # absent, not made up
 
 
 def test_options_come_from_the_command_line():
@@ -57,32 +58,13 @@ def test_options_come_from_the_command_line():
     assert opts["--plant"] == "/dev/pts/9" and opts["--state"] == "s"
 
 
-def _records(app, cfg, t_ms=0):
-    out = []
-    app.ring.dump(_Lines(out), cfg, t_ms, app.parts.wall)
-    return out
-
-
-class _Lines:
-    def __init__(self, out):
-        self.out = out
-
-    def write(self, text):
-        self.out.append(text)
-
-
-def test_an_unset_rtc_leaves_utc_s_out_and_a_set_one_puts_it_in_every_record():
-    cfg = config.make({"module_count": 2})
-    board = load("esp32_devkit")
-    app = boot.build(board, cfg, {}, machine=BootMachine())
-    app.start(0)
-    lines = _records(app, cfg)
-    assert len(lines) >= 2 and not any("utc_s" in line for line in lines), lines
+def test_set_rtc_puts_utc_s_in_every_record():
     # Set from the host at deploy: 2026-11-28 10:02:39 UTC = 1795860159 s.
-    app = boot.build(board, cfg, {}, machine=BootMachine((2026, 11, 28, 5, 10, 2, 39, 0)),
-                     now_ms=lambda: 1000)
+    cfg = config.make({"module_count": 2})
+    app = boot.build(load("esp32_devkit"), cfg, {"--state": "/tmp/pybms-boot-test-rtc"},
+                     machine=BootMachine((2026, 11, 28, 5, 10, 2, 39, 0)), now_ms=lambda: 1000)
     app.start(1000)
-    lines = _records(app, cfg, 1000)
+    lines = app.ring.records()
     assert lines and all(line.startswith('{"t_ms": 1000, "utc_s": 1795860159, ')
                          for line in lines), lines
     assert app.parts.wall.unix_s(61000) == 1795860219

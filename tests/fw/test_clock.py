@@ -89,7 +89,7 @@ def test_a_known_clock_is_re_read_hourly_and_a_failing_source_is_no_clock():
     w.poll(C.RESYNC_MS - 1)
     assert w.unix_s(C.RESYNC_MS - 1) == 1795860159 + 3599
     w.poll(C.RESYNC_MS)
-    assert w.reads == 2 and w.unix_s(C.RESYNC_MS) == 1795860159 + 3605
+    assert w.unix_s(C.RESYNC_MS) == 1795860159 + 3605
     box[0] = OSError("rtc gone")
     w.poll(2 * C.RESYNC_MS)
     assert not w.known and w.errors == 1
@@ -97,8 +97,7 @@ def test_a_known_clock_is_re_read_hourly_and_a_failing_source_is_no_clock():
 
 def test_board_sources_are_data():
     assert C.wall_clock(None) is None
-    names = [s[0] for s in C.WALL_SOURCES]
-    assert names == ["host", "rtc"]
+    assert C.WALL_SOURCES == ("host", "rtc")
     assert raises(ValueError, C.wall_clock, "gps")
 
     class Machine:
