@@ -57,9 +57,9 @@ class Parts:
         self.watchdog = watchdog      # feed()
         self.store = store            # app.persist.Persist
         self.bus_voltage = bus_voltage  # () -> DC-bus volts or None
-        self.wall = wall              # drivers.clock.WallClock, or None (no wall clock)
+        self.wall = wall              # drivers.wall_clock.WallClock, or None (no wall clock)
         self.current = current        # drivers.current_sensor.CurrentSensor or None
-        self.log = log                # an fsm.eventlog.EventLog (via app.events.TickFilter)
+        self.log = log                # app.events.TickFilter over an fsm.eventlog.EventLog
         self.diag = diag              # the Diagnosis the pack driver reports to
         self.link = link              # the plant link (unix port): poll() once a pass
         self.soc_store = soc_store    # a RecordStore for the SoC record, or None

@@ -14,7 +14,7 @@
 # Records that are not the state machine's pass through TickFilter too: the charge
 # phase (bms/charge.py) and the heater's state (bms/heater.py), one record per
 # change (docs/event-log.md); replay skips them. Every record carries utc_s when
-# the EventLog has a known wall clock (drivers/clock.py).
+# the EventLog has a known wall clock (drivers/wall_clock.py).
 
 from bms import diagnosis as D
 from fsm import table

@@ -7,7 +7,7 @@
 #   automatic-reset count and how many fell in the last day, boots, task errors,
 #   faults, and the last HISTORY faults/resets with uptime (of the boot that saw
 #   them), wall time (Unix seconds, UTC, when the board's clock was known then; 0
-#   otherwise: drivers/clock.py), detail (board, cell) and the value that tripped
+#   otherwise: drivers/wall_clock.py), detail (board, cell) and the value that tripped
 #   them. The wall time is what makes an old fault's time readable after a reboot.
 #
 # A change of the latch is written at once (force); everything else at the store's
@@ -54,7 +54,7 @@ class Persist:
         if D.COUNT > 8 * _MASK_BYTES:
             raise ValueError("the persisted fault mask holds %d rows" % (8 * _MASK_BYTES))
         self.store = store
-        self.wall = wall           # a drivers.clock.WallClock or None (0 is stored)
+        self.wall = wall           # a drivers.wall_clock.WallClock or None (0 is stored)
         self.rec = bytearray(SIZE)
         self.latched = False       # as last written
         self.dirty = False

@@ -28,7 +28,7 @@ BOARD = {
     "connect_level_at_boot": True,
     "reset_hold_ms": 3000,
     "watchdog_ms": 8000,
-    # Wall clock (drivers.clock.WALL_SOURCES): the ESP32's RTC, valid once set (from
+    # Wall clock (drivers.wall_clock.WALL_SOURCES): the ESP32's RTC, valid once set (from
     # the host at deploy, `mpremote rtc --set`, or NTP on a networked board); until
     # then it reads 2000 and counts as unset: records carry uptime only.
     "wall_clock": "rtc",

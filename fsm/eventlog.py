@@ -1,7 +1,7 @@
 # JSON Lines event log (format: docs/event-log.md). One record per line; the kind
 # of a record is told by which key it carries: log, event, transition, rejected,
 # error. Writing allocates, so a machine without a log (log=None) allocates nothing.
-# With a known wall clock (drivers.clock.WallClock) every record also carries utc_s.
+# With a known wall clock (drivers.wall_clock.WallClock) every record also carries utc_s.
 
 import json
 
@@ -25,14 +25,14 @@ _INF = float("inf")
 
 
 class EventLog:
-    """With a wall clock (drivers.clock.WallClock) each record carries utc_s right
+    """With a wall clock (drivers.wall_clock.WallClock) each record carries utc_s right
     after t_ms while the clock is known: formatted from two small ints in the same
     operation as the record, so it costs only its characters (no float, big int or
     extra string; tests/fw/test_eventlog_wall.py measures it)."""
 
     def __init__(self, stream, wall=None):
         self.stream = stream  # anything with write(str): file, UART, list adapter
-        self.wall = wall      # a drivers.clock.WallClock, or None: uptime only
+        self.wall = wall      # a drivers.wall_clock.WallClock, or None: uptime only
 
     def wall_at(self, t_ms):
         """The wall clock set to t_ms (its hi, lo), or None when unknown."""

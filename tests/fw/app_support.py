@@ -84,7 +84,7 @@ class MemoryStore:
 
 
 class FixedSource:
-    """A wall-clock source (drivers.clock.WallClock's read) the test sets:
+    """A wall-clock source (drivers.wall_clock.WallClock's read) the test sets:
     (days since 1970, second of day, ms); day 0 reads as unset. No allocation."""
 
     def __init__(self, day=20785, sod=36159):   # 2026-11-28 10:02:39 UTC

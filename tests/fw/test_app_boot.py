@@ -56,15 +56,3 @@ def test_options_come_from_the_command_line():
                          "--state", "s", "stray"])
     assert opts["--tesla"] == "/dev/pts/7" and opts["--can"] == "/dev/pts/8"
     assert opts["--plant"] == "/dev/pts/9" and opts["--state"] == "s"
-
-
-def test_set_rtc_puts_utc_s_in_every_record():
-    # Set from the host at deploy: 2026-11-28 10:02:39 UTC = 1795860159 s.
-    cfg = config.make({"module_count": 2})
-    app = boot.build(load("esp32_devkit"), cfg, {"--state": "/tmp/pybms-boot-test-rtc"},
-                     machine=BootMachine((2026, 11, 28, 5, 10, 2, 39, 0)), now_ms=lambda: 1000)
-    app.start(1000)
-    lines = app.ring.records()
-    assert lines and all(line.startswith('{"t_ms": 1000, "utc_s": 1795860159, ')
-                         for line in lines), lines
-    assert app.parts.wall.unix_s(61000) == 1795860219

@@ -6,7 +6,7 @@
 import gc
 import json
 
-from drivers.clock import WallClock
+from drivers.wall_clock import WallClock
 from tests.fw.app_support import FixedSource, MemoryStore, Rig
 from tests.fw.support import MICROPYTHON, skip
 

@@ -5,7 +5,7 @@
 
 import json
 
-from drivers.clock import WallClock
+from drivers.wall_clock import WallClock
 from fsm.eventlog import EventLog, ListStream
 from tests.fw.support import MICROPYTHON, skip
 

@@ -8,7 +8,7 @@ import re
 from bms.charge import CONDITION_NAMES, PHASES
 from bms.heater import STATE_NAMES
 from boards import BOARDS, load
-from drivers.clock import WALL_SOURCES
+from drivers.wall_clock import WALL_SOURCES
 from tests.host.firmware_files import ROOT
 
 
@@ -35,3 +35,10 @@ def test_every_wall_clock_source_is_documented_and_used_by_boards_as_data():
     assert documented == list(WALL_SOURCES)
     for name in BOARDS:
         assert load(name)["wall_clock"] in WALL_SOURCES + (None,), name
+
+
+def test_the_firmware_year_is_not_in_the_future():
+    # A FIRMWARE_YEAR ahead of the real date would call every valid clock unset.
+    import time
+    from drivers.wall_clock import FIRMWARE_YEAR
+    assert 2026 <= FIRMWARE_YEAR <= time.gmtime().tm_year

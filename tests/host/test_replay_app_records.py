@@ -8,7 +8,7 @@ import subprocess
 
 from tests.fw.app_support import FixedSource, Rig
 from tests.host.firmware_files import ROOT
-from drivers.clock import WallClock
+from drivers.wall_clock import WallClock
 from fsm.eventlog import ListStream
 from tools import mpy_unix
 from tools.cli import main
@@ -46,7 +46,7 @@ def test_a_log_captured_from_the_app_with_phase_heater_and_wall_time_replays(tmp
 
 
 SCRIPT = """
-from drivers.clock import WallClock
+from drivers.wall_clock import WallClock
 from tests.fw.app_support import FixedSource, Rig
 rig = Rig(wall=WallClock(FixedSource()))
 rig.run(3000)
