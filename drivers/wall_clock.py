@@ -94,21 +94,24 @@ class WallClock:
             day, sod, ms = self.read()
         except Exception:  # a source that cannot be read is no wall clock
             self.errors += 1
-            day = -1
-        if day < _FIRST_VALID_DAY:
-            self.known = False
-            self._next = ticks_add(t_ms, RETRY_MS)
-            return False
-        self.set(ticks_add(t_ms, -ms), day, sod)
-        return True
+            day, sod, ms = -1, 0, 0
+        if self.set(ticks_add(t_ms, -ms), day, sod):
+            return True
+        self._next = ticks_add(t_ms, RETRY_MS)
+        return False
 
     def set(self, t_ms, day, sod):
-        """The time at t_ms is `day` days and `sod` seconds after 1970-01-01 UTC."""
+        """The time at t_ms is `day` days and `sod` seconds after 1970-01-01 UTC;
+        False (and unknown) for a time before FIRMWARE_YEAR or out of range."""
+        if day < _FIRST_VALID_DAY or not 0 <= sod < _DAY_S:
+            self.known = False
+            return False
         self._day = day
         self._sod = sod
         self._base_ms = t_ms
         self.known = True
         self._next = ticks_add(t_ms, RESYNC_MS)
+        return True
 
     def poll(self, t_ms):
         """Once a second from the loop: re-reads the source when due (hourly)."""

@@ -95,3 +95,11 @@ def test_reading_the_time_for_a_record_allocates_nothing_on_micropython():
     w.at(1)
     assert allocated_by(lambda: w.at(123456789)) == 0
     assert allocated_by(lambda: w.poll(1000)) == 0
+
+
+def test_set_is_the_hook_for_ntp_and_refuses_a_time_that_is_no_wall_clock():
+    w, _box = _clock((0, 0, 0))               # never read as valid
+    w.sync(0)
+    assert w.set(5000, DAY_2026_11_28, SOD) and w.unix_s(5000) == 1795860159
+    assert not w.set(5000, 3, 100) and not w.known   # 1970: would print as "0..." too
+    assert not w.set(5000, DAY_2026_11_28, 86400) and not w.known
