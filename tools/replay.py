@@ -1,8 +1,9 @@
 # `pybms replay LOG.jsonl [--check]`: feed a recorded event log (docs/event-log.md)
 # through the firmware state machine and print the transitions it takes; with
 # --check, compare them with the transitions the log recorded. Records that are
-# not the state machine's (the charge phase, the heater) are checked for shape and
-# skipped; the wall-time field utc_s, when a record has it, is never an event field.
+# not the state machine's (the charge phase, the heater) are checked for known
+# names and for following on from the previous record of their kind, then skipped;
+# the wall-time field utc_s, when a record has it, is never an event field.
 
 import json
 import sys
@@ -47,6 +48,7 @@ class _Recorder:
 def parse(lines):
     """Records of a log as (line_no, kind, record); LogError on the first bad line."""
     out = []
+    last = {}   # phase/heater -> the value its last record named (a header resets)
     for line_no, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -69,8 +71,18 @@ def parse(lines):
         kind = kinds[0]
         if kind == "phase":
             _names(line_no, rec, "phase", PHASE_NAMES, "from", "on", PHASE_CAUSES)
+            if rec["on"] != "boot" and "from" not in rec:
+                raise LogError(line_no, "phase record: a change needs \"from\"")
         if kind == "heater":
             _names(line_no, rec, "heater", HEATER_STATES, "from")
+        if kind in ("phase", "heater"):
+            # Each change starts where the previous record of its kind ended.
+            if "from" in rec and last.get(kind, rec["from"]) != rec["from"]:
+                raise LogError(line_no, "%s record: from %s, but the record before says %s"
+                               % (kind, rec["from"], last[kind]))
+            last[kind] = rec[kind]
+        if kind == "log":
+            last = {}
         if kind == "event" and not isinstance(rec["event"], str):
             raise LogError(line_no, "event must be a string, got %r" % (rec["event"],))
         if kind == "transition":

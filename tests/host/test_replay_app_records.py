@@ -84,9 +84,27 @@ def test_bad_app_records_and_wall_times_name_their_line(tmp_path, capsys):
     bad = ('{"t_ms": 5, "phase": "trickle", "on": "boot"}',
            '{"t_ms": 5, "phase": "float", "from": "bulk", "on": "because"}',
            '{"t_ms": 5, "heater": "on", "from": "off"}',
+           '{"t_ms": 5, "phase": "float", "on": "full"}',
            '{"t_ms": 5, "utc_s": "10:02", "event": "tick"}',
            '{"t_ms": 5, "utc_s": -1, "event": "tick"}')
     for line in bad:
         assert main(["replay", _write(tmp_path, [HEADER, line]), "--check"]) == 2, line
         err = capsys.readouterr().err
         assert "line 2" in err and "Traceback" not in err, err
+
+
+def test_app_records_must_follow_on_from_the_previous_one_of_their_kind(tmp_path, capsys):
+    lines = [HEADER,
+             '{"t_ms": 1, "phase": "bulk", "on": "boot"}',
+             '{"t_ms": 2, "heater": "heating", "from": "off"}',
+             '{"t_ms": 3, "phase": "absorption", "from": "bulk", "on": "at_target"}',
+             '{"t_ms": 4, "phase": "bulk", "from": "float", "on": "rebulk"}']
+    assert main(["replay", _write(tmp_path, lines[:4]), "--check"]) == 0
+    capsys.readouterr()
+    assert main(["replay", _write(tmp_path, lines), "--check"]) == 2
+    err = capsys.readouterr().err
+    assert "line 5" in err and "from float, but the record before says absorption" in err
+    # A new header is a new boot: the chain starts again.
+    reboot = lines[:4] + [HEADER, '{"t_ms": 1, "phase": "bulk", "on": "boot"}',
+                          '{"t_ms": 9, "heater": "heating", "from": "off"}']
+    assert main(["replay", _write(tmp_path, reboot), "--check"]) == 0
