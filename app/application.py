@@ -128,7 +128,7 @@ class App:
         m = self.machine
         m.start(t_ms)
         if self.parts.log is not None:
-            self.parts.log.phase(t_ms, phase_name(self.charge.phase), None, "boot")
+            self.parts.log.change(t_ms, "phase", phase_name(self.charge.phase), None, "boot")
         if self.parts.allow is not None:
             self.parts.allow.block_all()
         store = self.parts.store
@@ -265,8 +265,8 @@ class App:
             self._phase_changes = c.phase_changes
             log = self.parts.log
             if log is not None:
-                log.phase(t, phase_name(c.phase), phase_name(self._phase),
-                          CONDITION_NAMES[c.cause])
+                log.change(t, "phase", phase_name(c.phase), phase_name(self._phase),
+                           CONDITION_NAMES[c.cause])
             self._phase = c.phase
         self.limits.update(self.summary, m.allows(table.P_CHARGE), m.allows(table.P_DISCHARGE),
                            t, self.soc_x100, self.charge.cvl_dv)
@@ -313,7 +313,8 @@ class App:
         if h.state != self._heater_state:
             log = self.parts.log
             if log is not None:
-                log.heater(t, HEATER_STATES[h.state], HEATER_STATES[self._heater_state])
+                log.change(t, "heater", HEATER_STATES[h.state],
+                           HEATER_STATES[self._heater_state])
             self._heater_state = h.state
         pin = self.parts.heater
         if pin is not None:

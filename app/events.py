@@ -137,35 +137,22 @@ class TickFilter:
         self._flush(event)
         self.log.error(t_ms, event, message)
 
-    # Not the machine's: no tick to flush. Names are constant strings (tables).
-    def phase(self, t_ms, phase, source, cause):
-        """The charge phase changed from `source` (None at boot) on `cause`."""
-        log = self.log
-        w = log.wall_at(t_ms)
-        if source is None:
-            if w is None:
-                text = '{"t_ms": %d, "phase": "%s", "on": "%s"}\n' % (t_ms, phase, cause)
-            else:
-                text = '{"t_ms": %d, "utc_s": %d%05d, "phase": "%s", "on": "%s"}\n' % (
-                    t_ms, w.hi, w.lo, phase, cause)
-        elif w is None:
-            text = '{"t_ms": %d, "phase": "%s", "from": "%s", "on": "%s"}\n' % (
-                t_ms, phase, source, cause)
-        else:
-            text = '{"t_ms": %d, "utc_s": %d%05d, "phase": "%s", "from": "%s", "on": "%s"}\n' \
-                % (t_ms, w.hi, w.lo, phase, source, cause)
-        log.stream.write(text)
-
-    def heater(self, t_ms, state, source):
-        """The battery heater went from state `source` to `state`."""
+    # Not the machine's: no tick to flush. Written on a change only (rare), from
+    # constant names (the tables of bms/charge.py and bms/heater.py).
+    def change(self, t_ms, kind, value, source, cause=None):
+        """An application record: `kind` ("phase", "heater") is now `value`, left
+        `source` (None: at boot) on `cause` (None: not said)."""
         log = self.log
         w = log.wall_at(t_ms)
         if w is None:
-            text = '{"t_ms": %d, "heater": "%s", "from": "%s"}\n' % (t_ms, state, source)
+            line = '{"t_ms": %d, "%s": "%s"' % (t_ms, kind, value)
         else:
-            text = '{"t_ms": %d, "utc_s": %d%05d, "heater": "%s", "from": "%s"}\n' % (
-                t_ms, w.hi, w.lo, state, source)
-        log.stream.write(text)
+            line = '{"t_ms": %d, "utc_s": %d%05d, "%s": "%s"' % (t_ms, w.hi, w.lo, kind, value)
+        if source is not None:
+            line += ', "from": "%s"' % source
+        if cause is not None:
+            line += ', "on": "%s"' % cause
+        log.stream.write(line + "}\n")
 
 
 class Tee:
