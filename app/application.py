@@ -17,9 +17,10 @@ from app.recovery import Recovery
 from app.scheduler import Scheduler
 from bms import diagnosis as D
 from bms.balancer import Balancer
-from bms.charge import ABSORPTION, FLOAT, ChargeControl
+from bms.charge import ABSORPTION, CONDITION_NAMES, FLOAT, ChargeControl, phase_name
 from bms.checks import LimitChecks
 from bms.diagnosis import Diagnosis
+from bms.heater import STATE_NAMES as HEATER_STATES
 from bms.heater import Heater, blocked_by
 from bms.limits import Limits
 from bms.pack import PackSummary
@@ -56,9 +57,9 @@ class Parts:
         self.watchdog = watchdog      # feed()
         self.store = store            # app.persist.Persist
         self.bus_voltage = bus_voltage  # () -> DC-bus volts or None
-        self.wall = wall              # () -> seconds since 1970 or None (no RTC)
+        self.wall = wall              # drivers.wall_clock.WallClock, or None (no wall clock)
         self.current = current        # drivers.current_sensor.CurrentSensor or None
-        self.log = log                # an fsm.eventlog.EventLog (via app.events.TickFilter)
+        self.log = log                # app.events.TickFilter over an fsm.eventlog.EventLog
         self.diag = diag              # the Diagnosis the pack driver reports to
         self.link = link              # the plant link (unix port): poll() once a pass
         self.soc_store = soc_store    # a RecordStore for the SoC record, or None
@@ -87,6 +88,9 @@ class App:
         series = cells // strings
         self.charge = ChargeControl(cfg, series)
         self.heating = Heater(cfg)   # the decision; parts.heater is its pin
+        self._phase = self.charge.phase          # as last logged
+        self._phase_changes = 0
+        self._heater_state = self.heating.state  # as last logged
         self.balancer = Balancer(cfg, cells, cells // modules, p.pack.temp_count() // modules)
         self.recovery = Recovery(cfg)
         self.soc = SocEstimator(cfg, cells // strings)
@@ -118,8 +122,13 @@ class App:
         a fault latched before a reset or power cut is honoured (the machine goes
         straight to Fault and waits for the reset it was waiting for)."""
         self._started_ms = t_ms
+        wall = self.parts.wall
+        if wall is not None:
+            wall.poll(t_ms)   # read at boot unless the builder already did
         m = self.machine
         m.start(t_ms)
+        if self.parts.log is not None:
+            self.parts.log.change(t_ms, "phase", phase_name(self.charge.phase), None, "boot")
         if self.parts.allow is not None:
             self.parts.allow.block_all()
         store = self.parts.store
@@ -250,7 +259,15 @@ class App:
     def task_limits(self, t):
         m = self.machine
         ma = self.current_da * 100 if self.current_da is not None else None
-        self.charge.update(t, self.summary, ma, self.soc_x100)
+        c = self.charge
+        c.update(t, self.summary, ma, self.soc_x100)
+        if c.phase_changes != self._phase_changes:
+            self._phase_changes = c.phase_changes
+            log = self.parts.log
+            if log is not None:
+                log.change(t, "phase", phase_name(c.phase), phase_name(self._phase),
+                           CONDITION_NAMES[c.cause])
+            self._phase = c.phase
         self.limits.update(self.summary, m.allows(table.P_CHARGE), m.allows(table.P_DISCHARGE),
                            t, self.soc_x100, self.charge.cvl_dv)
         if self.parts.allow is not None:
@@ -293,6 +310,12 @@ class App:
         else:
             h.update(t, 0, 0, False, False, True)
         self.diag.report(D.HEATER_INEFFECTIVE, h.ineffective, t)
+        if h.state != self._heater_state:
+            log = self.parts.log
+            if log is not None:
+                log.change(t, "heater", HEATER_STATES[h.state],
+                           HEATER_STATES[self._heater_state])
+            self._heater_state = h.state
         pin = self.parts.heater
         if pin is not None:
             pin.value(1 if h.on else 0)
@@ -301,6 +324,11 @@ class App:
         self.parts.can.service(t)
         self.reporter.poll(t, self.machine.allows(table.P_CAN_TX), self.soc_x100,
                            self.current_da, self.soc.soh_pct())
+
+    def task_clock(self, t):
+        wall = self.parts.wall
+        if wall is not None:
+            wall.poll(t)
 
     def task_recovery(self, t):
         if self.recovery.update(t, self.machine, self.diag):

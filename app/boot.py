@@ -82,13 +82,6 @@ def load_config(path=None):
     return config.make(overrides)
 
 
-def _wall_clock(board):
-    if not board.get("wall_clock"):
-        return None
-    import time
-    return time.time
-
-
 def _store(path, size, period_ms):
     from drivers.storage import RecordStore
     return RecordStore(path, size, period_ms)
@@ -116,7 +109,9 @@ def build(board, cfg, opts=None, machine=None, now_ms=None, now_us=None, log_str
     if cfg["current_sensor"] != "none":
         from drivers.current_sensor import CurrentSensor
         sensor = CurrentSensor(cfg, hal.i2c(board, machine, link), diag)
-    wall = _wall_clock(board)
+    wall = clock.wall_clock(board.get("wall_clock"), machine)
+    if wall is not None:
+        wall.sync(t0)   # before the first record: the header carries utc_s when known
     state_path = opts.get("--state") or board.get("state_path")
     store = soc_store = None
     if state_path:
@@ -126,13 +121,13 @@ def build(board, cfg, opts=None, machine=None, now_ms=None, now_us=None, log_str
     stream = ring
     if opts.get("--events"):
         f = open(opts["--events"], "w")
-        EventLog(f).header(t0, cfg)
+        EventLog(f, wall).header(t0, cfg)
         stream = Tee(ring, f)
     parts = Parts(pack, can, contactors, allow=allow, heater=hal.heater(board, machine, link),
                   connect=connect, reset=reset,
                   watchdog=hal.watchdog(board, machine, link), store=store, wall=wall,
                   bus_voltage=bus.volts if bus is not None else None,
-                  current=sensor, log=TickFilter(EventLog(stream)), diag=diag, link=link,
+                  current=sensor, log=TickFilter(EventLog(stream, wall)), diag=diag, link=link,
                   soc_store=soc_store,
                   connect_at_boot=board.get("connect_level_at_boot", True))
     app = App(cfg, parts, now_ms or clock.ticks_ms, now_us or clock.ticks_us)

@@ -10,6 +10,11 @@
 # back and written only when it made the machine move (a transition or an error),
 # so a quiet loop writes (and allocates) nothing, and the ring still replays with
 # `pybms replay --check`: every timeout fires on a recorded tick.
+#
+# Records that are not the state machine's pass through TickFilter too: the charge
+# phase (bms/charge.py) and the heater's state (bms/heater.py), one record per
+# change (docs/event-log.md); replay skips them. Every record carries utc_s when
+# the EventLog has a known wall clock (drivers/wall_clock.py).
 
 from bms import diagnosis as D
 from fsm import table
@@ -88,11 +93,11 @@ class RingStream:
                 out.append(line)
         return out
 
-    def dump(self, out, cfg, t_ms=0):
+    def dump(self, out, cfg, t_ms=0, wall=None):
         """Write a replayable log to out.write(): the header with the configuration
         (made now, not held in RAM), then the ring, oldest first."""
         from fsm.eventlog import EventLog
-        EventLog(out).header(t_ms, cfg)
+        EventLog(out, wall).header(t_ms, cfg)
         for line in self.records():
             out.write(line)
 
@@ -131,6 +136,23 @@ class TickFilter:
     def error(self, t_ms, event, message):
         self._flush(event)
         self.log.error(t_ms, event, message)
+
+    # Not the machine's: no tick to flush. Written on a change only (rare), from
+    # constant names (the tables of bms/charge.py and bms/heater.py).
+    def change(self, t_ms, kind, value, source, cause=None):
+        """An application record: `kind` ("phase", "heater") is now `value`, left
+        `source` (None: at boot) on `cause` (None: not said)."""
+        log = self.log
+        w = log.wall_at(t_ms)
+        if w is None:
+            line = '{"t_ms": %d, "%s": "%s"' % (t_ms, kind, value)
+        else:
+            line = '{"t_ms": %d, "utc_s": %d%05d, "%s": "%s"' % (t_ms, w.hi, w.lo, kind, value)
+        if source is not None:
+            line += ', "from": "%s"' % source
+        if cause is not None:
+            line += ', "on": "%s"' % cause
+        log.stream.write(line + "}\n")
 
 
 class Tee:

@@ -5,8 +5,10 @@
 #
 #   the fault latch (in Fault, and the fault rows seen since the last reset), the
 #   automatic-reset count and how many fell in the last day, boots, task errors,
-#   faults, and the last HISTORY faults/resets with uptime, wall time (0 without
-#   an RTC), detail (board, cell) and the value that tripped them.
+#   faults, and the last HISTORY faults/resets with uptime (of the boot that saw
+#   them), wall time (Unix seconds, UTC, when the board's clock was known then; 0
+#   otherwise: drivers/wall_clock.py), detail (board, cell) and the value that tripped
+#   them. The wall time is what makes an old fault's time readable after a reboot.
 #
 # A change of the latch is written at once (force); everything else at the store's
 # own rate limit, to spare the flash. A watchdog reset or a power cut never clears
@@ -52,7 +54,7 @@ class Persist:
         if D.COUNT > 8 * _MASK_BYTES:
             raise ValueError("the persisted fault mask holds %d rows" % (8 * _MASK_BYTES))
         self.store = store
-        self.wall = wall           # () -> seconds or None (no RTC: 0 is stored)
+        self.wall = wall           # a drivers.wall_clock.WallClock or None (0 is stored)
         self.rec = bytearray(SIZE)
         self.latched = False       # as last written
         self.dirty = False
@@ -120,8 +122,9 @@ class Persist:
         rec[pos + 2] = (detail >> 8) & 0xFF
         rec[pos + 3] = detail & 0xFF
         _put32(rec, pos + 4, t_ms)
-        wall = self.wall() if self.wall is not None else None
-        _put32(rec, pos + 8, int(wall) if wall is not None else 0)
+        # A fault is an event, not a pass: Unix seconds may be a big int here.
+        wall = self.wall.unix_s(t_ms) if self.wall is not None else None
+        _put32(rec, pos + 8, wall if wall is not None else 0)
         _put32(rec, pos + 12, value)
         self.next_entry = (self.next_entry + 1) % HISTORY
         self.dirty = True
@@ -169,7 +172,8 @@ class Persist:
 
     # --- reading it back (console, web, tests; allocates) -----------------------
     def history(self):
-        """[(kind, diagnosis id or None, t_ms, wall_s, detail, value)], oldest first."""
+        """[(kind, diagnosis id or None, t_ms, utc_s, detail, value)], oldest first;
+        t_ms is the uptime of the boot that wrote it, utc_s None when unknown."""
         out = []
         rec = self.rec
         for k in range(HISTORY):
@@ -178,6 +182,6 @@ class Persist:
                 continue
             row = rec[pos]
             out.append((rec[pos + 1], D.ROWS[row][D.ID] if row < D.COUNT else None,
-                        _get32(rec, pos + 4), _get32(rec, pos + 8),
+                        _get32(rec, pos + 4), _get32(rec, pos + 8) or None,
                         (rec[pos + 2] << 8) | rec[pos + 3], _signed32(_get32(rec, pos + 12))))
         return out

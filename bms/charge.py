@@ -71,7 +71,8 @@ def phase_name(phase):
 
 
 class ChargeControl:
-    """phase, phase_changes (counter the app logs), cvl_mv (internal, mV),
+    """phase, phase_changes (counter the app logs), cause (the condition of the
+    last change, CONDITION_NAMES), cvl_mv (internal, mV),
     cvl_dv (0.1 V, rounded down), full_charges (completed, an SoC anchor),
     full_charge_pending, since_full_s."""
 
@@ -94,6 +95,7 @@ class ChargeControl:
         self.hard_cap_mv = series_cells * (self.target_mv[BULK] + self.margin_mv)
         self.phase = BULK
         self.phase_changes = 0
+        self.cause = -1           # CONDITION index of the last phase change (-1: none)
         self.full_charges = 0
         self.full_charge_pending = False
         self.since_full_s = 0     # seconds counted in updates (ticks wrap after days)
@@ -183,6 +185,7 @@ class ChargeControl:
                 if to == BULK and cond == FULL_CHARGE_DUE:
                     self.full_charge_pending = True
                 self.phase = to
+                self.cause = cond
                 self.phase_changes += 1
                 self.absorb_s = 0
                 self._full_ms = 0

@@ -36,8 +36,9 @@ BOARD = {
     "connect_level_at_boot": True,
     "reset_hold_ms": 3000,
     "watchdog_ms": 8000,
-    # The ESP32's RTC keeps time only once set (NTP on a networked board); without
-    # it the clock starts at 2000-01-01 and is not a wall clock: off by default.
-    "wall_clock": False,
+    # Wall clock (drivers.wall_clock.WALL_SOURCES): the ESP32's RTC, valid once set (from
+    # the host at deploy, `mpremote rtc --set`, or NTP on a networked board); until
+    # then it reads 2000 and counts as unset: records carry uptime only.
+    "wall_clock": "rtc",
     "state_path": "/pybms_state",
 }

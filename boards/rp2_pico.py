@@ -49,9 +49,11 @@ BOARD = {
     "reset_hold_ms": 3000,   # a deliberate long press
     # machine.WDT timeout; the RP2040's hardware caps it at 8388 ms.
     "watchdog_ms": 8000,
-    # No wall clock: the RTC is not battery backed and loses the time at every
-    # power cut, so logs carry uptime (ticks) only.
-    "wall_clock": False,
+    # Wall clock (drivers.wall_clock.WALL_SOURCES): the RP2040's RTC, valid once set from
+    # the host at deploy (`mpremote rtc --set`). It is not battery backed: after a
+    # power cut or reset it reads 2021 and counts as unset, so records carry uptime
+    # only until it is set again. None: never a wall clock.
+    "wall_clock": "rtc",
     # Flash file prefix of the persisted state (two copies, .a and .b).
     "state_path": "/pybms_state",
 }

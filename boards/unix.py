@@ -39,8 +39,8 @@ BOARD = {
     "reset_hold_ms": 300,
     # Emulated: the plant restarts the firmware when the pet stops (plant link).
     "watchdog_ms": 8000,
-    # The host's clock is a wall clock.
-    "wall_clock": True,
+    # Wall clock for log timestamps (drivers.wall_clock.WALL_SOURCES): the host's clock.
+    "wall_clock": "host",
     # Default state file prefix; PYBMS_STATE or --state overrides (app/boot.py).
     "state_path": "pybms_state",
 }

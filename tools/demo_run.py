@@ -128,9 +128,32 @@ class _FirmwareProcess:
         self.inner.proc = None
 
 
+class Tally:
+    """Simulated seconds spent in each value of a logged quantity (the charge phase,
+    the heater state), from the records as they arrive, timed on the plant's clock."""
+
+    def __init__(self):
+        self.value = None
+        self.cause = None
+        self.seconds = {}           # value -> simulated s
+        self._since = None
+
+    def change(self, value, cause, t_s):
+        self.close(t_s)
+        self.value = value
+        self.cause = cause
+        self._since = t_s
+
+    def close(self, t_s):
+        if self.value is not None and self._since is not None and t_s is not None:
+            self.seconds[self.value] = self.seconds.get(self.value, 0.0) + t_s - self._since
+            self._since = t_s
+
+
 class DemoRun:
     """One demo: start(), step() until done(), close(). Read-only state for the view:
-    frames, events (event-log records), transitions, last_output, samples."""
+    frames, events (event-log records), transitions, last_output, samples, phase and
+    heater (Tally: the firmware's logged charge phase and heater state)."""
 
     def __init__(self, scenario_name, seconds=None, speed=2.0, interp=None, workdir=None,
                  truth_out=None):
@@ -149,6 +172,8 @@ class DemoRun:
         self.event_lines = []
         self.transitions = []       # (t_ms, event, from, to)
         self.state = "?"
+        self.phase = Tally()        # from the firmware's phase records (docs/event-log.md)
+        self.heater = Tally()
         self.last_output = collections.deque(maxlen=LAST_LINES)
         self._files = {}            # tail positions: key -> (offset, partial line)
         self._boots_read = 0
@@ -273,6 +298,14 @@ class DemoRun:
             self.state = dst
         elif "log" in rec:
             self.state = "Init"
+            self.heater.change("off", None, self._t_s())   # a boot starts with it off
+        elif "phase" in rec:
+            self.phase.change(rec["phase"], rec.get("on"), self._t_s())
+        elif "heater" in rec:
+            self.heater.change(rec["heater"], None, self._t_s())
+
+    def _t_s(self):
+        return self.rt.clock.t_s if self.rt is not None else None
 
     def close(self):
         """Stop everything this run started; safe to call more than once."""
@@ -282,6 +315,8 @@ class DemoRun:
             self._read_output(final=True)
             self.fw = None
         if self.rt is not None:
+            self.phase.close(self.rt.clock.t_s)
+            self.heater.close(self.rt.clock.t_s)
             self.rt.close()          # writes the last truth row and closes the file
             self.rt = None
             if os.path.exists(self.truth_path):

@@ -3,9 +3,11 @@
 # reads a tools.demo_run.DemoRun: the plant's truth for what really is (contactors,
 # balancing, true SoC), the CAN frames decoded as the GX decodes them
 # (tools.monitor.decode_frame with the shipped DBC) for what the BMS says, and the
-# firmware's event log for its state. Host only.
+# firmware's event log for its state, charge phase and heater (the phase is the
+# firmware's own record, docs/event-log.md, never inferred here). Host only.
 
 import sys
+import time
 
 from tools.monitor import decode_frame
 
@@ -57,18 +59,35 @@ def _f(v, fmt):
     return "?" if v is None else fmt % v
 
 
-def _phase(state, current_a, ccl):
+# why a phase was entered (bms/charge.py CONDITION_NAMES), as the screen says it
+CAUSES = {"rebulk": "re-bulk", "full_charge_due": "periodic full charge",
+          "absorbed": "absorption time up", "full": "full and balanced"}
+
+
+def charge_text(run):
+    """What the battery side does: the machine's state, then the logged phase."""
+    state = run.state
     if state in ("Fault", "Shutdown", "Init"):
         return "battery off"
     if state == "Precharge":
         return "charging the inverter's DC bus"
-    if current_a is None:
-        return "?"
-    if current_a > 1.0:
-        return "charging" + (" (CCL 0: solar only covers loads)" if ccl == 0 else "")
-    if current_a < -1.0:
-        return "discharging"
-    return "idle"
+    p = run.phase
+    if p.value is None:
+        return "charge phase ? (not logged yet)"
+    text = "charge phase %s" % p.value
+    if p.cause in CAUSES:
+        text += " (%s)" % CAUSES[p.cause]
+    if run.heater.value == "heating":
+        text += ", heating: charging waits for the pack to warm"
+    elif run.heater.value == "resting":
+        text += ", heater resting"
+    return text
+
+
+def utc_text(rec):
+    """' 10:02:39 UTC' from a record's wall time, '' when it has none."""
+    u = rec.get("utc_s")
+    return time.strftime(" %H:%M:%S UTC", time.gmtime(u)) if isinstance(u, int) else ""
 
 
 def ticker(run):
@@ -82,7 +101,12 @@ def ticker(run):
         name = rec.get("event")
         if name in TICKER_SKIP or "log" in rec:
             continue
-        t = "%+.1f s" % ((rec["t_ms"] - boot) / 1000.0)
+        t = "%+.1f s%s" % ((rec["t_ms"] - boot) / 1000.0, utc_text(rec))
+        if "phase" in rec:
+            return "%s  charge phase %s%s" % (t, rec["phase"], " on %s" % rec["on"]
+                                              if "from" in rec else " at boot")
+        if "heater" in rec:
+            return "%s  heater %s" % (t, rec["heater"])
         if "transition" in rec:
             return "%s  %s on %s" % (t, rec["transition"], rec.get("on"))
         if name == "fault" or name == "fault_cleared":
@@ -121,7 +145,7 @@ def screen(run, dec, interp_label):
         "simulated %7.1f s of %g   frames %d   watchdog restarts %d" % (
             run.rt.clock.t_s, run.seconds, len(run.frames), restarts),
         "",
-        "state      %-10s  %s" % (run.state, _phase(run.state, vi.get("current"), lim.get("ccl"))),
+        "state      %-10s  %s" % (run.state, charge_text(run)),
         "contactors %s   DC bus %.1f V" % (pos, path.v_bus),
         "pack       %s V  %s A   (true %.2f V %+.1f A)" % (
             _f(vi.get("voltage"), "%.2f"), _f(vi.get("current"), "%+.1f"), pack.terminal_v(),
@@ -152,8 +176,10 @@ def progress_line(run, dec):
     soc = dec.values(run, 0x355) or {}
     alarms, _w = dec.flags(run)
     c = run.rt.plant.path.contactors
-    return "t=%6.1fs %-9s [%s] pack %s V %s A SoC %s%% CVL %s CCL %s DCL %s alarms %s | %s" % (
-        run.rt.clock.t_s, run.state, "".join("NPM"[k] if x.closed else "-" for k, x in enumerate(c)),
+    return ("t=%6.1fs %-9s %-10s [%s] pack %s V %s A SoC %s%% CVL %s CCL %s DCL %s alarms %s"
+            " | %s") % (
+        run.rt.clock.t_s, run.state, run.phase.value or "?",
+        "".join("NPM"[k] if x.closed else "-" for k, x in enumerate(c)),
         _f(vi.get("voltage"), "%.2f"), _f(vi.get("current"), "%+.1f"),
         _f(soc.get("soc"), "%d"), _f(lim.get("cvl"), "%.1f"), _f(lim.get("ccl"), "%.0f"),
         _f(lim.get("dcl"), "%.0f"), ",".join(alarms) if alarms else "none", ticker(run))
@@ -197,13 +223,20 @@ def can_gap_s(run):
     return worst
 
 
+def tally_text(tally):
+    """'bulk 120 s, absorption 40 s' in the order first seen; 'not logged' if none."""
+    if not tally.seconds:
+        return "not logged"
+    return ", ".join("%s %.0f s" % (k, v) for k, v in tally.seconds.items())
+
+
 def summary(run, wall_s, dec):
     soc = dec.values(run, 0x355) or {}
     rows = run.truth_rows
     true_soc = rows[-1]["soc_mean"] * 100.0 if rows and rows[-1].get("soc_mean") is not None \
         else None
     bms_soc = soc.get("soc_hires", soc.get("soc"))
-    faults = ["%s at %d ms" % (r.get("diag"), r["t_ms"]) for r in run.events
+    faults = ["%s at %d ms%s" % (r.get("diag"), r["t_ms"], utc_text(r)) for r in run.events
               if r.get("event") == "fault"]
     path = " -> ".join(["Init"] + [t[3] for t in run.transitions]) if run.transitions else run.state
     lines = [
@@ -219,6 +252,8 @@ def summary(run, wall_s, dec):
             _f(None if bms_soc is None or true_soc is None else bms_soc - true_soc, "%+.1f")),
         "  CAN            %d frames from the firmware, largest gap %.2f s" % (
             len(run.frames), can_gap_s(run)),
+        "  charge phases  %s" % tally_text(run.phase),
+        "  heater         %s" % tally_text(run.heater),
         "  watchdog       %d restart%s" % (run.restarts_seen, "" if run.restarts_seen == 1 else "s"),
     ]
     return lines

@@ -1,11 +1,16 @@
 # `pybms replay LOG.jsonl [--check]`: feed a recorded event log (docs/event-log.md)
 # through the firmware state machine and print the transitions it takes; with
-# --check, compare them with the transitions the log recorded.
+# --check, compare them with the transitions the log recorded. Records that are
+# not the state machine's (the charge phase, the heater) are checked for known
+# names and for following on from the previous record of their kind, then skipped;
+# the wall-time field utc_s, when a record has it, is never an event field.
 
 import json
 import sys
 
 from bms import config
+from bms.charge import CONDITION_NAMES, PHASES
+from bms.heater import STATE_NAMES as HEATER_STATES
 from drivers.contactors import Contactors
 from drivers.gpio import MemoryPin
 from fsm.context import Context
@@ -13,7 +18,11 @@ from fsm.eventlog import FORMAT, VERSION
 from fsm.machine import Machine
 from tools.cli import UsageError
 
-RECORD_KINDS = ("log", "event", "transition", "rejected", "error")
+RECORD_KINDS = ("log", "event", "transition", "rejected", "error", "phase", "heater")
+# Keys every record may carry besides its kind's own (docs/event-log.md).
+COMMON_KEYS = ("t_ms", "utc_s")
+PHASE_NAMES = tuple(p[0] for p in PHASES)
+PHASE_CAUSES = ("boot",) + CONDITION_NAMES
 
 
 class LogError(Exception):
@@ -39,6 +48,7 @@ class _Recorder:
 def parse(lines):
     """Records of a log as (line_no, kind, record); LogError on the first bad line."""
     out = []
+    last = {}   # phase/heater -> the value its last record named (a header resets)
     for line_no, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -54,7 +64,25 @@ def parse(lines):
         t = rec.get("t_ms")
         if not isinstance(t, int) or isinstance(t, bool) or t < 0:
             raise LogError(line_no, "t_ms must be a non-negative integer, got %r" % (t,))
+        if "utc_s" in rec:
+            u = rec["utc_s"]
+            if not isinstance(u, int) or isinstance(u, bool) or u < 0:
+                raise LogError(line_no, "utc_s must be a non-negative integer, got %r" % (u,))
         kind = kinds[0]
+        if kind == "phase":
+            _names(line_no, rec, "phase", PHASE_NAMES, "from", "on", PHASE_CAUSES)
+            if rec["on"] != "boot" and "from" not in rec:
+                raise LogError(line_no, "phase record: a change needs \"from\"")
+        if kind == "heater":
+            _names(line_no, rec, "heater", HEATER_STATES, "from")
+        if kind in ("phase", "heater"):
+            # Each change starts where the previous record of its kind ended.
+            if "from" in rec and last.get(kind, rec["from"]) != rec["from"]:
+                raise LogError(line_no, "%s record: from %s, but the record before says %s"
+                               % (kind, rec["from"], last[kind]))
+            last[kind] = rec[kind]
+        if kind == "log":
+            last = {}
         if kind == "event" and not isinstance(rec["event"], str):
             raise LogError(line_no, "event must be a string, got %r" % (rec["event"],))
         if kind == "transition":
@@ -68,6 +96,17 @@ def parse(lines):
                 raise LogError(line_no, "config must be an object")
         out.append((line_no, kind, rec))
     return out
+
+
+def _names(line_no, rec, key, names, prev_key, cause_key=None, causes=()):
+    """A phase or heater record names known values (its previous one may be absent)."""
+    for k, allowed, optional in ((key, names, False), (prev_key, names, True),
+                                 (cause_key, causes, False)):
+        if k is None or (optional and k not in rec):
+            continue
+        if rec.get(k) not in allowed:
+            raise LogError(line_no, "%s record: %s must be one of %s, got %r"
+                           % (key, k, ", ".join(allowed), rec.get(k)))
 
 
 def replay(records):
@@ -91,7 +130,7 @@ def replay(records):
     recorded = []
     for line_no, kind, rec in records:
         if kind == "event":
-            fields = dict((k, v) for k, v in rec.items() if k not in ("t_ms", "event"))
+            fields = dict((k, v) for k, v in rec.items() if k not in COMMON_KEYS + ("event",))
             machine.dispatch(rec["event"], rec["t_ms"], fields or None)
         elif kind == "transition":
             source, dest = rec["transition"].split("->")

@@ -83,6 +83,19 @@ class MemoryStore:
         return True
 
 
+class FixedSource:
+    """A wall-clock source (drivers.wall_clock.WallClock's read) the test sets:
+    (days since 1970, second of day, ms); day 0 reads as unset. No allocation."""
+
+    def __init__(self, day=20785, sod=36159):   # 2026-11-28 10:02:39 UTC
+        self.now = (day, sod, 0)
+        self.reads = 0
+
+    def __call__(self):
+        self.reads += 1
+        return self.now
+
+
 class CountingBus(MemoryBus):
     """Counts frames by id instead of keeping them (long runs stay small)."""
 
@@ -100,7 +113,8 @@ class CountingBus(MemoryBus):
 class Rig:
     """An App with 2 modules (12 cells) on memory parts; run(ms) advances time."""
 
-    def __init__(self, overrides=None, store=None, feedback=True, buttons=True, t_ms=1000):
+    def __init__(self, overrides=None, store=None, feedback=True, buttons=True, t_ms=1000,
+                 wall=None):
         o = dict(FAST)
         o.update(overrides or {})
         self.cfg = config.make(o)
@@ -116,13 +130,14 @@ class Rig:
         t0 = self.clock.ms()
         self.ring = RingStream(64)
         self.store = store
-        self.persist = Persist(store) if store is not None else None
+        self.wall = wall
+        self.persist = Persist(store, wall) if store is not None else None
         parts = Parts(self.pack, self.can, self.contactors, allow=self.allow,
                       heater=MemoryPin("heater"),
                       connect=Switch(self.connect_pin, t_ms=t0) if buttons else None,
                       reset=LongPress(self.reset_pin, t_ms=t0) if buttons else None,
-                      store=self.persist, log=TickFilter(EventLog(self.ring)),
-                      diag=Diagnosis())
+                      store=self.persist, log=TickFilter(EventLog(self.ring, wall)),
+                      diag=Diagnosis(), wall=wall)
         self.app = App(self.cfg, parts, self.clock.ms, self.clock.now_us)
         self.app.start(t0)
 

@@ -8,9 +8,13 @@ from tests.fw.test_boards import FakeMachine, FakePin
 
 
 class BootMachine(FakeMachine):
-    def __init__(self):
+    def __init__(self, rtc=(2000, 1, 1, 5, 0, 0, 12, 0)):
         FakeMachine.__init__(self)
         machine = self
+
+        class RTC:   # as an ESP32's after power-up (2000) unless the test set it
+            def datetime(self):
+                return rtc
 
         class WDT:
             def __init__(self, timeout):
@@ -26,6 +30,7 @@ class BootMachine(FakeMachine):
 
         self.WDT = WDT
         self.Pin = Pin
+        self.RTC = RTC
 
 
 def test_esp32_board_builds_every_part_from_its_data():
@@ -36,7 +41,7 @@ def test_esp32_board_builds_every_part_from_its_data():
     assert "UART" in kinds and "CAN" in kinds and ("WDT", 8000) in m.made, kinds
     p = app.parts
     assert p.connect is not None and p.reset is not None and p.watchdog is not None
-    assert p.wall is None                      # no wall clock on this board: said so
+    assert p.wall is not None and not p.wall.known   # an RTC, but unset: said so
     assert p.contactors.feedback is None       # not wired on this board: said so
     assert p.store is not None and p.current is None
     assert p.bus_voltage() == 0.0              # its ADC divider (GPIO34): voltage-mode precharge
@@ -44,6 +49,7 @@ def test_esp32_board_builds_every_part_from_its_data():
     app.start(0)
     assert app.machine.state_name == "Init"
     assert tuple(pin.value() for pin in p.contactors.pins) == (0, 0, 0)
+    assert not any("utc_s" in line for line in app.ring.records())   # absent, not made up
 
 
 def test_options_come_from_the_command_line():

@@ -22,3 +22,4 @@ def test_tick_arithmetic_is_layer_0_and_the_clock_re_exports_it():
     assert clock.ticks_diff is ticks.ticks_diff and clock.ticks_add is ticks.ticks_add
     assert clock.TICKS_PERIOD == ticks.TICKS_PERIOD
     assert not hasattr(ticks, "ticks_ms") and not hasattr(ticks, "sleep_ms")
+
