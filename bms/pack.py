@@ -2,6 +2,8 @@
 # Integer units throughout (mV, 0.1 degC, ms) because floats are heap objects on
 # MicroPython: a poll cycle that summarises the pack must not allocate.
 
+from array import array
+
 TEMP_INVALID = -32768   # temp_dc() of a sensor that reads open or shorted
 AGE_NEVER = 0x3FFFFFFF  # age_ms() before the first good reading
 
@@ -29,6 +31,20 @@ class Pack:
         """Last good temperature i in 0.1 degC, or TEMP_INVALID for a failed sensor."""
         raise NotImplementedError
 
+    def read_cells(self, out):
+        """Copy every cell's last good mV into out[0:cell_count()] (an array('H')
+        the caller made once): one call a cycle instead of a cell_mv() call per cell
+        (on a Cortex-M0 each call costs more than the comparison it feeds). This
+        default walks cell_mv(); a driver overrides it with one copy."""
+        for i in range(self.cell_count()):
+            out[i] = self.cell_mv(i)
+
+    def read_temps(self, out):
+        """Copy every temperature (0.1 degC, TEMP_INVALID for a failed sensor) into
+        out[0:temp_count()] (an array('h')), as read_cells()."""
+        for j in range(self.temp_count()):
+            out[j] = self.temp_dc(j)
+
     def age_ms(self, t_ms):
         """Age of the oldest module's last complete, verified reading (AGE_NEVER if none)."""
         raise NotImplementedError
@@ -46,7 +62,9 @@ class Pack:
 
 
 class PackSummary:
-    """Extremes and totals of a Pack, refreshed in place once per cycle."""
+    """Extremes and totals of a Pack, refreshed in place once per cycle. `cells`
+    and `temps` hold the values the extremes were taken from (arrays made at the
+    first update and kept: a steady cycle allocates nothing)."""
 
     def __init__(self, strings=1):
         self.strings = strings
@@ -63,6 +81,8 @@ class PackSummary:
         self.j_max = -1
         self.t_invalid = 0    # sensors reading open/short
         self.age_ms = AGE_NEVER
+        self.cells = array("H")
+        self.temps = array("h")
 
     def update(self, pack, t_ms, stale_ms):
         self.age_ms = pack.age_ms(t_ms)
@@ -70,11 +90,15 @@ class PackSummary:
         if n == 0 or self.age_ms > stale_ms:
             self.valid = False
             return False
+        cells = self.cells
+        if len(cells) != n:
+            self.cells = cells = array("H", bytes(2 * n))
+        pack.read_cells(cells)
         total = 0
         lo = 0x3FFFFFFF
         hi = -1
         for i in range(n):
-            mv = pack.cell_mv(i)
+            mv = cells[i]
             total += mv
             if mv < lo:
                 lo = mv
@@ -86,11 +110,16 @@ class PackSummary:
         self.v_max = hi
         self.spread = hi - lo
         self.v_pack = total // self.strings
+        m = pack.temp_count()
+        temps = self.temps
+        if len(temps) != m:
+            self.temps = temps = array("h", bytes(2 * m))
+        pack.read_temps(temps)
         lo = 0x3FFFFFFF
         hi = -0x3FFFFFFF
         bad = 0
-        for j in range(pack.temp_count()):
-            t = pack.temp_dc(j)
+        for j in range(m):
+            t = temps[j]
             if t == TEMP_INVALID:
                 bad += 1
                 continue
@@ -103,7 +132,7 @@ class PackSummary:
         self.t_invalid = bad
         # With no valid sensor there is no temperature: extremes stay at the safe side
         # of every check (cold and hot at once), so charge and discharge both stop.
-        self.t_min = lo if bad < pack.temp_count() else -0x3FFFFFFF
-        self.t_max = hi if bad < pack.temp_count() else 0x3FFFFFFF
+        self.t_min = lo if bad < m else -0x3FFFFFFF
+        self.t_max = hi if bad < m else 0x3FFFFFFF
         self.valid = True
         return True

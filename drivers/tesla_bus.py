@@ -14,12 +14,6 @@
 # fresh. The hot path allocates nothing and keeps every function's VM state within
 # 11 words (so no frame comes from the heap): fixed buffers, error codes.
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-    def const(x):
-        return x
-
 from array import array
 
 from bms import diagnosis, units
@@ -32,6 +26,7 @@ from protocols.tesla import convert as C
 from protocols.tesla import frame as F
 from protocols.tesla import plausible as P
 from protocols.tesla import registers as R
+from protocols.tesla.native import const, micropython, ptr16  # noqa: F401
 
 if C.TEMP_INVALID != TEMP_INVALID:
     raise ImportError("protocols.tesla and bms.pack disagree on 'no temperature'")
@@ -46,6 +41,29 @@ SEQ_HOLD = const(4)        # clean cycles a board keeps the other count after a 
 _SUSPECT = const(-1)       # a reading that needs a second, identical read
 # protocols.tesla.plausible verdicts (CLEAN, SUSPECT, BAD, NOT_READY) -> codes here
 _VERDICT = (F.OK, _SUSPECT, F.E_DATA, F.E_NOT_READY)
+
+
+@micropython.viper
+def _copy_cells(volts, out, n: int):
+    """out[0:n] = the first n entries of volts (cell mV): one native loop for the
+    summary's read instead of a method call per cell."""
+    s = ptr16(volts)
+    d = ptr16(out)
+    for i in range(n):
+        d[i] = s[i]
+
+
+@micropython.viper
+def _copy_temps(volts, first: int, out, n: int):
+    """out[0:n] = volts[first:first + n] as signed 0.1 degC (volts keeps them as
+    two's complement in 16 bits; a native store truncates to the same bits)."""
+    s = ptr16(volts)
+    d = ptr16(out)
+    for i in range(n):
+        t = int(s[first + i])
+        if t & 0x8000:
+            t -= 0x10000
+        d[i] = t
 
 
 def _threshold_codes(cfg):
@@ -78,7 +96,7 @@ class TeslaBus(Pack):
         self.discovery = TeslaDiscovery(self.link, n, self.retries, cfg["bus_reset_wait_ms"],
                                         self.cfg_codes)
         # What the native judge and store read: see protocols.tesla.plausible CTX_*.
-        self._ctx = array("i", [0] * P.CTX_SIZE)
+        self._ctx = array("i", bytes(4 * P.CTX_SIZE))
         self._ctx[P.CTX_TOL] = P.tolerance(units.mv(cfg["bus_module_tolerance_v"]))
         self._ctx[P.CTX_DRDY] = 1 if self.check_drdy else 0
         self._ctx[P.CTX_MODULES] = n * R.CELLS
@@ -95,8 +113,12 @@ class TeslaBus(Pack):
         # Per board (index i is address i + 1), made once.
         # Cells, then module voltages (mV), then temperatures (0.1 degC, two's
         # complement): one array the native judge and store index by ctx.
-        self._volts = array("H", [0] * (n * (R.CELLS + 1))
-                            + [TEMP_INVALID & 0xFFFF] * (n * R.TEMPS))
+        # Made from zero bytes, not from lists: a list of 62 x 9 ints is 2 KB of
+        # heap for a moment, at the moment the heap is fullest (boot).
+        first_temp = n * (R.CELLS + 1)
+        self._volts = v = array("H", bytes(2 * (first_temp + n * R.TEMPS)))
+        for k in range(first_temp, first_temp + n * R.TEMPS):
+            v[k] = TEMP_INVALID & 0xFFFF
         self._payload = bytearray(n * P.PAYLOAD)   # last accepted reply payload per board
         self._held = bytearray(P.PAYLOAD)          # a suspect payload awaiting its repeat
         self._held_ok = False
@@ -150,6 +172,12 @@ class TeslaBus(Pack):
     def temp_dc(self, i):
         t = self._volts[self.expected * (R.CELLS + 1) + i]
         return t - 0x10000 if t & 0x8000 else t
+
+    def read_cells(self, out):
+        _copy_cells(self._volts, out, self.expected * R.CELLS)
+
+    def read_temps(self, out):
+        _copy_temps(self._volts, self.expected * (R.CELLS + 1), out, self.expected * R.TEMPS)
 
     def module_mv(self, board):
         return self._volts[self.expected * R.CELLS + board]
