@@ -40,8 +40,12 @@ def _run(exe, path, heap_kb, args, timeout=300):
 
 
 def _runs(exe, path, heap_kb, modules, passes=300):
+    """It runs: the workload finished and the machine is in Run. A MemoryError inside
+    a task is caught by the scheduler and sends the machine to Fault (fail-safe), so
+    finishing alone is not enough."""
     r = _run(exe, path, heap_kb, (modules, passes))
-    return r.returncode == 0 and _APP.search(r.stdout) is not None
+    m = _APP.search(r.stdout)
+    return r.returncode == 0 and m is not None and m.group(2) == "Run"
 
 
 def min_heap_kb(exe, path, modules, lo=16, hi=1024):
