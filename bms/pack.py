@@ -63,10 +63,12 @@ class Pack:
 
 class PackSummary:
     """Extremes and totals of a Pack, refreshed in place once per cycle. `cells`
-    and `temps` hold the values the extremes were taken from (arrays made at the
-    first update and kept: a steady cycle allocates nothing)."""
+    and `temps` hold the values the extremes were taken from: arrays made here for
+    `cells` and `temps` values (give the pack's counts, so they come from the heap
+    at boot, not from a running task), else at the first update; a steady cycle
+    allocates nothing."""
 
-    def __init__(self, strings=1):
+    def __init__(self, strings=1, cells=0, temps=0):
         self.strings = strings
         self.valid = False
         self.v_pack = 0       # mV, average string voltage
@@ -81,8 +83,8 @@ class PackSummary:
         self.j_max = -1
         self.t_invalid = 0    # sensors reading open/short
         self.age_ms = AGE_NEVER
-        self.cells = array("H")
-        self.temps = array("h")
+        self.cells = array("H", bytes(2 * cells))
+        self.temps = array("h", bytes(2 * temps))
 
     def update(self, pack, t_ms, stale_ms):
         self.age_ms = pack.age_ms(t_ms)
