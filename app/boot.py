@@ -13,6 +13,7 @@
 #                PYBMS_EVENTS
 # (`pybms sim --scenario NAME` prints the pty paths to use).
 
+import gc
 import sys
 
 from app.application import App, Parts
@@ -133,6 +134,11 @@ def build(board, cfg, opts=None, machine=None, now_ms=None, now_us=None, log_str
                   current=sensor, log=TickFilter(EventLog(stream)), diag=diag, link=link,
                   soc_store=soc_store,
                   connect_at_boot=board.get("connect_level_at_boot", True))
+    # The application's own objects come last and hold the largest single blocks
+    # (per-cell arrays and lists): collect the garbage of everything built so far
+    # first, so they find contiguous room (on a 64 KB heap this decides whether 62
+    # modules fit; tools/mpy/app_workload.py does the same).
+    gc.collect()
     app = App(cfg, parts, now_ms or clock.ticks_ms, now_us or clock.ticks_us)
     app.ring = ring
     return app
@@ -144,6 +150,7 @@ def run(argv=None, passes=None):
     opts = options(sys.argv[1:] if argv is None else argv)
     board = load(board_name(opts))
     cfg = load_config(opts.get("--config"))
+    gc.collect()   # the JSON text and parse of the config, before anything lasting
     app = build(board, cfg, opts)
     app.start(clock.ticks_ms())
     n = 0

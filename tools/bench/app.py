@@ -49,11 +49,11 @@ def _runs(exe, path, heap_kb, modules, passes=300):
 
 
 def min_heap_kb(exe, path, modules, lo=16, hi=1024):
-    """Smallest heap (KB, to 4 KB) that runs the application: start, precharge,
+    """Smallest heap (KB, to 1 KB) that runs the application: start, precharge,
     Run and steady passes."""
     if not _runs(exe, path, hi, modules):
         return None
-    while hi - lo > 4:
+    while hi - lo > 1:
         mid = (lo + hi) // 2
         if _runs(exe, path, mid, modules):
             hi = mid

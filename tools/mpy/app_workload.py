@@ -112,6 +112,7 @@ class Clock:
 def build(n, clock):
     cfg = config.make({"module_count": n, "precharge_mode": "time", "precharge_ms": 500,
                        "bus_reset_wait_ms": 0})
+    gc.collect()                      # as app.boot.run() after the config
     diag = Diagnosis()
     link = Canned(n)
     pins = [MemoryPin(k) for k in ("negative", "precharge", "positive")]
@@ -120,6 +121,7 @@ def build(n, clock):
                   allow=AllowOutputs(MemoryPin("c"), MemoryPin("d")), heater=MemoryPin("h"),
                   store=Persist(RecordStore("s", SIZE, 60000, Files())),
                   log=TickFilter(EventLog(RingStream(64))), diag=diag)
+    gc.collect()                      # as app.boot.build() before the App
     app = App(cfg, parts, clock.ms, time.ticks_us)
     pack = parts.pack
     pack.discovered = True            # discovered (the canned boards do not answer probes)
