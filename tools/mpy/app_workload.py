@@ -1,9 +1,11 @@
 # The whole application (app/) on MicroPython for `pybms bench app`: built for N
 # modules with every part wired (bus master on canned replies, current sensor off,
 # SoC, persistence in memory, event ring, memory pins and CAN), then run pass by pass.
-# Prints one APP line (heap after start, high-water of gc.mem_alloc() over the run,
-# bytes allocated per steady pass) and a TASK line per task (period, runs, mean and
-# worst us, overruns). Usage (32-bit build, firmware as .mpy or frozen):
+# Prints one APP line (heap held after start, high-water of gc.mem_alloc() over the
+# run, bytes allocated per steady pass, all above `base`: the workload's own bytecode
+# and canned boards, which a board does not carry) and a TASK line per task (period,
+# runs, mean and worst us, overruns). Built in app.boot's order, with its
+# gc.collect() calls. Usage (32-bit build, firmware as .mpy or frozen):
 #   micropython -X heapsize=K tools/mpy/app_workload.py MODULES [PASSES] [silent|realtime]
 # silent: every board stops answering after the start (the bus master's worst case);
 # realtime: the loop runs on the real clock for PASSES ms and reports the largest gap
@@ -110,11 +112,18 @@ class Clock:
 
 
 def build(n, clock):
+    """The application as app.boot.build() makes it, with the bench's stand-ins
+    (canned boards, memory pins, CAN and files). Returns (app, link, bytes the
+    canned boards hold: the bench's, not the firmware's)."""
+    gc.collect()
+    before = gc.mem_alloc()
+    link = Canned(n)
+    gc.collect()
+    link_bytes = gc.mem_alloc() - before
     cfg = config.make({"module_count": n, "precharge_mode": "time", "precharge_ms": 500,
                        "bus_reset_wait_ms": 0})
     gc.collect()                      # as app.boot.run() after the config
     diag = Diagnosis()
-    link = Canned(n)
     pins = [MemoryPin(k) for k in ("negative", "precharge", "positive")]
     parts = Parts(hal.pack(BOARD, cfg, diag, link), MemoryBus(record=False),
                   Contactors(pins[0], pins[1], pins[2]),
@@ -127,7 +136,7 @@ def build(n, clock):
     pack.discovered = True            # discovered (the canned boards do not answer probes)
     pack._discovered_once = True
     pack.found = n
-    return app, link
+    return app, link, link_bytes
 
 
 def link_us(link, calls):
@@ -176,7 +185,7 @@ def main(args):
     passes = int(args[1]) if len(args) > 1 else 2000
     mode = args[2] if len(args) > 2 else ""
     clock = Clock(mode == "realtime")
-    app, link = build(n, clock)
+    app, link, link_bytes = build(n, clock)
     app.start(clock.ms())
     if mode == "m0":
         # The ADC wait is wire time, not instructions (virtual time would count it).
@@ -230,7 +239,7 @@ def main(args):
             if used > peak:
                 peak = used
         gc.collect()
-        held = gc.mem_alloc() - BASE
+        held = gc.mem_alloc() - BASE - link_bytes
         gc.disable()
         before = gc.mem_alloc()
         steady = 500
@@ -239,8 +248,9 @@ def main(args):
             clock.t += 10
         alloc = gc.mem_alloc() - before
         gc.enable()
-        print("APP modules=%d state=%s held=%d peak=%d alloc_per_pass=%d"
-              % (n, app.machine.state_name, held, peak - BASE, alloc // steady))
+        print("APP modules=%d state=%s held=%d peak=%d alloc_per_pass=%d base=%d"
+              % (n, app.machine.state_name, held, peak - BASE - link_bytes, alloc // steady,
+                 BASE + link_bytes))
     for row in app.sched.stats():
         print("TASK %s period=%d runs=%d mean_us=%d worst_us=%d overruns=%d"
               % (row[0], row[1], row[2], row[3], row[4], row[5]))
