@@ -155,6 +155,7 @@ class TeslaBus(Pack):
         # step(): the cycle in pieces for the main loop's scheduler.
         self.poll_ms = cfg["poll_ms"]
         self._next = -1                 # next board of a stepped cycle, -1: none running
+        self._part = -1                 # the piece _guarded() runs next
         self._lost = False
         self._stepped_once = False
         self._cycle_t = 0
@@ -207,9 +208,15 @@ class TeslaBus(Pack):
             # The UART itself failed (pty closed, driver error): nothing was verified.
             self._fail_all()
         except Exception:  # noqa: BLE001 - last line of defence, reported as a fault
-            self._fail_all()
-            self.diag.latch(self.i_internal, t_ms, 0)
+            self._internal(t_ms)
         self._report(t_ms)
+
+    def _internal(self, t_ms):
+        """A bug surfaced in the cycle: nothing was verified, and `internal` latches.
+        (Its own method: the handlers stay within 11 words of VM state; a bigger
+        frame comes from the heap on every call, ~8000 Cortex-M0 instructions.)"""
+        self._fail_all()
+        self.diag.latch(self.i_internal, t_ms, 0)
 
     def step(self, t_ms, budget_ms=STEP_MS):
         """The same cycle in pieces, for a cooperative main loop: call it often (every
@@ -223,7 +230,8 @@ class TeslaBus(Pack):
             self._stepped_once = True
             self._cycle_t = t_ms
             self._start_cycle()
-            if self._guarded(t_ms, -1):
+            self._part = -1
+            if self._guarded(t_ms):
                 self._next = 0
                 return False
             self._report(t_ms)
@@ -232,33 +240,41 @@ class TeslaBus(Pack):
         while self._next < self.expected:
             i = self._next
             self._next = i + 1
-            if not self._guarded(t_ms, i):
+            self._part = i
+            if not self._guarded(t_ms):
                 break                    # the UART failed or a bug: the cycle ends here
             if ticks_diff(ticks_ms(), start) >= budget_ms and self._next < self.expected:
                 return False
         else:
-            self._guarded(t_ms, self.expected)
+            self._part = self.expected
+            self._guarded(t_ms)
         self._next = -1
         self._report(t_ms)
         return True
 
-    def _guarded(self, t_ms, part):
-        """One piece of a stepped cycle (-1: begin, a board, expected: end), with
-        poll()'s handling of failures. Returns what the begin returns."""
+    def _guarded(self, t_ms):
+        """One piece of a stepped cycle, self._part (-1: begin, a board, expected:
+        end), with poll()'s handling of failures. Returns what the begin returns.
+        The piece comes as an attribute: with a third argument the frame would
+        exceed 11 words of VM state and come from the heap on every call (~8000
+        Cortex-M0 instructions, for every board of every cycle)."""
         try:
-            if part < 0:
-                return self._begin(t_ms)
-            if part < self.expected:
-                self._read_next(part, t_ms)
-            else:
-                self._end(t_ms)
-            return True
+            return self._piece(t_ms)
         except OSError:
             self._fail_all()
         except Exception:  # noqa: BLE001 - last line of defence, reported as a fault
-            self._fail_all()
-            self.diag.latch(self.i_internal, t_ms, 0)
+            self._internal(t_ms)
         return False
+
+    def _piece(self, t_ms):
+        part = self._part
+        if part < 0:
+            return self._begin(t_ms)
+        if part < self.expected:
+            self._read_next(part, t_ms)
+        else:
+            self._end(t_ms)
+        return True
 
     def _start_cycle(self):
         self.cycles = (self.cycles + 1) & WRAP
