@@ -28,29 +28,21 @@ def _scaled_threshold(cfg, key):
 class LimitChecks:
     def __init__(self, cfg, diag):
         self.diag = diag
-        # Per threshold row, fixed at start: its diagnosis row, the PackSummary
-        # quantity, whether it trips above (else below), the threshold in summary
-        # units. Flat columns, so evaluate() stays within 11 words of VM state
-        # (a bigger frame comes from the heap on every call: ~8000 Cortex-M0
-        # instructions).
+        # (row index, quantity, is_greater, threshold in summary units), fixed at start
         rows = []
         for i in range(D.COUNT):
             r = D.ROWS[i]
             if r[D.QUANTITY] is not None:
-                rows.append(i)
-        self.index = bytes(rows)
-        self.quantity = tuple(D.ROWS[i][D.QUANTITY] for i in rows)
-        self.greater = bytes(1 if D.ROWS[i][D.COMPARE] == ">" else 0 for i in rows)
-        self.limit = tuple(_scaled_threshold(cfg, D.ROWS[i][D.THRESHOLD_KEY]) for i in rows)
+                rows.append((i, r[D.QUANTITY], r[D.COMPARE] == ">",
+                             _scaled_threshold(cfg, r[D.THRESHOLD_KEY])))
+        self.rows = tuple(rows)
 
     def evaluate(self, summary, t_ms):
         """Report every threshold row. Stale data only feeds the staleness row: a
         value we cannot trust must neither raise nor clear a cell limit."""
-        k = 0
-        while k < len(self.index):    # in table order, as the flips reach the machine
-            q = self.quantity[k]
-            if summary.valid or q == "age_ms":
-                q = getattr(summary, q)
-                q = q > self.limit[k] if self.greater[k] else q < self.limit[k]
-                self.diag.report(self.index[k], q, t_ms)
-            k += 1
+        for i, quantity, greater, limit in self.rows:
+            if quantity != "age_ms" and not summary.valid:
+                continue
+            value = getattr(summary, quantity)
+            hit = value > limit if greater else value < limit
+            self.diag.report(i, hit, t_ms)

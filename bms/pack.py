@@ -160,21 +160,12 @@ class PackSummary:
         self.temps = array("h", bytes(2 * temps))
         self._r = array("i", bytes(20))   # what the native walks return
 
-    # update() is split so that no part holds more than 11 words of VM state:
-    # MicroPython takes a bigger frame from the heap on every call (~8000 Cortex-M0
-    # instructions each, measured), more than a call costs.
     def update(self, pack, t_ms, stale_ms):
         self.age_ms = pack.age_ms(t_ms)
         n = pack.cell_count()
         if n == 0 or self.age_ms > stale_ms:
             self.valid = False
             return False
-        self._cells(pack, n)
-        self._temps(pack, pack.temp_count())
-        self.valid = True
-        return True
-
-    def _cells(self, pack, n):
         cells = self.cells
         if len(cells) != n:
             self.cells = cells = array("H", bytes(2 * n))
@@ -184,23 +175,26 @@ class PackSummary:
         if r[1] >= 0:
             self.i_min = r[1]
             self.i_max = r[3]
-        self.v_min = r[0]
-        self.v_max = r[2]
-        self.spread = r[2] - r[0]
+        lo = r[0]
+        hi = r[2]
+        self.v_min = lo
+        self.v_max = hi
+        self.spread = hi - lo
         self.v_pack = r[4] // self.strings
-
-    def _temps(self, pack, m):
+        m = pack.temp_count()
         temps = self.temps
         if len(temps) != m:
             self.temps = temps = array("h", bytes(2 * m))
         pack.read_temps(temps)
-        r = self._r
         _temp_extremes(temps, m, r)
         if r[1] >= 0:
             self.j_min = r[1]
             self.j_max = r[3]
-        self.t_invalid = r[4]
+        bad = r[4]
+        self.t_invalid = bad
         # With no valid sensor there is no temperature: extremes stay at the safe side
         # of every check (cold and hot at once), so charge and discharge both stop.
-        self.t_min = r[0] if r[4] < m else -0x3FFFFFFF
-        self.t_max = r[2] if r[4] < m else 0x3FFFFFFF
+        self.t_min = r[0] if bad < m else -0x3FFFFFFF
+        self.t_max = r[2] if bad < m else 0x3FFFFFFF
+        self.valid = True
+        return True

@@ -231,7 +231,7 @@ class TeslaLink:
                 if self._nonblocking:
                     n = self.uart.readinto(self._rxv[got])
                 else:
-                    n = self.uart.readinto(self._rxv[got], min(n, RX_SIZE - got))
+                    n = self.uart.readinto(self._rxv[got], n if n < RX_SIZE - got else RX_SIZE - got)
                 if n:
                     got += n
                     continue

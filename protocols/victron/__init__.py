@@ -148,27 +148,15 @@ def put_bits(buf, start, bits, raw):
     if raw < 0:
         raw += 1 << bits
     if start & 7 == 0 and bits & 7 == 0:
-        _put_bytes(buf, start >> 3, bits >> 3, raw)
+        i = start >> 3
+        for k in range(bits >> 3):
+            buf[i + k] = raw & 0xFF
+            raw >>= 8
     else:  # a field inside one byte (0x35A pairs)
-        _put_pair(buf, start, bits, raw)
-
-
-# Split so that no function holds more than 11 words of VM state: MicroPython takes
-# a bigger frame from the heap on every call (~8000 Cortex-M0 instructions each,
-# measured), and put_bits runs for every field of every Victron cycle.
-def _put_bytes(buf, i, n, raw):
-    while n:
-        buf[i] = raw & 0xFF
-        raw >>= 8
-        i += 1
-        n -= 1
-
-
-def _put_pair(buf, start, bits, raw):
-    i = start >> 3
-    start &= 7
-    bits = ((1 << bits) - 1) << start   # the mask
-    buf[i] = (buf[i] & ~bits & 0xFF) | ((raw << start) & bits)
+        i = start >> 3
+        shift = start & 7
+        mask = ((1 << bits) - 1) << shift
+        buf[i] = (buf[i] & ~mask & 0xFF) | ((raw << shift) & mask)
 
 
 def check_text(name, value, n):
@@ -228,7 +216,17 @@ class FrameSet:
             self.range_errors += 1
             return False
         f = FIELDS[fi]
-        put_bits(self.bufs[_BUF[fi]], f[F_START], f[F_BITS], raw)
+        start = f[F_START]
+        if f[F_BITS] == 16 and not start & 7:
+            # Most fields are one aligned 16-bit word: written here, without
+            # put_bits' call and loop (a Victron cycle puts ~20 fields).
+            buf = self.bufs[_BUF[fi]]
+            if raw < 0:
+                raw += 0x10000
+            buf[start >> 3] = raw & 0xFF
+            buf[(start >> 3) + 1] = raw >> 8
+        else:
+            put_bits(self.bufs[_BUF[fi]], start, f[F_BITS], raw)
         return True
 
     def put_text(self, fi, text):

@@ -74,13 +74,11 @@ def _place(flag, half):
 
 
 def _build():
-    """The map resolved once: the diagnosis rows as three flat bytes (row, byte,
-    shift; three objects, not a tuple per row), the few limits reasons as (bit, byte,
+    """The map resolved once: the diagnosis rows as flat bytes of (row, byte, shift)
+    triples (one object, not a tuple per row), the few limits reasons as (bit, byte,
     shift) tuples (their bits do not fit a byte), and the frame with nothing active:
     2 for every mapped flag, 0 for the rest."""
-    rows = bytearray()
-    places = bytearray()
-    shifts = bytearray()
+    diag_rows = bytearray()
     limit_rows = []
     healthy = bytearray(8)
     for source, flag in MAP:
@@ -88,15 +86,13 @@ def _build():
         byte, shift = _place(flag, half)
         healthy[byte] |= FLAG_OK << shift
         if kind == "diag":
-            rows.append(ref)
-            places.append(byte)
-            shifts.append(shift)
+            diag_rows.extend(bytes((ref, byte, shift)))
         else:
             limit_rows.append((ref, byte, shift))
-    return bytes(rows), bytes(places), bytes(shifts), tuple(limit_rows), bytes(healthy)
+    return bytes(diag_rows), tuple(limit_rows), bytes(healthy)
 
 
-_D_ROW, _D_BYTE, _D_SHIFT, _LIMITS, HEALTHY = _build()
+_DIAG, _LIMITS, HEALTHY = _build()
 
 
 def encode(buf, active, reasons, held=None):
@@ -105,24 +101,13 @@ def encode(buf, active, reasons, held=None):
     faults it raised itself and the latch that keeps the battery off until reset."""
     for i in range(8):
         buf[i] = HEALTHY[i]
-    _diag_flags(buf, active, active if held is None else held)
-    _limit_flags(buf, reasons)
-
-
-# Split so that no function holds more than 11 words of VM state (MicroPython takes
-# a bigger frame from the heap on every call: ~8000 Cortex-M0 instructions).
-def _diag_flags(buf, active, held):
-    for k in range(len(_D_ROW)):
-        if active[_D_ROW[k]] or held[_D_ROW[k]]:
-            _set(buf, _D_BYTE[k], _D_SHIFT[k])
-
-
-def _limit_flags(buf, reasons):
-    for k in range(len(_LIMITS)):
-        row = _LIMITS[k]
-        if reasons & row[0]:
-            _set(buf, row[1], row[2])
-
-
-def _set(buf, byte, shift):
-    buf[byte] = (buf[byte] & ~(3 << shift)) | (FLAG_ACTIVE << shift)
+    m = _DIAG
+    for k in range(0, len(m), 3):
+        i = m[k]
+        if active[i] or (held is not None and held[i]):
+            byte = m[k + 1]
+            shift = m[k + 2]
+            buf[byte] = (buf[byte] & ~(3 << shift)) | (FLAG_ACTIVE << shift)
+    for bit, byte, shift in _LIMITS:
+        if reasons & bit:
+            buf[byte] = (buf[byte] & ~(3 << shift)) | (FLAG_ACTIVE << shift)

@@ -15,37 +15,31 @@ import protocols.victron as V
 from bms import diagnosis as D
 from bms.ticks import ticks_add, ticks_diff
 from protocols.victron import alarms
-from protocols.victron.alarms import encode as encode_alarms
 
 _T_NONE_HI = 0x3FFFFFFF  # PackSummary's "no valid sensor" extremes
 
 
-# No function of the transmit cycle holds more than 11 words of VM state (arguments,
-# locals, stack): MicroPython takes a bigger frame from the heap on every call
-# (~8000 Cortex-M0 instructions each, measured), so long functions are split.
 def _write_name(buf, letter, idx, per):
     """ "M01C03" (module 1, cell 3) when per > 0, else "C0012"; zero padded."""
+    pos = 0
     if per > 0:
+        m = idx // per + 1
         buf[0] = 0x4D  # M
-        _digits(buf, 1, idx // per + 1, 2)
-        buf[3] = letter
-        idx = _digits(buf, 4, idx % per + 1, 2)
+        buf[1] = 0x30 + (m // 10) % 10
+        buf[2] = 0x30 + m % 10
+        pos = 3
+        n = idx % per + 1
+        width = 2
     else:
-        buf[0] = letter
-        idx = _digits(buf, 1, idx + 1, 4)
-    for k in range(idx, 8):
-        buf[k] = 0
-
-
-def _digits(buf, pos, n, width):
-    """n as `width` decimal digits (the lowest ones) at buf[pos]; returns the
-    position after them."""
-    end = pos + width
-    while width:
-        width -= 1
-        buf[pos + width] = 0x30 + n % 10
+        n = idx + 1
+        width = 4
+    buf[pos] = letter
+    pos += 1
+    for k in range(width - 1, -1, -1):
+        buf[pos + k] = 0x30 + n % 10
         n //= 10
-    return end
+    for k in range(pos + width, 8):
+        buf[k] = 0
 
 
 class Reporter:
@@ -65,6 +59,9 @@ class Reporter:
         self.temps_per_module = temps_per_module
         self.rx_per_poll = rx_per_poll
         self.module_count = cfg["module_count"]
+        # The FAULT rows of the diagnosis table, once (0x372 modules_ok reads them
+        # every cycle; walking every row's severity cost ~10 k Cortex-M0 instructions).
+        self._fault_rows = bytes(i for i in range(D.COUNT) if D.ROWS[i][D.SEVERITY] == D.FAULT)
         self.frames = fs = V.FrameSet()
         self.ids = fs.ids
         self.bufs = fs.bufs
@@ -111,6 +108,7 @@ class Reporter:
         a learned state of health (bms.soc) or None (the configured soh_pct is sent). Returns
         the number of frames handed to the controller."""
         self._drain(self.rx_per_poll)
+        bus = self.bus
         if not can_tx:
             self._due = None
             self._cursor = self.n
@@ -118,31 +116,24 @@ class Reporter:
         if self._due is None or ticks_diff(t_ms, self._due) >= 0:
             if self._cursor < self.n:
                 self.overruns += 1
-                self.bus.abort_pending()
+                bus.abort_pending()
             self.build(soc_x100, current_da, soh_pct)
-            self._started(t_ms)
-        return self._send()
-
-    def _started(self, t_ms):
-        self._cursor = 0
-        self.cycles += 1
-        self.last_start = t_ms
-        if self._due is None or ticks_diff(t_ms, self._due) >= self.period:
-            self._due = ticks_add(t_ms, self.period)  # (re)start the phase
-        else:
-            self._due = ticks_add(self._due, self.period)  # keep the phase
-
-    def _send(self):
-        """Hand the rest of the cycle to the controller until it is busy."""
+            self._cursor = 0
+            self.cycles += 1
+            self.last_start = t_ms
+            if self._due is None or ticks_diff(t_ms, self._due) >= self.period:
+                self._due = ticks_add(t_ms, self.period)  # (re)start the phase
+            else:
+                self._due = ticks_add(self._due, self.period)  # keep the phase
         sent = 0
-        bus = self.bus
-        while self._cursor < self.n:
+        n = self.n
+        while self._cursor < n:
             i = self._cursor
             if not bus.send(self.ids[i], self.bufs[i]):
                 break
             self._cursor = i + 1
             sent += 1
-            if self._cursor == self.n:
+            if self._cursor == n:
                 self.completed += 1
         return sent
 
@@ -160,48 +151,44 @@ class Reporter:
         """Fill every periodic frame from the current limits, summary, diagnosis."""
         fs = self.frames
         lim = self.limits
-        if soh_pct is not None and soh_pct != self.soh:
-            self._set_soh(soh_pct)
+        s = self.summary
+        if soh_pct is not None and soh_pct != self.soh and 1 <= soh_pct <= 100:
+            self.soh = soh_pct
+            fs.put(self.f_soh, soh_pct)
+            fs.put(self.f_cap_avail, self.installed_ah * soh_pct // 100)
         fs.put(self.f_cvl, lim.cvl_dv)
         fs.put(self.f_ccl, lim.ccl_da)
         fs.put(self.f_dcl, lim.dcl_da)
         fs.put(self.f_dvl, lim.dvl_dv)
-        encode_alarms(self.b_alarms, self.active, lim.reasons, self.held)
+        alarms.encode(self.b_alarms, self.active, lim.reasons, self.held)
         if soc_x100 is None:
-            soc_x100 = lim.soc_estimate_x100(self.summary)
+            soc_x100 = lim.soc_estimate_x100(s)
         if soc_x100 is not None and 0 <= soc_x100 <= 10000:
             self.soc_x100 = soc_x100
         fs.put(self.f_soc, (self.soc_x100 + 50) // 100)
         fs.put(self.f_soc_hi, self.soc_x100)
         fs.put(self.f_curr, current_da if current_da is not None else 0)
-        if self.summary.valid:
+        valid = s.valid
+        if valid:
             # Stale data keeps the last valid measurements (with the alarm set).
-            self._measurements(fs, self.summary)
-        self._modules(fs, lim, self.summary.valid)
-
-    def _set_soh(self, soh_pct):
-        if 1 <= soh_pct <= 100:
-            self.soh = soh_pct
-            self.frames.put(self.f_soh, soh_pct)
-            self.frames.put(self.f_cap_avail, self.installed_ah * soh_pct // 100)
-
-    def _measurements(self, fs, s):
-        fs.put(self.f_volt, (s.v_pack + 5) // 10)
-        fs.put(self.f_vmin, s.v_min)
-        fs.put(self.f_vmax, s.v_max)
-        _write_name(self.b_names[0], 0x43, s.i_min, self.cells_per_module)
-        _write_name(self.b_names[1], 0x43, s.i_max, self.cells_per_module)
-        if s.t_max < _T_NONE_HI and s.t_min > -_T_NONE_HI:
-            fs.put(self.f_temp, s.t_max)
-            # 0.1 degC -> K, rounded: (t + 2731.5) / 10
-            fs.put(self.f_tmin, (2 * s.t_min + 5473) // 20)
-            fs.put(self.f_tmax, (2 * s.t_max + 5473) // 20)
-            _write_name(self.b_names[2], 0x54, s.j_min, self.temps_per_module)
-            _write_name(self.b_names[3], 0x54, s.j_max, self.temps_per_module)
-
-    def _modules(self, fs, lim, valid):
+            fs.put(self.f_volt, (s.v_pack + 5) // 10)
+            fs.put(self.f_vmin, s.v_min)
+            fs.put(self.f_vmax, s.v_max)
+            _write_name(self.b_names[0], 0x43, s.i_min, self.cells_per_module)
+            _write_name(self.b_names[1], 0x43, s.i_max, self.cells_per_module)
+            if s.t_max < _T_NONE_HI and s.t_min > -_T_NONE_HI:
+                fs.put(self.f_temp, s.t_max)
+                # 0.1 degC -> K, rounded: (t + 2731.5) / 10
+                fs.put(self.f_tmin, (2 * s.t_min + 5473) // 20)
+                fs.put(self.f_tmax, (2 * s.t_max + 5473) // 20)
+                _write_name(self.b_names[2], 0x54, s.j_min, self.temps_per_module)
+                _write_name(self.b_names[3], 0x54, s.j_max, self.temps_per_module)
         m = self.module_count
-        fault = D.any_active(self.active, D.FAULT)
+        fault = False
+        for i in self._fault_rows:
+            if self.active[i]:
+                fault = True
+                break
         fs.put(self.f_mok, m if valid and not fault else 0)
         fs.put(self.f_mch, 0 if lim.ccl_da > 0 else m)
         fs.put(self.f_mdis, 0 if lim.dcl_da > 0 else m)

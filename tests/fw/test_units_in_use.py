@@ -16,7 +16,7 @@ AWKWARD = {"cell_v_max": 4.1, "cell_v_high_warn": 4.095, "charge_cell_v": 4.09,
 
 
 def _threshold(checks, row):
-    return checks.limit[list(checks.index).index(row)]
+    return [r[3] for r in checks.rows if r[0] == row][0]
 
 
 def test_threshold_checks_convert_through_bms_units():
