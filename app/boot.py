@@ -16,17 +16,26 @@
 import gc
 import sys
 
+# Loading a module from a .mpy file leaves garbage behind (the file's buffers, the
+# tables the loader builds): collected between the imports, before the next module
+# settles around it. On the 32-bit build the smallest heap that runs 62 modules
+# from .mpy files goes from 210K to 195K with these (pybms bench app); frozen
+# modules leave next to nothing.
 from app.application import App, Parts
-from app.events import RingStream, Tee, TickFilter
-from app.persist import SIZE as PERSIST_SIZE
-from app.persist import Persist
-from bms import config
-from bms.diagnosis import Diagnosis
-from bms.soc_record import SIZE as SOC_SIZE
-from boards import hal, load
-from drivers import clock
-from drivers.operator_inputs import LongPress, Switch
-from fsm.eventlog import EventLog
+gc.collect()
+from app.events import RingStream, Tee, TickFilter  # noqa: E402
+from app.persist import SIZE as PERSIST_SIZE  # noqa: E402
+from app.persist import Persist  # noqa: E402
+from bms import config  # noqa: E402
+from bms.diagnosis import Diagnosis  # noqa: E402
+from bms.soc_record import SIZE as SOC_SIZE  # noqa: E402
+gc.collect()
+from boards import hal, load  # noqa: E402
+gc.collect()
+from drivers import clock  # noqa: E402
+from drivers.operator_inputs import LongPress, Switch  # noqa: E402
+from fsm.eventlog import EventLog  # noqa: E402
+gc.collect()
 
 PLATFORM_BOARDS = (("rp2", "rp2_pico"), ("esp32", "esp32_devkit"), ("linux", "unix"),
                    ("darwin", "unix"))

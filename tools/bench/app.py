@@ -254,12 +254,14 @@ def run(args):
                 name, n, h if h is not None else ">1024", d["held"], d["peak"], d["base"],
                 d["alloc"]))
     print("\nheap held by each module's import (dependency order; 'protocols.tesla' includes")
-    print("the submodules its __init__ imports), largest first")
+    print("the submodules its __init__ imports): the largest of either form")
     print("%-28s %10s %10s" % ("module", "frozen B", ".mpy B"))
     mpy_costs = imports[".mpy"][0]
     frozen_costs = imports["frozen"][0] if "frozen" in imports else {}
-    for m in sorted(mpy_costs, key=lambda k: -frozen_costs.get(k, mpy_costs[k]))[:20]:
-        print("%-28s %10s %10d" % (m, frozen_costs.get(m, "-"), mpy_costs[m]))
+    shown = set(sorted(mpy_costs, key=lambda k: -mpy_costs[k])[:12])
+    shown.update(sorted(frozen_costs, key=lambda k: -frozen_costs[k])[:12])
+    for m in sorted(shown, key=lambda k: (-frozen_costs.get(k, 0), -mpy_costs.get(k, 0))):
+        print("%-28s %10s %10s" % (m, frozen_costs.get(m, "-"), mpy_costs.get(m, "-")))
     for name in imports:
         total, (nq, qb) = imports[name][1], imports[name][2]
         print("%-6s imports hold %d B in all, of which %d interned names take %d B"

@@ -17,6 +17,7 @@ import time
 gc.collect()
 BASE = gc.mem_alloc()
 
+from app import boot  # noqa: E402,F401  (first: the imports as a board makes them)
 from app.application import App, Parts  # noqa: E402
 from app.events import RingStream, TickFilter  # noqa: E402
 from app.persist import SIZE, Persist  # noqa: E402
