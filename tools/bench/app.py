@@ -2,13 +2,17 @@
 # (as an RP2040 or ESP32 holds it) and on an emulated Cortex-M0:
 # - the smallest heap that runs it with 16 and 62 modules, firmware precompiled
 #   (.mpy, as deploy copies files) and frozen (bytecode in flash, manifest.py);
-# - heap held after start, high-water of gc.mem_alloc(), bytes allocated per steady
-#   pass (goal 0), and the per-task table (period, mean, worst, overruns);
+# - heap held after start and its high-water (both above the bench's own share:
+#   the workload's bytecode and canned boards), bytes allocated per steady pass
+#   (goal 0), and the per-task table (period, mean, worst, overruns);
+# - the heap each module's import holds, frozen and .mpy (tools/mpy/import_cost.py,
+#   dependency order), with the interned names;
 # - one full loop pass (every task due) in Cortex-M0 instructions (qemu-m0.sh), 16
 #   and 62 modules, after the heap has been used;
 # - real time with 62 modules whose boards all stop answering: the longest task and
 #   the largest gap between Victron cycles (the GX gives up past ~1.2 s here).
-# Workload: tools/mpy/app_workload.py. --quick: .mpy only, no frozen build, no M0.
+# Workload: tools/mpy/app_workload.py (+ app_m0.py on the M0). --quick: .mpy only, no
+# frozen build, no M0.
 # Last line: app_min_heap_kb_frozen_62=... app_min_heap_kb_mpy_62=...
 # app_alloc_bytes_per_pass=... loop_pass_minstr_m0_62=... loop_pass_minstr_m0_16=...
 # max_task_block_ms_62=... can_gap_ms_max=...
