@@ -77,9 +77,9 @@ class App:
         self.contactors = p.contactors
         self.machine = Machine(Context(cfg, p.contactors), log=p.log)
         strings = cfg["parallel_strings"]
-        self.summary = PackSummary(strings)
-        self.checks = LimitChecks(cfg, self.diag)
         cells = p.pack.cell_count()
+        self.summary = PackSummary(strings, cells, p.pack.temp_count())
+        self.checks = LimitChecks(cfg, self.diag)
         self.limits = Limits(cfg, cells // strings)
         modules = cfg["module_count"]
         self.reporter = Reporter(p.can, cfg, self.summary, self.limits, self.diag.active,

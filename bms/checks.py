@@ -9,18 +9,24 @@ from bms import units
 _TO_SUMMARY = {"V": units.mv, "C": units.dc}
 
 
-def _scaled_threshold(cfg, key, unit_of):
+def _unit(key):
+    # A scan of the schema (a handful of rows, once at start), not a name -> unit
+    # dict of every setting: that would be 1-2 KB of heap at boot, when it is fullest.
+    for row in config.SCHEMA:
+        if row[config.NAME] == key:
+            return row[config.UNIT]
+    raise KeyError(key)
+
+
+def _scaled_threshold(cfg, key):
     if key is None:
         return 0
-    convert = _TO_SUMMARY.get(unit_of[key])
+    convert = _TO_SUMMARY.get(_unit(key))
     return convert(cfg[key]) if convert is not None else int(cfg[key])  # ms, counts
 
 
 class LimitChecks:
     def __init__(self, cfg, diag):
-        unit_of = {}
-        for row in config.SCHEMA:
-            unit_of[row[config.NAME]] = row[config.UNIT]
         self.diag = diag
         # (row index, quantity, is_greater, threshold in summary units), fixed at start
         rows = []
@@ -28,7 +34,7 @@ class LimitChecks:
             r = D.ROWS[i]
             if r[D.QUANTITY] is not None:
                 rows.append((i, r[D.QUANTITY], r[D.COMPARE] == ">",
-                             _scaled_threshold(cfg, r[D.THRESHOLD_KEY], unit_of)))
+                             _scaled_threshold(cfg, r[D.THRESHOLD_KEY])))
         self.rows = tuple(rows)
 
     def evaluate(self, summary, t_ms):

@@ -1,10 +1,20 @@
 # Configuration schema: one table that validation, docs, the serial console and the
 # web page all read. Values live in a plain dict; nothing here allocates per cycle.
 
-BOOL = "bool"
-INT = "int"
-FLOAT = "float"
-CHOICE = "choice"
+try:
+    from micropython import const
+except ImportError:  # CPython
+    def const(x):
+        return x
+
+# const(): the compiler puts the kind's string in every row itself, so each row
+# and the whole SCHEMA are constant tuples: frozen into a board image they stay in
+# flash instead of being built in RAM at import (a name lookup in a row would make
+# the row, and the table holding it, a tuple built at run time).
+BOOL = const("bool")
+INT = const("int")
+FLOAT = const("float")
+CHOICE = const("choice")
 
 # (name, kind, default, low, high, unit); read a row by the column names below.
 # For CHOICE, `low` holds the tuple of allowed values and `high` is None.

@@ -11,19 +11,22 @@ except ImportError:  # CPython
     def const(x):
         return x
 
-WARN = "warn"
-FAULT = "fault"
+# The column values are const() strings so every row, and ROWS, is a constant
+# tuple the compiler builds: frozen, the table lives in flash, not in RAM.
+WARN = const("warn")
+FAULT = const("fault")
 
 # How an active diagnosis goes away:
-CONDITION = "condition"  # when its condition has been absent for the debounce time
-RESET = "reset"          # only by an operator reset (the event itself was the evidence)
+CONDITION = const("condition")  # when its condition has been absent for the debounce time
+RESET = const("reset")   # only by an operator reset (the event itself was the evidence)
 
 # Who may leave the Fault state a FAULT row caused (the RECOVERY column):
-LATCH = "latch"  # only an operator reset (long press, console): the cause may be
-                 # dangerous or a defect someone has to look at
-AUTO = "auto"    # the application may reset by itself once every fault condition
-                 # has been gone for auto_reset_after_ms, at most auto_resets_per_day
-                 # times a day (app/recovery.py); past that it latches too
+LATCH = const("latch")  # only an operator reset (long press, console): the cause may be
+                        # dangerous or a defect someone has to look at
+AUTO = const("auto")    # the application may reset by itself once every fault condition
+                        # has been gone for auto_reset_after_ms, at most
+                        # auto_resets_per_day times a day (app/recovery.py); past that
+                        # it latches too
 
 # (id, severity, quantity, compare, threshold_key, set_ms, clear_ms, clears, recovery)
 #   quantity/compare: what bms.checks compares against config[threshold_key]
@@ -112,9 +115,6 @@ INTERNAL = const(23)
 FAULT_LATCHED = const(24)
 
 COUNT = len(ROWS)
-_INDEX = {}
-for _i in range(COUNT):
-    _INDEX[ROWS[_i][ID]] = _i
 
 
 def _check_ids():
@@ -131,11 +131,21 @@ _check_ids()
 def index(diag_id):
     """Row index of an id named in an event or a log (text from outside); unknown
     ids map to `internal` so they still fault. Code uses the constants above."""
-    return _INDEX.get(diag_id, INTERNAL)
+    i = _find(diag_id)
+    return INTERNAL if i < 0 else i
 
 
 def known(diag_id):
-    return diag_id in _INDEX
+    return _find(diag_id) >= 0
+
+
+def _find(diag_id):
+    # A scan, not a dict built at import: ids come from outside only at setup and
+    # replay, and a dict would hold RAM the frozen table does not.
+    for i in range(COUNT):
+        if ROWS[i][ID] == diag_id:
+            return i
+    return -1
 
 
 def any_active(active, severity):

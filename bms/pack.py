@@ -2,6 +2,23 @@
 # Integer units throughout (mV, 0.1 degC, ms) because floats are heap objects on
 # MicroPython: a poll cycle that summarises the pack must not allocate.
 
+from array import array
+
+try:
+    import micropython
+    ptr16 = ptr32 = None  # never called: viper compiles these names as casts
+except ImportError:  # CPython: the decorator does nothing, a cast is plain indexing
+    class micropython:  # noqa: N801 - stands in for the MicroPython module
+        @staticmethod
+        def viper(f):
+            return f
+
+    def ptr16(x):
+        return x
+
+    def ptr32(x):
+        return x
+
 TEMP_INVALID = -32768   # temp_dc() of a sensor that reads open or shorted
 AGE_NEVER = 0x3FFFFFFF  # age_ms() before the first good reading
 
@@ -29,6 +46,20 @@ class Pack:
         """Last good temperature i in 0.1 degC, or TEMP_INVALID for a failed sensor."""
         raise NotImplementedError
 
+    def read_cells(self, out):
+        """Copy every cell's last good mV into out[0:cell_count()] (an array('H')
+        the caller made once): one call a cycle instead of a cell_mv() call per cell
+        (on a Cortex-M0 each call costs more than the comparison it feeds). This
+        default walks cell_mv(); a driver overrides it with one copy."""
+        for i in range(self.cell_count()):
+            out[i] = self.cell_mv(i)
+
+    def read_temps(self, out):
+        """Copy every temperature (0.1 degC, TEMP_INVALID for a failed sensor) into
+        out[0:temp_count()] (an array('h')), as read_cells()."""
+        for j in range(self.temp_count()):
+            out[j] = self.temp_dc(j)
+
     def age_ms(self, t_ms):
         """Age of the oldest module's last complete, verified reading (AGE_NEVER if none)."""
         raise NotImplementedError
@@ -45,10 +76,72 @@ class Pack:
         raise NotImplementedError
 
 
-class PackSummary:
-    """Extremes and totals of a Pack, refreshed in place once per cycle."""
+# The summary's walk over every cell and sensor, in native code on MicroPython: on a
+# Cortex-M0 the same loop in bytecode costs ~1000 instructions a value. Results go
+# to out (array('i')): lowest, its index, highest, its index, and the sum of the
+# cells or the count of failed sensors; an index is -1 when no value qualified.
+@micropython.viper
+def _cell_extremes(cells, n: int, out):
+    c = ptr16(cells)
+    o = ptr32(out)
+    lo = 0x3FFFFFFF
+    hi = -1
+    i_lo = -1
+    i_hi = -1
+    total = 0
+    for i in range(n):
+        mv = int(c[i])
+        total += mv
+        if mv < lo:
+            lo = mv
+            i_lo = i
+        if mv > hi:
+            hi = mv
+            i_hi = i
+    o[0] = lo
+    o[1] = i_lo
+    o[2] = hi
+    o[3] = i_hi
+    o[4] = total
 
-    def __init__(self, strings=1):
+
+@micropython.viper
+def _temp_extremes(temps, n: int, out):
+    t = ptr16(temps)
+    o = ptr32(out)
+    lo = 0x3FFFFFFF
+    hi = -0x3FFFFFFF
+    j_lo = -1
+    j_hi = -1
+    bad = 0
+    for j in range(n):
+        v = int(t[j])
+        if v >= 0x8000:        # native: the 16 bits read unsigned; CPython: signed already
+            v -= 0x10000
+        if v == -32768:        # TEMP_INVALID
+            bad += 1
+            continue
+        if v < lo:
+            lo = v
+            j_lo = j
+        if v > hi:
+            hi = v
+            j_hi = j
+    o[0] = lo
+    o[1] = j_lo
+    o[2] = hi
+    o[3] = j_hi
+    o[4] = bad
+
+
+class PackSummary:
+    """Extremes and totals of a Pack, refreshed in place once per cycle. `cells`
+    and `temps` hold the values the extremes were taken from: arrays made here for
+    `cells` and `temps` values (give the pack's counts, so they come from the heap
+    at boot, not from a running task), else at the first update; a steady cycle
+    allocates nothing."""
+
+    def __init__(self, strings=1, cells=0, temps=0):
         self.strings = strings
         self.valid = False
         self.v_pack = 0       # mV, average string voltage
@@ -63,6 +156,9 @@ class PackSummary:
         self.j_max = -1
         self.t_invalid = 0    # sensors reading open/short
         self.age_ms = AGE_NEVER
+        self.cells = array("H", bytes(2 * cells))
+        self.temps = array("h", bytes(2 * temps))
+        self._r = array("i", bytes(20))   # what the native walks return
 
     def update(self, pack, t_ms, stale_ms):
         self.age_ms = pack.age_ms(t_ms)
@@ -70,40 +166,35 @@ class PackSummary:
         if n == 0 or self.age_ms > stale_ms:
             self.valid = False
             return False
-        total = 0
-        lo = 0x3FFFFFFF
-        hi = -1
-        for i in range(n):
-            mv = pack.cell_mv(i)
-            total += mv
-            if mv < lo:
-                lo = mv
-                self.i_min = i
-            if mv > hi:
-                hi = mv
-                self.i_max = i
+        cells = self.cells
+        if len(cells) != n:
+            self.cells = cells = array("H", bytes(2 * n))
+        pack.read_cells(cells)
+        r = self._r
+        _cell_extremes(cells, n, r)
+        if r[1] >= 0:
+            self.i_min = r[1]
+            self.i_max = r[3]
+        lo = r[0]
+        hi = r[2]
         self.v_min = lo
         self.v_max = hi
         self.spread = hi - lo
-        self.v_pack = total // self.strings
-        lo = 0x3FFFFFFF
-        hi = -0x3FFFFFFF
-        bad = 0
-        for j in range(pack.temp_count()):
-            t = pack.temp_dc(j)
-            if t == TEMP_INVALID:
-                bad += 1
-                continue
-            if t < lo:
-                lo = t
-                self.j_min = j
-            if t > hi:
-                hi = t
-                self.j_max = j
+        self.v_pack = r[4] // self.strings
+        m = pack.temp_count()
+        temps = self.temps
+        if len(temps) != m:
+            self.temps = temps = array("h", bytes(2 * m))
+        pack.read_temps(temps)
+        _temp_extremes(temps, m, r)
+        if r[1] >= 0:
+            self.j_min = r[1]
+            self.j_max = r[3]
+        bad = r[4]
         self.t_invalid = bad
         # With no valid sensor there is no temperature: extremes stay at the safe side
         # of every check (cold and hot at once), so charge and discharge both stop.
-        self.t_min = lo if bad < pack.temp_count() else -0x3FFFFFFF
-        self.t_max = hi if bad < pack.temp_count() else 0x3FFFFFFF
+        self.t_min = r[0] if bad < m else -0x3FFFFFFF
+        self.t_max = r[2] if bad < m else 0x3FFFFFFF
         self.valid = True
         return True

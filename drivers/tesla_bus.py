@@ -14,12 +14,6 @@
 # fresh. The hot path allocates nothing and keeps every function's VM state within
 # 11 words (so no frame comes from the heap): fixed buffers, error codes.
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-    def const(x):
-        return x
-
 from array import array
 
 from bms import diagnosis, units
@@ -32,6 +26,7 @@ from protocols.tesla import convert as C
 from protocols.tesla import frame as F
 from protocols.tesla import plausible as P
 from protocols.tesla import registers as R
+from protocols.tesla.native import const, micropython, ptr16  # noqa: F401
 
 if C.TEMP_INVALID != TEMP_INVALID:
     raise ImportError("protocols.tesla and bms.pack disagree on 'no temperature'")
@@ -46,6 +41,29 @@ SEQ_HOLD = const(4)        # clean cycles a board keeps the other count after a 
 _SUSPECT = const(-1)       # a reading that needs a second, identical read
 # protocols.tesla.plausible verdicts (CLEAN, SUSPECT, BAD, NOT_READY) -> codes here
 _VERDICT = (F.OK, _SUSPECT, F.E_DATA, F.E_NOT_READY)
+
+
+@micropython.viper
+def _copy_cells(volts, out, n: int):
+    """out[0:n] = the first n entries of volts (cell mV): one native loop for the
+    summary's read instead of a method call per cell."""
+    s = ptr16(volts)
+    d = ptr16(out)
+    for i in range(n):
+        d[i] = s[i]
+
+
+@micropython.viper
+def _copy_temps(volts, first: int, out, n: int):
+    """out[0:n] = volts[first:first + n] as signed 0.1 degC (volts keeps them as
+    two's complement in 16 bits; a native store truncates to the same bits)."""
+    s = ptr16(volts)
+    d = ptr16(out)
+    for i in range(n):
+        t = int(s[first + i])
+        if t & 0x8000:
+            t -= 0x10000
+        d[i] = t
 
 
 def _threshold_codes(cfg):
@@ -78,7 +96,7 @@ class TeslaBus(Pack):
         self.discovery = TeslaDiscovery(self.link, n, self.retries, cfg["bus_reset_wait_ms"],
                                         self.cfg_codes)
         # What the native judge and store read: see protocols.tesla.plausible CTX_*.
-        self._ctx = array("i", [0] * P.CTX_SIZE)
+        self._ctx = array("i", bytes(4 * P.CTX_SIZE))
         self._ctx[P.CTX_TOL] = P.tolerance(units.mv(cfg["bus_module_tolerance_v"]))
         self._ctx[P.CTX_DRDY] = 1 if self.check_drdy else 0
         self._ctx[P.CTX_MODULES] = n * R.CELLS
@@ -95,8 +113,12 @@ class TeslaBus(Pack):
         # Per board (index i is address i + 1), made once.
         # Cells, then module voltages (mV), then temperatures (0.1 degC, two's
         # complement): one array the native judge and store index by ctx.
-        self._volts = array("H", [0] * (n * (R.CELLS + 1))
-                            + [TEMP_INVALID & 0xFFFF] * (n * R.TEMPS))
+        # Made from zero bytes, not from lists: a list of 62 x 9 ints is 2 KB of
+        # heap for a moment, at the moment the heap is fullest (boot).
+        first_temp = n * (R.CELLS + 1)
+        self._volts = v = array("H", bytes(2 * (first_temp + n * R.TEMPS)))
+        for k in range(first_temp, first_temp + n * R.TEMPS):
+            v[k] = TEMP_INVALID & 0xFFFF
         self._payload = bytearray(n * P.PAYLOAD)   # last accepted reply payload per board
         self._held = bytearray(P.PAYLOAD)          # a suspect payload awaiting its repeat
         self._held_ok = False
@@ -133,6 +155,7 @@ class TeslaBus(Pack):
         # step(): the cycle in pieces for the main loop's scheduler.
         self.poll_ms = cfg["poll_ms"]
         self._next = -1                 # next board of a stepped cycle, -1: none running
+        self._part = -1                 # the piece _guarded() runs next
         self._lost = False
         self._stepped_once = False
         self._cycle_t = 0
@@ -150,6 +173,12 @@ class TeslaBus(Pack):
     def temp_dc(self, i):
         t = self._volts[self.expected * (R.CELLS + 1) + i]
         return t - 0x10000 if t & 0x8000 else t
+
+    def read_cells(self, out):
+        _copy_cells(self._volts, out, self.expected * R.CELLS)
+
+    def read_temps(self, out):
+        _copy_temps(self._volts, self.expected * (R.CELLS + 1), out, self.expected * R.TEMPS)
 
     def module_mv(self, board):
         return self._volts[self.expected * R.CELLS + board]
@@ -179,9 +208,15 @@ class TeslaBus(Pack):
             # The UART itself failed (pty closed, driver error): nothing was verified.
             self._fail_all()
         except Exception:  # noqa: BLE001 - last line of defence, reported as a fault
-            self._fail_all()
-            self.diag.latch(self.i_internal, t_ms, 0)
+            self._internal(t_ms)
         self._report(t_ms)
+
+    def _internal(self, t_ms):
+        """A bug surfaced in the cycle: nothing was verified, and `internal` latches.
+        (Its own method: the handlers stay within 11 words of VM state; a bigger
+        frame comes from the heap on every call, ~8000 Cortex-M0 instructions.)"""
+        self._fail_all()
+        self.diag.latch(self.i_internal, t_ms, 0)
 
     def step(self, t_ms, budget_ms=STEP_MS):
         """The same cycle in pieces, for a cooperative main loop: call it often (every
@@ -195,7 +230,8 @@ class TeslaBus(Pack):
             self._stepped_once = True
             self._cycle_t = t_ms
             self._start_cycle()
-            if self._guarded(t_ms, -1):
+            self._part = -1
+            if self._guarded(t_ms):
                 self._next = 0
                 return False
             self._report(t_ms)
@@ -204,33 +240,41 @@ class TeslaBus(Pack):
         while self._next < self.expected:
             i = self._next
             self._next = i + 1
-            if not self._guarded(t_ms, i):
+            self._part = i
+            if not self._guarded(t_ms):
                 break                    # the UART failed or a bug: the cycle ends here
             if ticks_diff(ticks_ms(), start) >= budget_ms and self._next < self.expected:
                 return False
         else:
-            self._guarded(t_ms, self.expected)
+            self._part = self.expected
+            self._guarded(t_ms)
         self._next = -1
         self._report(t_ms)
         return True
 
-    def _guarded(self, t_ms, part):
-        """One piece of a stepped cycle (-1: begin, a board, expected: end), with
-        poll()'s handling of failures. Returns what the begin returns."""
+    def _guarded(self, t_ms):
+        """One piece of a stepped cycle, self._part (-1: begin, a board, expected:
+        end), with poll()'s handling of failures. Returns what the begin returns.
+        The piece comes as an attribute: with a third argument the frame would
+        exceed 11 words of VM state and come from the heap on every call (~8000
+        Cortex-M0 instructions, for every board of every cycle)."""
         try:
-            if part < 0:
-                return self._begin(t_ms)
-            if part < self.expected:
-                self._read_next(part, t_ms)
-            else:
-                self._end(t_ms)
-            return True
+            return self._piece(t_ms)
         except OSError:
             self._fail_all()
         except Exception:  # noqa: BLE001 - last line of defence, reported as a fault
-            self._fail_all()
-            self.diag.latch(self.i_internal, t_ms, 0)
+            self._internal(t_ms)
         return False
+
+    def _piece(self, t_ms):
+        part = self._part
+        if part < 0:
+            return self._begin(t_ms)
+        if part < self.expected:
+            self._read_next(part, t_ms)
+        else:
+            self._end(t_ms)
+        return True
 
     def _start_cycle(self):
         self.cycles = (self.cycles + 1) & WRAP

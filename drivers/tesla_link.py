@@ -9,7 +9,7 @@
 #                              means no more retries until the owner sets a new budget
 #   rx[0:need]                 the reply of the last successful exchange (read only)
 # Everything is preallocated (request and reply buffers, one memoryview per reply
-# offset), so an exchange allocates nothing.
+# offset below VIEWS), so an exchange allocates nothing.
 
 try:
     from micropython import const
@@ -25,6 +25,9 @@ QUIET_MS = const(2)        # after a bad frame, the line must be silent this lon
 E_GARBAGE = const(10)      # stats index: bytes that arrived between frames
 STATS = const(11)          # protocols.tesla ERROR_COUNT + garbage
 RX_SIZE = const(64)        # room for a late foreign reply followed by ours
+VIEWS = const(24)          # reads start below this in every reply the bus master asks
+                           # for (at most 20 registers: 24 bytes); a view per offset
+                           # up to RX_SIZE would hold ~0.7 KB more of a board's heap
 FLUSH_MAX = const(256)     # bytes one flush may discard
 _SKIP_MAX = const(3)       # foreign frames one exchange may skip
 # Counters wrap at 2**30: past that a 32-bit port would make every increment a big
@@ -42,7 +45,7 @@ class TeslaLink:
         self._txv = (None, None, None, txv[:3], txv[:4])
         self.rx = bytearray(RX_SIZE)
         rxv = memoryview(self.rx)
-        self._rxv = tuple(rxv[i:] for i in range(RX_SIZE))
+        self._rxv = tuple(rxv[i:] for i in range(VIEWS))
         self._junk = bytearray(32)
         self._nonblocking = hasattr(uart, "wait")   # PosixSerial: reads never wait
         self._wait = getattr(uart, "wait", None)
@@ -228,10 +231,12 @@ class TeslaLink:
         while got < self.need:
             n = self.uart.any()
             if n and got < RX_SIZE:
-                if self._nonblocking:
+                if got >= VIEWS:
+                    n = self._read_beyond(got, n)
+                elif self._nonblocking:
                     n = self.uart.readinto(self._rxv[got])
                 else:
-                    n = self.uart.readinto(self._rxv[got], min(n, RX_SIZE - got))
+                    n = self.uart.readinto(self._rxv[got], n if n < RX_SIZE - got else RX_SIZE - got)
                 if n:
                     got += n
                     continue
@@ -243,6 +248,23 @@ class TeslaLink:
                 self._wait(limit - ticks_diff(ticks_ms(), self._start))
         self.got = got
         return got
+
+    def _read_beyond(self, got, n):
+        """Receive at rx[got] for got >= VIEWS (foreign frames ahead of the reply,
+        or a request for more registers than the bus master asks): through _junk,
+        at most what fits rx, and never more than is waiting on a machine.UART."""
+        room = RX_SIZE - got
+        if room > 32:
+            room = 32
+        if self._nonblocking or n > room:
+            n = room
+        n = self.uart.readinto(self._junk, n)
+        if n:
+            rx = self.rx
+            junk = self._junk
+            for k in range(n):
+                rx[got + k] = junk[k]
+        return n
 
     def _flush(self):
         """Discard whatever arrived between frames (counted as garbage); at most

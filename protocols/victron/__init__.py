@@ -6,13 +6,24 @@
 # tools/victron_codec.py, reading this same table.
 # Facts: docs/victron-can.md and the Victron "CAN-bus BMS protocol" description.
 
+from array import array
+
 MANUFACTURER = b"pyBMS"  # generic identity: never a branded battery name
 FIRMWARE = (0, 1)        # 0x35F firmware major, minor (pyproject version 0.1)
 MODEL = 0                # 0x35F battery model: pyBMS has no model number
 
-U = "u"  # unsigned little-endian integer
-S = "s"  # signed (two's complement) little-endian integer
-A = "a"  # ASCII text, zero padded to the field length
+try:
+    from micropython import const
+except ImportError:  # CPython
+    def const(x):
+        return x
+
+# const(): the compiler writes these values into the rows, so every row of FIELDS
+# and FIELDS itself are constant tuples; frozen into a board image the table stays
+# in flash (a name looked up in a row, or a row made by code, is built in RAM).
+U = const("u")  # unsigned little-endian integer
+S = const("s")  # signed (two's complement) little-endian integer
+A = const("a")  # ASCII text, zero padded to the field length
 
 # 0x35A: each flag is a 2-bit pair. Bytes 0-3 alarms, bytes 4-7 the same flags as
 # warnings. Values: 1 active, 2 OK, 0 not supported; 3 is reserved, never sent.
@@ -24,7 +35,7 @@ FLAG_UNSUPPORTED = 0
 FLAG_ACTIVE = 1
 FLAG_OK = 2
 
-_K = -273.15  # 0x373 temperatures travel in kelvin; engineering value is degC
+_K = const(-273.15)  # 0x373 temperatures travel in kelvin; engineering value is degC
 
 # (frame_id, name, start_bit, bits, kind, div, offset, unit, low, high)
 #   engineering value = raw / div + offset; raw = round((value - offset) * div)
@@ -41,11 +52,33 @@ FIELDS = (
     (0x356, "voltage", 0, 16, S, 100, 0, "V", -327.68, 327.67),
     (0x356, "current", 16, 16, S, 10, 0, "A", -3276.8, 3276.7),
     (0x356, "temperature", 32, 16, S, 10, 0, "degC", -273.1, 3276.7),
-) + tuple(
-    (0x35A, "alarm_" + FLAGS[k], 2 * k, 2, U, 1, 0, "", 0, 2) for k in range(len(FLAGS))
-) + tuple(
-    (0x35A, "warning_" + FLAGS[k], 32 + 2 * k, 2, U, 1, 0, "", 0, 2) for k in range(len(FLAGS))
-) + (
+    # 0x35A: FLAGS[k] at bits 2k (alarm) and 32 + 2k (warning); a test checks it.
+    (0x35A, "alarm_general", 0, 2, U, 1, 0, "", 0, 2),
+    (0x35A, "alarm_high_voltage", 2, 2, U, 1, 0, "", 0, 2),
+    (0x35A, "alarm_low_voltage", 4, 2, U, 1, 0, "", 0, 2),
+    (0x35A, "alarm_high_temp", 6, 2, U, 1, 0, "", 0, 2),
+    (0x35A, "alarm_low_temp", 8, 2, U, 1, 0, "", 0, 2),
+    (0x35A, "alarm_high_temp_charge", 10, 2, U, 1, 0, "", 0, 2),
+    (0x35A, "alarm_low_temp_charge", 12, 2, U, 1, 0, "", 0, 2),
+    (0x35A, "alarm_high_discharge_current", 14, 2, U, 1, 0, "", 0, 2),
+    (0x35A, "alarm_high_charge_current", 16, 2, U, 1, 0, "", 0, 2),
+    (0x35A, "alarm_contactor", 18, 2, U, 1, 0, "", 0, 2),
+    (0x35A, "alarm_short_circuit", 20, 2, U, 1, 0, "", 0, 2),
+    (0x35A, "alarm_bms_internal", 22, 2, U, 1, 0, "", 0, 2),
+    (0x35A, "alarm_cell_imbalance", 24, 2, U, 1, 0, "", 0, 2),
+    (0x35A, "warning_general", 32, 2, U, 1, 0, "", 0, 2),
+    (0x35A, "warning_high_voltage", 34, 2, U, 1, 0, "", 0, 2),
+    (0x35A, "warning_low_voltage", 36, 2, U, 1, 0, "", 0, 2),
+    (0x35A, "warning_high_temp", 38, 2, U, 1, 0, "", 0, 2),
+    (0x35A, "warning_low_temp", 40, 2, U, 1, 0, "", 0, 2),
+    (0x35A, "warning_high_temp_charge", 42, 2, U, 1, 0, "", 0, 2),
+    (0x35A, "warning_low_temp_charge", 44, 2, U, 1, 0, "", 0, 2),
+    (0x35A, "warning_high_discharge_current", 46, 2, U, 1, 0, "", 0, 2),
+    (0x35A, "warning_high_charge_current", 48, 2, U, 1, 0, "", 0, 2),
+    (0x35A, "warning_contactor", 50, 2, U, 1, 0, "", 0, 2),
+    (0x35A, "warning_short_circuit", 52, 2, U, 1, 0, "", 0, 2),
+    (0x35A, "warning_bms_internal", 54, 2, U, 1, 0, "", 0, 2),
+    (0x35A, "warning_cell_imbalance", 56, 2, U, 1, 0, "", 0, 2),
     (0x35E, "manufacturer", 0, 64, A, 1, 0, "", 0, 0),
     (0x35F, "model", 0, 16, U, 1, 0, "", 0, 65535),
     (0x35F, "firmware_major", 16, 8, U, 1, 0, "", 0, 255),
@@ -90,14 +123,13 @@ class RangeError(ValueError):
     """A value outside its field's range (never wrapped into the frame)."""
 
 
-_INDEX = {}
-for _i in range(len(FIELDS)):
-    _INDEX[FIELDS[_i][F_NAME]] = _i
-
-
 def field(name):
-    """Index of a field in FIELDS (for the fast path); KeyError if unknown."""
-    return _INDEX[name]
+    """Index of a field in FIELDS (for the fast path); KeyError if unknown. A scan:
+    callers look fields up once, at construction, and a dict would cost RAM."""
+    for i in range(len(FIELDS)):
+        if FIELDS[i][F_NAME] == name:
+            return i
+    raise KeyError(name)
 
 
 def _floor(x):
@@ -142,19 +174,24 @@ def check_text(name, value, n):
 
 
 # --- fast path -------------------------------------------------------------------
-# Per field, precomputed once: (buffer index, start bit, bits, raw low, raw high).
-def _fast_rows():
-    rows = []
-    for f in FIELDS:
-        b = PERIODIC.index(f[F_ID])
-        if f[F_KIND] == A:
-            rows.append((b, f[F_START], f[F_BITS], 0, 0))
-        else:
-            rows.append((b, f[F_START], f[F_BITS], raw_of(f, f[F_LOW]), raw_of(f, f[F_HIGH])))
-    return tuple(rows)
+# Per field, precomputed once into flat arrays (three objects, not a tuple per
+# field): which periodic buffer it lives in, and its valid range as raw integers.
+# Start bit and width are read from the FIELDS row itself.
+def _fast_arrays():
+    n = len(FIELDS)
+    buf = bytearray(n)
+    lo = array("i", bytes(4 * n))
+    hi = array("i", bytes(4 * n))
+    for i in range(n):
+        f = FIELDS[i]
+        buf[i] = PERIODIC.index(f[F_ID])
+        if f[F_KIND] != A:
+            lo[i] = raw_of(f, f[F_LOW])
+            hi[i] = raw_of(f, f[F_HIGH])
+    return bytes(buf), lo, hi
 
 
-_FAST = _fast_rows()
+_BUF, _LO, _HI = _fast_arrays()
 _POW10 = (1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000)
 
 
@@ -175,29 +212,40 @@ class FrameSet:
         return self.bufs[PERIODIC.index(frame_id)]
 
     def put(self, fi, raw):
-        b, start, bits, lo, hi = _FAST[fi]
-        if raw < lo or raw > hi:
+        if raw < _LO[fi] or raw > _HI[fi]:
             self.range_errors += 1
             return False
-        put_bits(self.bufs[b], start, bits, raw)
+        f = FIELDS[fi]
+        start = f[F_START]
+        if f[F_BITS] == 16 and not start & 7:
+            # Most fields are one aligned 16-bit word: written here, without
+            # put_bits' call and loop (a Victron cycle puts ~20 fields).
+            buf = self.bufs[_BUF[fi]]
+            if raw < 0:
+                raw += 0x10000
+            buf[start >> 3] = raw & 0xFF
+            buf[(start >> 3) + 1] = raw >> 8
+        else:
+            put_bits(self.bufs[_BUF[fi]], start, f[F_BITS], raw)
         return True
 
     def put_text(self, fi, text):
         """Copy ASCII bytes into a text field, zero padded (setup, may be slow)."""
-        b, start, bits, _lo, _hi = _FAST[fi]
-        buf = self.bufs[b]
-        i = start >> 3
-        text = check_text(FIELDS[fi][F_NAME], text, bits >> 3)
-        for k in range(bits >> 3):
+        f = FIELDS[fi]
+        buf = self.bufs[_BUF[fi]]
+        i = f[F_START] >> 3
+        n = f[F_BITS] >> 3
+        text = check_text(f[F_NAME], text, n)
+        for k in range(n):
             buf[i + k] = text[k] if k < len(text) else 0
 
     def put_name(self, fi, prefix, number, width):
         """Write prefix (bytes) and `number` as `width` decimal digits, zero padded
         to the field; returns False when it does not fit. Allocates nothing."""
-        b, start, bits, _lo, _hi = _FAST[fi]
-        buf = self.bufs[b]
-        i = start >> 3
-        n = bits >> 3
+        f = FIELDS[fi]
+        buf = self.bufs[_BUF[fi]]
+        i = f[F_START] >> 3
+        n = f[F_BITS] >> 3
         lp = len(prefix)
         if lp + width > n or number < 0 or number >= _POW10[width]:
             self.range_errors += 1

@@ -74,27 +74,25 @@ def _place(flag, half):
 
 
 def _build():
-    diag_rows = []
+    """The map resolved once: the diagnosis rows as flat bytes of (row, byte, shift)
+    triples (one object, not a tuple per row), the few limits reasons as (bit, byte,
+    shift) tuples (their bits do not fit a byte), and the frame with nothing active:
+    2 for every mapped flag, 0 for the rest."""
+    diag_rows = bytearray()
     limit_rows = []
-    supported = []
+    healthy = bytearray(8)
     for source, flag in MAP:
         kind, ref, half = resolve(source)
         byte, shift = _place(flag, half)
-        if (byte, shift) not in supported:
-            supported.append((byte, shift))
+        healthy[byte] |= FLAG_OK << shift
         if kind == "diag":
-            diag_rows.append((ref, byte, shift))
+            diag_rows.extend(bytes((ref, byte, shift)))
         else:
             limit_rows.append((ref, byte, shift))
-    return tuple(diag_rows), tuple(limit_rows), tuple(supported)
+    return bytes(diag_rows), tuple(limit_rows), bytes(healthy)
 
 
-_DIAG, _LIMITS, _SUPPORTED = _build()
-
-# The frame with nothing active: 2 for every mapped flag, 0 for the rest.
-HEALTHY = bytearray(8)
-for _b, _s in _SUPPORTED:
-    HEALTHY[_b] |= FLAG_OK << _s
+_DIAG, _LIMITS, HEALTHY = _build()
 
 
 def encode(buf, active, reasons, held=None):
@@ -103,8 +101,12 @@ def encode(buf, active, reasons, held=None):
     faults it raised itself and the latch that keeps the battery off until reset."""
     for i in range(8):
         buf[i] = HEALTHY[i]
-    for i, byte, shift in _DIAG:
+    m = _DIAG
+    for k in range(0, len(m), 3):
+        i = m[k]
         if active[i] or (held is not None and held[i]):
+            byte = m[k + 1]
+            shift = m[k + 2]
             buf[byte] = (buf[byte] & ~(3 << shift)) | (FLAG_ACTIVE << shift)
     for bit, byte, shift in _LIMITS:
         if reasons & bit:

@@ -148,3 +148,16 @@ def test_fast_path_matches_pack_and_refuses_out_of_range():
     assert not fs.put_name(V.field("cell_v_min_name"), b"CELLS", 1, 4)
     fs.put_text(V.field("manufacturer"), b"pyBMS")
     assert codec.unpack(0x35E, fs.buf(0x35E))["manufacturer"] == "pyBMS"
+
+
+def test_alarm_rows_follow_flags():
+    # The 0x35A rows are written out (so the table is constant, in flash when frozen):
+    # flag k sits at bits 2k in the alarm half and 32 + 2k in the warning half.
+    rows = [f for f in V.FIELDS if f[V.F_ID] == 0x35A]
+    assert len(rows) == 2 * len(V.FLAGS)
+    for k in range(len(V.FLAGS)):
+        for prefix, base in (("alarm_", 0), ("warning_", 32)):
+            f = V.FIELDS[V.field(prefix + V.FLAGS[k])]
+            assert (f[V.F_START], f[V.F_BITS], f[V.F_KIND], f[V.F_LOW], f[V.F_HIGH]) == \
+                (base + 2 * k, 2, V.U, 0, 2), f
+    raises(KeyError, V.field, "no_such_field")

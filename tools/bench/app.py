@@ -2,17 +2,22 @@
 # (as an RP2040 or ESP32 holds it) and on an emulated Cortex-M0:
 # - the smallest heap that runs it with 16 and 62 modules, firmware precompiled
 #   (.mpy, as deploy copies files) and frozen (bytecode in flash, manifest.py);
-# - heap held after start, high-water of gc.mem_alloc(), bytes allocated per steady
-#   pass (goal 0), and the per-task table (period, mean, worst, overruns);
+# - heap held after start and its high-water (both above the bench's own share:
+#   the workload's bytecode and canned boards), bytes allocated per steady pass
+#   (goal 0), and the per-task table (period, mean, worst, overruns);
+# - the heap each module's import holds, frozen and .mpy (tools/mpy/import_cost.py,
+#   dependency order), with the interned names;
 # - one full loop pass (every task due) in Cortex-M0 instructions (qemu-m0.sh), 16
 #   and 62 modules, after the heap has been used;
 # - real time with 62 modules whose boards all stop answering: the longest task and
 #   the largest gap between Victron cycles (the GX gives up past ~1.2 s here).
-# Workload: tools/mpy/app_workload.py. --quick: .mpy only, no frozen build, no M0.
+# Workload: tools/mpy/app_workload.py (+ app_m0.py on the M0). --quick: .mpy only, no
+# frozen build, no M0.
 # Last line: app_min_heap_kb_frozen_62=... app_min_heap_kb_mpy_62=...
 # app_alloc_bytes_per_pass=... loop_pass_minstr_m0_62=... loop_pass_minstr_m0_16=...
 # max_task_block_ms_62=... can_gap_ms_max=...
 
+import ast
 import os
 import re
 import shutil
@@ -28,9 +33,86 @@ SHARED = os.environ.get("PYBMS_MICROPYTHON_DIR", "/work/shared/micropython")
 M0_OUT = os.path.join(ROOT, "build", "m0-app")
 CPI = 1.8            # qemu-m0.sh: RP2040 cycles per instruction (1.3..2.0)
 CLOCK_KHZ = 125000   # RP2040 at 125 MHz
-_APP = re.compile(r"APP modules=(\d+) state=(\w+) held=(\d+) peak=(\d+) alloc_per_pass=(-?\d+)")
+_APP = re.compile(r"APP modules=(\d+) state=(\w+) held=(\d+) peak=(\d+) alloc_per_pass=(-?\d+) "
+                  r"base=(\d+)")
 _TASK = re.compile(r"TASK (\w+) period=(\d+) runs=(\d+) mean_us=(\d+) worst_us=(\d+) "
                    r"overruns=(\d+)")
+
+
+IMPORT_COST = os.path.join(ROOT, "tools", "mpy", "import_cost.py")
+# What app.boot imports at the top, plus what the board's data makes boards.hal
+# import for the bench's parts (the Tesla bus master, memory CAN, record store).
+IMPORT_ROOTS = ("app.boot", "drivers.tesla_bus", "drivers.can", "drivers.storage")
+
+
+def _top_imports(module):
+    """pyBMS modules `module` imports at its top level, its packages first (a
+    package that imports its submodules is charged with them); lazy imports inside
+    functions are left out: they load only when a board's data asks for them."""
+    path = _module_file(module)
+    parts = module.split(".")
+    out = [".".join(parts[:k]) for k in range(1, len(parts))]   # its packages first
+    for node in ast.parse(open(path).read()).body:
+        names = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names = [node.module] + [node.module + "." + a.name for a in node.names]
+        for name in names:
+            parts = name.split(".")
+            for k in range(1, len(parts) + 1):
+                if _module_file(".".join(parts[:k])):
+                    out.append(".".join(parts[:k]))
+    return out
+
+
+def _module_file(module):
+    base = os.path.join(ROOT, *module.split("."))
+    for path in (base + ".py", os.path.join(base, "__init__.py")):
+        if os.path.exists(path):
+            return path
+    return None
+
+
+def import_order(roots=IMPORT_ROOTS):
+    """The modules the roots load, each after everything it imports."""
+    order, seen = [], set()
+
+    def visit(m):
+        if m in seen:
+            return
+        seen.add(m)
+        for d in _top_imports(m):
+            visit(d)
+        order.append(m)
+    for r in roots:
+        visit(r)
+    # Importing a submodule runs its package first: list the package there, so a
+    # package that imports its submodules (protocols.tesla) is charged with them.
+    out = []
+    for m in order:
+        parts = m.split(".")
+        for k in range(1, len(parts) + 1):
+            name = ".".join(parts[:k])
+            if name not in out:
+                out.append(name)
+    return out
+
+
+_QSTR = re.compile(r"n_qstr=(\d+), n_str_data_bytes=(\d+), n_total_bytes=(\d+)")
+
+
+def import_costs(exe, path):
+    """({module: bytes held}, total, (qstrs, qstr bytes) added by the imports)."""
+    r = subprocess.run([exe, "-X", "heapsize=1024K", IMPORT_COST] + import_order(),
+                       cwd="/", env=dict(os.environ, MICROPYPATH=path),
+                       capture_output=True, text=True, timeout=120)
+    costs = dict((m, int(b)) for m, b in re.findall(r"IMPORT (\S+) (-?\d+)", r.stdout))
+    total = re.search(r"IMPORTS (\d+)", r.stdout)
+    q = _QSTR.findall(r.stdout)
+    if not total or len(q) != 2:
+        raise UsageError("the import cost run failed: %s" % (r.stderr or r.stdout)[-2000:])
+    return costs, int(total.group(1)), (int(q[1][0]) - int(q[0][0]), int(q[1][2]) - int(q[0][2]))
 
 
 def _run(exe, path, heap_kb, args, timeout=300):
@@ -40,16 +122,20 @@ def _run(exe, path, heap_kb, args, timeout=300):
 
 
 def _runs(exe, path, heap_kb, modules, passes=300):
+    """It runs: the workload finished and the machine is in Run. A MemoryError inside
+    a task is caught by the scheduler and sends the machine to Fault (fail-safe), so
+    finishing alone is not enough."""
     r = _run(exe, path, heap_kb, (modules, passes))
-    return r.returncode == 0 and _APP.search(r.stdout) is not None
+    m = _APP.search(r.stdout)
+    return r.returncode == 0 and m is not None and m.group(2) == "Run"
 
 
 def min_heap_kb(exe, path, modules, lo=16, hi=1024):
-    """Smallest heap (KB, to 4 KB) that runs the application: start, precharge,
+    """Smallest heap (KB, to 1 KB) that runs the application: start, precharge,
     Run and steady passes."""
     if not _runs(exe, path, hi, modules):
         return None
-    while hi - lo > 4:
+    while hi - lo > 1:
         mid = (lo + hi) // 2
         if _runs(exe, path, mid, modules):
             hi = mid
@@ -65,7 +151,7 @@ def details(exe, path, modules):
         raise UsageError("the app workload failed: %s" % (r.stderr or r.stdout)[-2000:])
     tasks = [t.groups() for t in _TASK.finditer(r.stdout)]
     return {"state": m.group(2), "held": int(m.group(3)), "peak": int(m.group(4)),
-            "alloc": int(m.group(5)), "tasks": tasks}
+            "alloc": int(m.group(5)), "base": int(m.group(6)), "tasks": tasks}
 
 
 def realtime(exe, path, modules, ms=6000):
@@ -96,6 +182,11 @@ def m0_counts(sizes=(16, 62)):
     out = {}
     with open(WORKLOAD) as f:
         body = f.read()
+    # The guest's main() is called at the end of the workload: the M0 part goes in
+    # before that call.
+    call = body.rindex("try:\n    ARGS")
+    with open(os.path.join(ROOT, "tools", "mpy", "app_m0.py")) as f:
+        body = body[:call] + f.read() + "\n\n" + body[call:]
     for n in sizes:
         guest = os.path.join(M0_OUT, "guest_%d.py" % n)
         with open(guest, "w") as g:
@@ -143,24 +234,42 @@ def run(args):
         # The workload lives outside the manifest; the firmware comes from flash.
         runtimes.append(("frozen", _frozen(src), ".frozen"))
     heaps = {}
+    det = {}
+    imports = {}
     for name, e, p in runtimes:
         for n in (16, 62):
             heaps[(name, n)] = min_heap_kb(e, p, n)
-    d62 = details(exe, path, 62)
-    d16 = details(exe, path, 16)
+            det[(name, n)] = details(e, p, n)
+        imports[name] = import_costs(e, p)
+    d62 = det[(".mpy", 62)]
+    d16 = det[(".mpy", 16)]
     block, gap, rt_tasks = realtime(exe, path, 62)
     m0 = None if args.quick else m0_counts()
 
-    print("32-bit MicroPython, whole application (16 / 62 modules)")
-    print("%-10s %8s %10s %10s %10s %12s" % ("firmware", "modules", "min heap", "held B",
-                                              "peak B", "alloc/pass"))
+    print("32-bit MicroPython, whole application (16 / 62 modules); held and peak are")
+    print("bytes above the workload's own (its bytecode and the canned boards: 'bench')")
+    print("%-10s %8s %10s %10s %10s %10s %12s" % ("firmware", "modules", "min heap", "held B",
+                                                   "peak B", "bench B", "alloc/pass"))
     for name, _e, _p in runtimes:
-        for n, d in ((16, d16), (62, d62)):
+        for n in (16, 62):
             h = heaps[(name, n)]
-            print("%-10s %8d %9sK %10s %10s %12s" % (
-                name, n, h if h is not None else ">1024",
-                d["held"] if name == ".mpy" else "-", d["peak"] if name == ".mpy" else "-",
-                d["alloc"] if name == ".mpy" else "-"))
+            d = det[(name, n)]
+            print("%-10s %8d %9sK %10d %10d %10d %12d" % (
+                name, n, h if h is not None else ">1024", d["held"], d["peak"], d["base"],
+                d["alloc"]))
+    print("\nheap held by each module's import (dependency order; 'protocols.tesla' includes")
+    print("the submodules its __init__ imports): the largest of either form")
+    print("%-28s %10s %10s" % ("module", "frozen B", ".mpy B"))
+    mpy_costs = imports[".mpy"][0]
+    frozen_costs = imports["frozen"][0] if "frozen" in imports else {}
+    shown = set(sorted(mpy_costs, key=lambda k: -mpy_costs[k])[:12])
+    shown.update(sorted(frozen_costs, key=lambda k: -frozen_costs[k])[:12])
+    for m in sorted(shown, key=lambda k: (-frozen_costs.get(k, 0), -mpy_costs.get(k, 0))):
+        print("%-28s %10s %10s" % (m, frozen_costs.get(m, "-"), mpy_costs.get(m, "-")))
+    for name in imports:
+        total, (nq, qb) = imports[name][1], imports[name][2]
+        print("%-6s imports hold %d B in all, of which %d interned names take %d B"
+              % (name, total, nq, qb))
     print("\nper task, 62 modules, simulated 10 ms passes (.mpy, i686 host: us are host time)")
     print("%-12s %8s %8s %10s %10s %9s" % ("task", "period", "runs", "mean us", "worst us",
                                             "overruns"))

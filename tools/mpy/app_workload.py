@@ -1,9 +1,11 @@
 # The whole application (app/) on MicroPython for `pybms bench app`: built for N
 # modules with every part wired (bus master on canned replies, current sensor off,
 # SoC, persistence in memory, event ring, memory pins and CAN), then run pass by pass.
-# Prints one APP line (heap after start, high-water of gc.mem_alloc() over the run,
-# bytes allocated per steady pass) and a TASK line per task (period, runs, mean and
-# worst us, overruns). Usage (32-bit build, firmware as .mpy or frozen):
+# Prints one APP line (heap held after start, high-water of gc.mem_alloc() over the
+# run, bytes allocated per steady pass, all above `base`: the workload's own bytecode
+# and canned boards, which a board does not carry) and a TASK line per task (period,
+# runs, mean and worst us, overruns). Built in app.boot's order, with its
+# gc.collect() calls. Usage (32-bit build, firmware as .mpy or frozen):
 #   micropython -X heapsize=K tools/mpy/app_workload.py MODULES [PASSES] [silent|realtime]
 # silent: every board stops answering after the start (the bus master's worst case);
 # realtime: the loop runs on the real clock for PASSES ms and reports the largest gap
@@ -15,6 +17,7 @@ import time
 gc.collect()
 BASE = gc.mem_alloc()
 
+from app import boot  # noqa: E402,F401  (first: the imports as a board makes them)
 from app.application import App, Parts  # noqa: E402
 from app.events import RingStream, TickFilter  # noqa: E402
 from app.persist import SIZE, Persist  # noqa: E402
@@ -34,7 +37,9 @@ from protocols.tesla import registers as R  # noqa: E402
 
 
 class Canned:
-    """Module boards answering from replies computed in advance (no emulator cost)."""
+    """Module boards answering from replies computed in advance (no emulator cost).
+    One reply buffer and a CRC per address, not a reply object per board: the bench
+    stands in for a UART, which holds next to nothing of the heap it measures."""
 
     def __init__(self, count):
         self.replies = {}
@@ -43,16 +48,17 @@ class Canned:
             self.replies[((R.BROADCAST << 1 | 1) << 8) | reg] = F.write_frame(R.BROADCAST, reg, value)
         words = [C.module_raw(6 * 3700)] + [C.cell_raw(3700)] * 6 + \
             [C.temp_raw(250, 0), C.temp_raw(250, 1)]
+        r = self.reading = bytearray(23)
+        r[2] = 19
+        r[3] = R.DS_DRDY
+        for k in range(9):
+            r[4 + 2 * k] = words[k] >> 8
+            r[5 + 2 * k] = words[k] & 0xFF
+        self.count = count
+        self.crcs = bytearray(count + 1)
         for a in range(1, count + 1):
-            r = bytearray(23)
             r[0] = a << 1
-            r[2] = 19
-            r[3] = R.DS_DRDY
-            for k in range(9):
-                r[4 + 2 * k] = words[k] >> 8
-                r[5 + 2 * k] = words[k] & 0xFF
-            r[22] = F.crc8(r, 0, 22)
-            self.replies[a << 9] = bytes(r)
+            self.crcs[a] = F.crc8(r, 0, 22)
         self.cur = b""
         self.n = 0
         self.silent = False
@@ -60,8 +66,13 @@ class Canned:
 
     def write(self, data):
         self.calls[0] += 1
-        key = (data[0] << 8) | data[1]
-        self.cur = self.replies.get(key, b"")
+        a = data[0] >> 1
+        if not data[0] & 1 and data[1] == 0 and 1 <= a <= self.count:
+            r = self.cur = self.reading        # a measurement read of board a
+            r[0] = data[0]
+            r[22] = self.crcs[a]
+        else:
+            self.cur = self.replies.get((data[0] << 8) | data[1], b"")
         if self.silent and not data[0] & 1:
             self.cur = b""
         self.n = len(self.cur)
@@ -102,63 +113,31 @@ class Clock:
 
 
 def build(n, clock):
+    """The application as app.boot.build() makes it, with the bench's stand-ins
+    (canned boards, memory pins, CAN and files). Returns (app, link, bytes the
+    canned boards hold: the bench's, not the firmware's)."""
+    gc.collect()
+    before = gc.mem_alloc()
+    link = Canned(n)
+    gc.collect()
+    link_bytes = gc.mem_alloc() - before
     cfg = config.make({"module_count": n, "precharge_mode": "time", "precharge_ms": 500,
                        "bus_reset_wait_ms": 0})
+    gc.collect()                      # as app.boot.run() after the config
     diag = Diagnosis()
-    link = Canned(n)
     pins = [MemoryPin(k) for k in ("negative", "precharge", "positive")]
     parts = Parts(hal.pack(BOARD, cfg, diag, link), MemoryBus(record=False),
                   Contactors(pins[0], pins[1], pins[2]),
                   allow=AllowOutputs(MemoryPin("c"), MemoryPin("d")), heater=MemoryPin("h"),
                   store=Persist(RecordStore("s", SIZE, 60000, Files())),
                   log=TickFilter(EventLog(RingStream(64))), diag=diag)
+    gc.collect()                      # as app.boot.build() before the App
     app = App(cfg, parts, clock.ms, time.ticks_us)
     pack = parts.pack
     pack.discovered = True            # discovered (the canned boards do not answer probes)
     pack._discovered_once = True
     pack.found = n
-    return app, link
-
-
-def link_us(link, calls):
-    """What the canned link's own calls cost (a stand-in for the UART driver, whose
-    cost on a board is the driver's, not the application's)."""
-    buf = bytearray(48)
-    frame = bytes((2, 0, 19))
-    t0 = time.ticks_us()
-    for k in range(calls[0]):
-        link.write(frame)
-        link.readinto(buf)
-    for k in range(calls[1]):
-        link.any()
-    return time.ticks_diff(time.ticks_us(), t0)
-
-
-def full_pass_us(app, clock, link, tries=3):
-    """One loop pass with every task due (the worst steady pass), best of `tries`,
-    without the canned link's own cost; also each task's cost in that pass."""
-    best = 1 << 30
-    n = len(app.sched.names)
-    each = [1 << 30] * n
-    poll = app.sched.names.index("module_poll")
-    for _ in range(tries):
-        clock.t += 1000
-        app.sched.start(clock.t)
-        runs = list(app.sched.total_us)
-        link.calls[0] = link.calls[1] = link.calls[2] = 0
-        t0 = time.ticks_us()
-        app.run_pass()
-        us = time.ticks_diff(time.ticks_us(), t0)
-        lk = link_us(link, link.calls)
-        us -= lk
-        app.sched.total_us[poll] -= lk
-        if us < best:
-            best = us
-        for i in range(n):
-            d = app.sched.total_us[i] - runs[i]
-            if 0 <= d < each[i]:
-                each[i] = d
-    return best, each
+    return app, link, link_bytes
 
 
 def main(args):
@@ -166,27 +145,12 @@ def main(args):
     passes = int(args[1]) if len(args) > 1 else 2000
     mode = args[2] if len(args) > 2 else ""
     clock = Clock(mode == "realtime")
-    app, link = build(n, clock)
+    app, link, link_bytes = build(n, clock)
     app.start(clock.ms())
     if mode == "m0":
-        # The ADC wait is wire time, not instructions (virtual time would count it).
-        import drivers.tesla_bus as tb
-        tb.sleep_ms = lambda ms: None
-        keep = [bytearray(k % 40 + 1) for k in range(400)]  # a heap that has been used
-        for k in range(0, 400, 2):
-            keep[k] = None
-        for k in range(passes):
-            app.run_pass()
-            clock.t += 10
-        # One full loop pass as the issue counts it: a whole module-bus cycle (not
-        # one bounded step of it), summary, checks, diagnosis, machine, limits, SoC,
-        # balancing, CAN, all due at once.
-        app._poll = app.pack.poll
-        best, each = full_pass_us(app, clock, link)
-        print("M0 modules=%d state=%s pass_us=%d" % (n, app.machine.state_name, best))
-        for i in range(len(each)):
-            print("M0TASK %s us=%d" % (app.sched.names[i], each[i]))
-        return
+        # Only in the emulated M0's guest script, which the host makes from this
+        # file followed by tools/mpy/app_m0.py: the heap runs do not carry its code.
+        return m0_pass(app, clock, link, n, passes)
     peak = 0
     gap = 0
     last = None
@@ -220,7 +184,7 @@ def main(args):
             if used > peak:
                 peak = used
         gc.collect()
-        held = gc.mem_alloc() - BASE
+        held = gc.mem_alloc() - BASE - link_bytes
         gc.disable()
         before = gc.mem_alloc()
         steady = 500
@@ -229,8 +193,9 @@ def main(args):
             clock.t += 10
         alloc = gc.mem_alloc() - before
         gc.enable()
-        print("APP modules=%d state=%s held=%d peak=%d alloc_per_pass=%d"
-              % (n, app.machine.state_name, held, peak - BASE, alloc // steady))
+        print("APP modules=%d state=%s held=%d peak=%d alloc_per_pass=%d base=%d"
+              % (n, app.machine.state_name, held, peak - BASE - link_bytes, alloc // steady,
+                 BASE + link_bytes))
     for row in app.sched.stats():
         print("TASK %s period=%d runs=%d mean_us=%d worst_us=%d overruns=%d"
               % (row[0], row[1], row[2], row[3], row[4], row[5]))
