@@ -10,17 +10,21 @@
 #
 # Rules, each with its own test (tests/fw/test_soc.py):
 # 1 coulomb counting, charge efficiency applied to charging current;
-# 2 rested-OCV: after soc_rest_s below soc_rest_a, pull the SoC towards the OCV table's
-#   value by a weight from the curve's steepness there (bms/ocv.py), again every
-#   soc_rest_s while the rest lasts;
+# 2 rested-OCV: after soc_rest_s below soc_rest_a, pull the SoC towards the value the
+#   lowest and highest cell give on the OCV table (pack_usable_u: the lowest cell says
+#   what is left above the cut-off, the highest what fits below the charge target) by
+#   a weight from the curve's steepness there (bms/ocv.py), again every soc_rest_s
+#   while the rest lasts; the first rested reading after a start from OCV replaces
+#   the start-up value (that may have been read under load);
 # 3 full anchor: highest cell within FULL_MARGIN_MV of charge_cell_v and the current
 #   between -soc_rest_a and soc_full_taper_a for soc_anchor_s -> 100 %;
-# 4 empty anchor: lowest cell at or below discharge_cell_v, not charging, for
-#   EMPTY_HOLD_MS: the cut-off. Under load that voltage includes the I x R drop, so the
-#   anchor waits until the current has rested EMPTY_SETTLE_MS and takes the lowest
-#   cell's OCV-table value then (a little above 0 % after a heavy load); if no rest
-#   comes within EMPTY_WAIT_MS, or charging starts, it sets 0 % and that anchor does
-#   not count for capacity learning;
+# 4 empty anchor: the first reading with the lowest cell at or below discharge_cell_v,
+#   not charging, is the cut-off (the limits latch DCL = 0 on that same reading). Under
+#   load that voltage includes the I x R drop, so the anchor waits until the current
+#   has rested EMPTY_SETTLE_MS and takes the pack's OCV-table value then (a little
+#   above 0 % after a heavy load); a settled value above EMPTY_MAX_U means a load surge
+#   pulled a cell down, not empty: no anchor. If no rest comes within EMPTY_WAIT_MS, or
+#   charging starts, it sets 0 % and that anchor does not count for capacity learning;
 # 5 current offset: while resting (after OFFSET_SETTLE_MS, and not within
 #   limit_hysteresis_v of the charge target or the cut-off, where a charger's
 #   constant-voltage tail or a limited load is real current) the mean reading is taken
@@ -47,7 +51,6 @@ I_CLAMP_MA = 2000000
 MAX_DT_MS = 60000       # a longer gap between updates (a stalled loop, a clock jump)
                         # is counted as this, noted, and spoils capacity learning
 FULL_MARGIN_MV = 10
-EMPTY_HOLD_MS = 1000
 EMPTY_SETTLE_MS = 30000  # rest after the cut-off before the lowest cell is read
 EMPTY_WAIT_MS = 300000   # give up waiting for that rest: anchor at 0 % (not measured)
 EMPTY_MAX_U = 10000      # a settled empty anchor reads at most 10 %
@@ -69,15 +72,27 @@ A_NONE = 0
 A_FULL = 1
 A_EMPTY = 2
 
+# The corrections as switches (SocEstimator(..., rules=)): the firmware runs with
+# R_ALL; `pybms bench soc` switches each off in turn to show what it is worth, and
+# rules=0 is a plain coulomb counter (start from OCV, count, nothing else).
+R_OCV = 0x01        # rule 2: rested-OCV correction
+R_FULL = 0x02       # rule 3: full anchor
+R_EMPTY = 0x04      # rule 4: empty anchor
+R_OFFSET = 0x08     # rule 5: offset learning at rest
+R_LEARN = 0x10      # rule 6: capacity learning between anchors
+R_BLEND = 0x20      # corrections reach the reported SoC blended (off: in one step)
+R_ALL = 0x3F
+
 
 def _clip(x, lo, hi):
     return lo if x < lo else hi if x > hi else x
 
 
 class SocEstimator:
-    def __init__(self, cfg, series_cells, curve=O.NCA):
+    def __init__(self, cfg, series_cells, curve=O.NCA, rules=R_ALL):
         if series_cells < 1:
             raise ValueError("series_cells must be at least 1")
+        self.rules = rules
         self.series = series_cells
         self.curve = curve
         self.charge_mv = units.mv(cfg["charge_cell_v"])
@@ -130,14 +145,14 @@ class SocEstimator:
         self._full_timing = False
         self._full_since = 0
         self._full_done = False
-        self._empty_timing = False
-        self._empty_since = 0
         self._empty_done = False
         self._empty_pending = False   # cut-off seen, waiting for the rest
         self._empty_cut = 0
         self._settle_timing = False
         self._settle_since = 0
         self.anchor_u = 0             # the SoC the last anchor set
+        self.empty_rejected = 0       # cut-offs whose settled reading was not empty
+        self._ocv_replace = False     # the next rested reading replaces the SoC
 
     def set_capacity(self, cap_as):
         self.cap_as = cap_as
@@ -161,6 +176,27 @@ class SocEstimator:
         """Usable SoC (units of 1e-5) of a rested cell at cell_mv."""
         p = O.soc_x100(self.curve, cell_mv) - self.e_x100
         return p * U_FULL // (self.f_x100 - self.e_x100)
+
+    def pack_usable_u(self, v_min, v_max):
+        """Usable SoC (units of 1e-5, 0..U_FULL) of a rested pack from its lowest and
+        highest cell: the lowest cell says how much can still be taken out before the
+        cut-off, the highest how much can still go in before the charge target, so an
+        imbalanced pack reads on the same scale the anchors define. A balanced pack
+        gives usable_u(cell)."""
+        remaining = O.soc_x100(self.curve, v_min) - self.e_x100
+        room = self.f_x100 - O.soc_x100(self.curve, v_max)
+        if remaining <= 0:
+            return 0
+        if room <= 0:
+            return U_FULL
+        return remaining * U_FULL // (remaining + room)
+
+    def ocv_weight_pm(self, v_min, v_max):
+        """Trust in a rested reading: the steeper of the two cells' curve points (the
+        cell near its end of the curve is the one that decides the reading)."""
+        a = O.weight_pm(self.curve, v_min)
+        b = O.weight_pm(self.curve, v_max)
+        return a if a > b else b
 
     # --- one step -----------------------------------------------------------------------
     def update(self, t_ms, current_ma, current_ok, summary):
@@ -198,7 +234,8 @@ class SocEstimator:
             self._off_n = 0
         if summary.valid:
             self._anchors(t_ms, i, summary)
-            if self._resting and current_ok and ticks_diff(t_ms, self._ocv_next) >= 0:
+            if (self._resting and current_ok and self.rules & R_OCV
+                    and ticks_diff(t_ms, self._ocv_next) >= 0):
                 self._ocv_next = ticks_add(t_ms, self.rest_ms)
                 self._correct_ocv(summary)
         self._blend(dt, i)
@@ -235,7 +272,8 @@ class SocEstimator:
                 self._off_n = 0
             # Near the charge target or the cut-off a small real current flows (a
             # charger's constant-voltage tail, a limited load): not an offset.
-            if (self.offset_max_ma and s.valid and s.v_max < self.full_mv - self.hyst_mv
+            if (self.offset_max_ma and self.rules & R_OFFSET and s.valid
+                    and s.v_max < self.full_mv - self.hyst_mv
                     and s.v_min > self.discharge_mv + self.hyst_mv
                     and ticks_diff(t_ms, self._rest_since) >= OFFSET_SETTLE_MS):
                 self._learn_offset(t_ms, raw_ma)
@@ -257,14 +295,23 @@ class SocEstimator:
             self._off_n = 0
 
     def _correct_ocv(self, summary):
-        cell = summary.v_pack // self.series
-        w = O.weight_pm(self.curve, cell)
-        self.soc_u += (self.usable_u(cell) - self.soc_u) * w // 1000
+        if self._ocv_replace:
+            # The start-up estimate may have been read under load: the first rested
+            # reading replaces it.
+            self._ocv_replace = False
+            w = 1000
+        else:
+            w = self.ocv_weight_pm(summary.v_min, summary.v_max)
+        u = self.pack_usable_u(summary.v_min, summary.v_max)
+        self.soc_u += (u - self.soc_u) * w // 1000
         self.ocv_corrections += 1
 
     def _anchors(self, t_ms, i, s):
+        rules = self.rules
         # full: the charge target reached and the current tapered (or the charger idle)
-        if s.v_max >= self.full_mv and -self.rest_ma < i < self.taper_ma:
+        if not rules & R_FULL:
+            pass
+        elif s.v_max >= self.full_mv and -self.rest_ma < i < self.taper_ma:
             if not self._full_timing:
                 self._full_timing = True
                 self._full_since = t_ms
@@ -276,19 +323,16 @@ class SocEstimator:
             if s.v_max < self.full_mv - self.hyst_mv:
                 self._full_done = False
         # empty: the discharge cut-off reached while not charging ...
+        if not rules & R_EMPTY:
+            return
         if s.v_min <= self.discharge_mv and i < self.rest_ma:
-            if not self._empty_timing:
-                self._empty_timing = True
-                self._empty_since = t_ms
-            elif (not self._empty_done and not self._empty_pending
-                  and ticks_diff(t_ms, self._empty_since) >= EMPTY_HOLD_MS):
+            # The first reading at the cut-off, as the limits latch DCL = 0 on it.
+            if not self._empty_done and not self._empty_pending:
                 self._empty_pending = True
                 self._empty_cut = t_ms
                 self._settle_timing = False
-        else:
-            self._empty_timing = False
-            if s.v_min > self.discharge_mv + self.hyst_mv and not self._empty_pending:
-                self._empty_done = False
+        elif s.v_min > self.discharge_mv + self.hyst_mv and not self._empty_pending:
+            self._empty_done = False
         # ... then read once the load is gone (the I x R drop is not charge)
         if self._empty_pending:
             if -self.rest_ma < i < self.rest_ma:
@@ -296,8 +340,15 @@ class SocEstimator:
                     self._settle_timing = True
                     self._settle_since = t_ms
                 elif ticks_diff(t_ms, self._settle_since) >= EMPTY_SETTLE_MS:
-                    u = _clip(self.usable_u(s.v_min), 0, EMPTY_MAX_U)
-                    self._empty(u, True)
+                    u = self.pack_usable_u(s.v_min, s.v_max)
+                    if u <= EMPTY_MAX_U:
+                        self._empty(u, True)
+                    else:
+                        # The rested pack is not near empty: a load surge pulled a
+                        # cell down, not the end of the charge. No anchor.
+                        self._empty_pending = False
+                        self._empty_done = True
+                        self.empty_rejected += 1
             else:
                 self._settle_timing = False
                 if i >= self.rest_ma or ticks_diff(t_ms, self._empty_cut) >= EMPTY_WAIT_MS:
@@ -309,7 +360,8 @@ class SocEstimator:
         self._anchor(A_EMPTY, u, measured)
 
     def _anchor(self, kind, u=U_FULL, measured=True):
-        if measured and self.learn_ok and self.anchor != A_NONE and self.anchor != kind:
+        if (measured and self.learn_ok and self.rules & R_LEARN and self.anchor != A_NONE
+                and self.anchor != kind):
             span = abs(u - self.anchor_u)
             if span >= U_FULL // 2:
                 self._learn(abs(self.q_since_u) * self.cap_as // span)
@@ -345,7 +397,7 @@ class SocEstimator:
         x = self.blend_u_per_min * dt + self._blend_carry
         most = x // 60000
         self._blend_carry = x - most * 60000
-        step = _clip(diff, -most, most)
+        step = _clip(diff, -most, most) if self.rules & R_BLEND else diff
         if (step < 0 and i >= self.rest_ma) or (step > 0 and i <= -self.rest_ma):
             return  # never against the current's sign
         self.shown += step
@@ -353,8 +405,9 @@ class SocEstimator:
     # --- start --------------------------------------------------------------------------
     def start_from_ocv(self, summary):
         """No valid record: take the SoC the average cell voltage gives, and say so."""
-        self.soc_u = _clip(self.usable_u(summary.v_pack // self.series), 0, U_FULL)
+        self.soc_u = self.pack_usable_u(summary.v_min, summary.v_max)
         self.shown = self.soc_u
+        self._ocv_replace = True
         self.origin = ORIGIN_OCV
         self.from_ocv = True
         self.learn_ok = False

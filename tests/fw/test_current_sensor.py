@@ -17,8 +17,9 @@ HALL = {"current_sensor": "mcp3421_hall"}
 SHUNT = {"current_sensor": "ina228_shunt"}
 
 
-def hall_volts(amps, zero=2.5, mv_per_a=6.25, divider=3.0):
-    """ADC input for a pack current with the default hall wiring."""
+def hall_volts(amps, zero=2.5, mv_per_a=10.0, divider=2.5):
+    """ADC input for a pack current with the default hall wiring (C2T-style +/-200 A,
+    10 mV/A, zero at 2.5 V, a 0.4 divider: sensor volts / ADC volts = 2.5)."""
     return (zero + amps * mv_per_a / 1000) / divider
 
 
@@ -104,11 +105,11 @@ def test_hall_sensor_reads_ma_both_ways_at_its_cadence():
     rig = Rig(HALL)
     rig.amps(100.0)
     s = rig.run(1000)
-    assert s.valid() and abs(s.ma - 100000) <= 30, s.ma   # 16 bit: 62.5 uV x 3 / 6.25 mV/A = 30 mA
+    assert s.valid() and abs(s.ma - 100000) <= 16, s.ma   # 16 bit: 62.5 uV x 2.5 / 10 mV/A = 15.6 mA
     assert 14 <= rig.new <= 16, rig.new                   # 15 conversions a second
     rig.amps(-100.0)
     s = rig.run(300)
-    assert abs(s.ma + 100000) <= 30, s.ma
+    assert abs(s.ma + 100000) <= 16, s.ma
     assert s.age_ms(rig.clock()) <= 70
     rig.amps(0.0)
     assert abs(rig.run(300).ma) <= 30
@@ -243,13 +244,13 @@ def test_over_current_rows_debounce_spikes():
 
 def test_zero_calibration_only_with_contactors_open():
     rig = Rig(HALL)
-    rig.chip.set_input_v(hall_volts(0.0) + 0.0004)   # 0.4 mV high at the ADC: ~192 mA
+    rig.chip.set_input_v(hall_volts(0.0) + 0.0004)   # 0.4 mV high at the ADC: ~100 mA
     s = rig.run(300)
     e = raises(CS.CalibrationError, s.calibrate_zero, True)
     assert "fresh readings" in str(e)
     s = rig.run(1200)
     before = s.ma
-    assert 150 < before < 230, before
+    assert 80 < before < 120, before
     e = raises(CS.CalibrationError, s.calibrate_zero, False)
     assert "contactors are closed" in str(e) and rig.cfg["current_offset_ma"] == 0
     offset = s.calibrate_zero(True)

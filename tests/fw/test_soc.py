@@ -49,9 +49,9 @@ def test_starts_from_ocv_only_with_valid_cells_and_says_so():
     est = S.SocEstimator(cfg, SERIES)
     est.update(0, 0, True, Summary(valid=False))
     assert est.soc_x100() is None and est.origin == S.ORIGIN_NONE
-    est.update(100, 0, True, Summary(3745))
+    est.update(100, 0, True, Summary(3760))
     assert est.origin == S.ORIGIN_OCV and est.from_ocv
-    # 3745 mV is 50 % of the cell; the usable window is 3250..4100 mV
+    # 3760 mV is 50 % of the cell; the usable window is 3250..4100 mV
     e, f = O.soc_x100(O.NCA, 3250), O.soc_x100(O.NCA, 4100)
     u = (5000 - e) * S.U_FULL // (f - e)
     assert est.soc_u == u and est.soc_x100() == (u + 5) // 10, est.soc_x100()
@@ -85,9 +85,10 @@ def test_charge_efficiency_applies_to_charging_only():
 
 def test_rested_ocv_pulls_by_the_curves_steepness():
     results = []
-    for cell_mv in (3650, 3430):                   # flat middle, steep near empty
+    for cell_mv in (3650, 3400):                   # flat middle, steep near empty
         truth = None
         r = Run(cell_mv=cell_mv)
+        r.est._ocv_replace = False                 # not a fresh start: the weighted rule
         truth = r.est.soc_u
         r.est.soc_u = r.est.shown = truth + 8000   # the counter drifted 8 % high
         r.go(r.cfg["soc_rest_s"] * 1000 - 2000, 0)
@@ -99,6 +100,31 @@ def test_rested_ocv_pulls_by_the_curves_steepness():
         results.append(pulled)
     assert results[0] < results[1]                 # the flat middle is trusted less
     assert 3000 < results[0] < 4000 and 5500 < results[1] < 6500
+    assert r.est.ocv_weight_pm(3400, 3400) == O.weight_pm(O.NCA, 3400)
+
+
+def test_first_rested_reading_after_a_start_from_ocv_replaces_it():
+    r = Run(cell_mv=3700)
+    truth = r.est.soc_u
+    r.est.soc_u = r.est.shown = truth + 8000       # started under load: 8 % off
+    r.go(r.cfg["soc_rest_s"] * 1000 + 1000, 0)
+    assert r.est.ocv_corrections == 1 and r.est.soc_u == truth
+    r.est.soc_u = truth + 8000
+    r.go(r.cfg["soc_rest_s"] * 1000, 0)            # the next one is weighted again
+    assert r.est.ocv_corrections == 2 and truth < r.est.soc_u < truth + 8000
+
+
+def test_rested_pack_reads_from_its_lowest_and_highest_cell():
+    est = Run().est
+    e, f = est.e_x100, est.f_x100
+    assert est.pack_usable_u(3700, 3700) == est.usable_u(3700)
+    # imbalanced: the lowest cell 5 % of the cell above its cut-off, the highest 5 % below
+    # its charge target: half way on the usable scale, whatever the average says
+    lo = O.NCA[[p[0] for p in O.NCA].index(1000)][1]      # 10 % of the cell: 3430 mV
+    hi = O.NCA[[p[0] for p in O.NCA].index(9000)][1]      # 90 %: 4080 mV
+    u = est.pack_usable_u(lo, hi)
+    assert u == (1000 - e) * S.U_FULL // ((1000 - e) + (f - 9000)), u
+    assert est.pack_usable_u(3100, 3900) == 0 and est.pack_usable_u(3900, 4150) == S.U_FULL
 
 
 def test_corrections_blend_in_over_minutes():
@@ -171,6 +197,17 @@ def test_empty_anchor_falls_back_to_zero_without_a_rest():
         r.go(1000, ma)
         assert r.est.empty_anchors == 1 and r.est.anchor_u == 0, ma
         assert not r.est.learn_ok     # a guessed anchor does not measure capacity
+
+
+def test_cut_off_under_a_load_surge_is_not_an_empty_anchor():
+    r = Run(cell_mv=3700, soc_u=45000)
+    r.s.set(3700, v_min=3250)                      # a surge pulls one cell to the cut-off
+    r.go(1000, -200000, step=250)
+    assert r.est._empty_pending
+    r.s.set(3700)
+    r.go(31000, 0)                                 # settled: the pack is far from empty
+    assert r.est.empty_anchors == 0 and r.est.empty_rejected == 1
+    assert r.est.soc_u > 40000 and not r.est._empty_pending
 
 
 def test_offset_is_learned_while_resting_and_bounded():
