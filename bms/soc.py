@@ -58,6 +58,8 @@ OFFSET_SETTLE_MS = 60000
 OFFSET_WINDOW_MS = 600000
 OFFSET_WINDOW_MAX = 4096
 OFFSET_GAIN = 4
+DRIFT_MIN_S = 20 * 3600  # two same-kind anchors at least this far apart measure drift
+DRIFT_GAIN = 2
 LEARN_MIN_PCT = 50      # a measured capacity outside this share of nominal is refused
 LEARN_MAX_PCT = 125
 
@@ -81,7 +83,8 @@ R_EMPTY = 0x04      # rule 4: empty anchor
 R_OFFSET = 0x08     # rule 5: offset learning at rest
 R_LEARN = 0x10      # rule 6: capacity learning between anchors
 R_BLEND = 0x20      # corrections reach the reported SoC blended (off: in one step)
-R_ALL = 0x3F
+R_DRIFT = 0x40      # rule 5b: offset from two anchors of the same kind
+R_ALL = 0x7F
 
 
 def _clip(x, lo, hi):
@@ -153,6 +156,10 @@ class SocEstimator:
         self.anchor_u = 0             # the SoC the last anchor set
         self.empty_rejected = 0       # cut-offs whose settled reading was not empty
         self._ocv_replace = False     # the next rested reading replaces the SoC
+        self.drift_learns = 0
+        self._since_s = 0             # seconds counted since the last anchor ...
+        self._since_ms = 0
+        self._since_known = False     # ... and whether that count is whole (no reboot)
 
     def set_capacity(self, cap_as):
         self.cap_as = cap_as
@@ -219,6 +226,11 @@ class SocEstimator:
             dt = MAX_DT_MS
             self.gaps += 1
             self.learn_ok = False
+        ms = self._since_ms + dt
+        if ms >= 1000:
+            self._since_s += ms // 1000
+            ms %= 1000
+        self._since_ms = ms
         if current_ok:
             i = _clip(current_ma - self.offset_ma, -I_CLAMP_MA, I_CLAMP_MA)
             self.i_ma = i
@@ -365,6 +377,12 @@ class SocEstimator:
             span = abs(u - self.anchor_u)
             if span >= U_FULL // 2:
                 self._learn(abs(self.q_since_u) * self.cap_as // span)
+        if (measured and self.learn_ok and self.rules & R_DRIFT and self.anchor == kind
+                and self._since_known and self._since_s >= DRIFT_MIN_S):
+            self._learn_drift(u)
+        self._since_s = 0
+        self._since_ms = 0
+        self._since_known = True
         self.soc_u = u
         self.anchor_u = u
         if kind == A_FULL:
@@ -376,6 +394,18 @@ class SocEstimator:
         self.learn_ok = measured
         self.origin = ORIGIN_ANCHOR
         self.from_ocv = False
+
+    def _learn_drift(self, u):
+        """Two measured anchors of the same kind (full and full again, or empty and
+        empty) with no gap between: the pack's true change is the difference of their
+        values, so what the counter moved beyond that, over the time between them, is
+        a constant error of the current: the sensor offset the rest rule could not see
+        (a home pack rarely rests away from its ends). Rare: may allocate."""
+        excess_u = self.q_since_u - (u - self.anchor_u)
+        excess_ma = excess_u * self.unit_mams // (self._since_s * 1000)
+        off = self.offset_ma + excess_ma // DRIFT_GAIN
+        self.offset_ma = _clip(off, -self.offset_max_ma, self.offset_max_ma)
+        self.drift_learns += 1
 
     def _learn(self, measured_as):
         """One anchor-to-anchor measurement of the usable capacity (rare: may allocate)."""
@@ -416,3 +446,4 @@ class SocEstimator:
         """State restored from a record (bms.soc_record): time starts at the next update."""
         self.origin = ORIGIN_RECORD
         self._t_valid = False
+        self._since_known = False   # the time since the anchor is not in the record

@@ -168,6 +168,29 @@ def test_railed_converter_is_a_fault_not_a_reading():
         assert rig.run(300).fault == CS.F_NONE
 
 
+def test_disconnected_hall_sensor_is_a_sensor_fault_not_an_over_current():
+    rig = Rig(HALL)
+    rig.amps(-20.0)
+    s = rig.run(300)
+    assert s.valid() and abs(s.ma + 20000) <= 16
+    rig.chip.set_input_v(0.0)          # cable off: the divider pulls the ADC to 0 V
+    s = rig.run(300)
+    # (the conversion that straddles the moment reads in between: one sample, which
+    # the over-current row's debounce ignores)
+    assert s.fault == CS.F_RAILED and not s.valid()
+    assert rig.diag.active[D.CURRENT_SENSOR]
+    assert not rig.diag.active[D.OVER_CURRENT_DISCHARGE]
+    rig.chip.set_input_v(5.0 / 2.5)    # shorted to the 5 V supply: also not a current
+    assert rig.run(300).fault == CS.F_RAILED
+    # An over-current beyond the range saturates the transducer inside its supply
+    # (0.25 V): still a reading, and the over-current row sees it.
+    rig.chip.set_input_v(0.25 / 2.5)
+    s = rig.run(300)
+    assert s.fault == CS.F_NONE and s.ma == -225000 and rig.diag.active[D.OVER_CURRENT_DISCHARGE]
+    # The span follows the configuration: zero +/- current_max_a x sensitivity + 0.4 V.
+    assert s.code_lo == int((2500 - 2000 - 400) * 1000 / 62.5 / 2.5)
+
+
 def test_chip_reset_behind_the_drivers_back_is_reprogrammed():
     rig = Rig(SHUNT)
     rig.amps(20.0)
