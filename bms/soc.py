@@ -16,7 +16,7 @@
 #   a weight from the curve's steepness there (bms/ocv.py), again every soc_rest_s
 #   while the rest lasts; the first rested reading after a start from OCV replaces
 #   the start-up value (that may have been read under load);
-# 3 full anchor: highest cell within FULL_MARGIN_MV of charge_cell_v and the current
+# 3 full anchor: highest cell within _FULL_MARGIN_MV of charge_cell_v and the current
 #   between -soc_rest_a and soc_full_taper_a for soc_anchor_s -> 100 %;
 # 4 empty anchor: the first reading with the lowest cell at or below discharge_cell_v,
 #   not charging, is the cut-off (the limits latch DCL = 0 on that same reading). Under
@@ -25,10 +25,10 @@
 #   above 0 % after a heavy load); a settled value above EMPTY_MAX_U means a load surge
 #   pulled a cell down, not empty: no anchor. If no rest comes within EMPTY_WAIT_MS, or
 #   charging starts, it sets 0 % and that anchor does not count for capacity learning;
-# 5 current offset: while resting (after OFFSET_SETTLE_MS, and not within
+# 5 current offset: while resting (after _OFFSET_SETTLE_MS, and not within
 #   limit_hysteresis_v of the charge target or the cut-off, where a charger's
 #   constant-voltage tail or a limited load is real current) the mean reading is taken
-#   as sensor offset, blended in by 1/OFFSET_GAIN per window, bounded by
+#   as sensor offset, blended in by 1/_OFFSET_GAIN per window, bounded by
 #   soc_offset_max_a (0 switches it off);
 # 6 capacity: the charge counted from one anchor to the other (no sensor gap between),
 #   divided by the SoC span between the two anchors' values, is the usable capacity;
@@ -43,27 +43,33 @@ from bms import ocv as O
 from bms import units
 from bms.ticks import ticks_add, ticks_diff
 
+try:
+    from micropython import const
+except ImportError:  # CPython
+    def const(x):
+        return x
+
 U_FULL = 100000
 U_MIN = -10000          # the estimate may run past the anchors by 10 % before clipping
 U_MAX = 110000
-STEP_MS = 250           # counting chunk: i x dt stays a small int on a 32-bit board
-I_CLAMP_MA = 2000000
+_STEP_MS = const(250)           # counting chunk: i x dt stays a small int on a 32-bit board
+_I_CLAMP_MA = const(2000000)
 MAX_DT_MS = 60000       # a longer gap between updates (a stalled loop, a clock jump)
                         # is counted as this, noted, and spoils capacity learning
-FULL_MARGIN_MV = 10
+_FULL_MARGIN_MV = const(10)
 EMPTY_SETTLE_MS = 300000  # rest after the cut-off before the cells are read: NCA
                          # relaxes with a time constant of minutes, and 30 s after a
                          # 40 A load near empty the cells still read ~1 % low
 EMPTY_WAIT_MS = 900000   # give up waiting for that rest: anchor at 0 % (not measured)
 EMPTY_MAX_U = 10000      # a settled empty anchor reads at most 10 %
-OFFSET_SETTLE_MS = 60000
-OFFSET_WINDOW_MS = 600000
-OFFSET_WINDOW_MAX = 4096
-OFFSET_GAIN = 4
-OFFSET_STEADY_MA = 100   # a window whose two halves differ more is a real, changing
+_OFFSET_SETTLE_MS = const(60000)
+_OFFSET_WINDOW_MS = const(600000)
+_OFFSET_WINDOW_MAX = const(4096)
+_OFFSET_GAIN = const(4)
+_OFFSET_STEADY_MA = const(100)   # a window whose two halves differ more is a real, changing
                          # current (a load, a cloud over the panels), not an offset
-DRIFT_MIN_S = 20 * 3600  # two same-kind anchors at least this far apart measure drift
-DRIFT_GAIN = 2
+_DRIFT_MIN_S = const(20 * 3600)  # two same-kind anchors at least this far apart measure drift
+_DRIFT_GAIN = const(2)
 LEARN_MIN_PCT = 50      # a measured capacity outside this share of nominal is refused
 LEARN_MAX_PCT = 125
 
@@ -104,7 +110,7 @@ class SocEstimator:
         self.curve = curve
         self.charge_mv = units.mv(cfg["charge_cell_v"])
         self.discharge_mv = units.mv(cfg["discharge_cell_v"])
-        self.full_mv = self.charge_mv - FULL_MARGIN_MV
+        self.full_mv = self.charge_mv - _FULL_MARGIN_MV
         self.hyst_mv = units.mv(cfg["limit_hysteresis_v"])
         self.loss_pm = 1000 - int(cfg["soc_charge_efficiency_pct"] * 10 + 0.5)
         self.rest_ma = units.ma(cfg["soc_rest_a"])
@@ -205,12 +211,6 @@ class SocEstimator:
             return U_FULL
         return remaining * U_FULL // (remaining + room)
 
-    def ocv_weight_pm(self, v_min, v_max):
-        """Trust in a rested reading: the steeper of the two cells' curve points (the
-        cell near its end of the curve is the one that decides the reading)."""
-        a = O.weight_pm(self.curve, v_min)
-        b = O.weight_pm(self.curve, v_max)
-        return a if a > b else b
 
     # --- one step -----------------------------------------------------------------------
     def update(self, t_ms, current_ma, current_ok, summary):
@@ -239,7 +239,7 @@ class SocEstimator:
             ms %= 1000
         self._since_ms = ms
         if current_ok:
-            i = _clip(current_ma - self.offset_ma, -I_CLAMP_MA, I_CLAMP_MA)
+            i = _clip(current_ma - self.offset_ma, -_I_CLAMP_MA, _I_CLAMP_MA)
             self.i_ma = i
             self._count(i, dt)
             self._rest(t_ms, current_ma, i, summary)
@@ -267,7 +267,7 @@ class SocEstimator:
             i -= lost
         unit = self.unit_mams
         while dt > 0:
-            step = STEP_MS if dt > STEP_MS else dt
+            step = _STEP_MS if dt > _STEP_MS else dt
             dt -= step
             self._rem += i * step
             k = self._rem // unit
@@ -296,7 +296,7 @@ class SocEstimator:
             # real current (`pybms bench soc` measured such windows learning 0.3-1.2 A
             # of real current as offset). Offsets elsewhere: rule 5b (_learn_drift).
             if (self.offset_max_ma and self.rules & R_OFFSET and s.valid
-                    and ticks_diff(t_ms, self._rest_since) >= OFFSET_SETTLE_MS
+                    and ticks_diff(t_ms, self._rest_since) >= _OFFSET_SETTLE_MS
                     and self.anchor == A_EMPTY and self._empty_done
                     and s.v_min <= self.discharge_mv + self.hyst_mv):
                 self._learn_offset(t_ms, raw_ma)
@@ -311,20 +311,20 @@ class SocEstimator:
             self._off_half_n = 0
         self._off_sum += raw_ma
         self._off_n += 1
-        if (self._off_half_n == 0 and (self._off_n >= OFFSET_WINDOW_MAX // 2
-                or ticks_diff(t_ms, self._off_start) >= OFFSET_WINDOW_MS // 2)):
+        if (self._off_half_n == 0 and (self._off_n >= _OFFSET_WINDOW_MAX // 2
+                or ticks_diff(t_ms, self._off_start) >= _OFFSET_WINDOW_MS // 2)):
             self._off_half_n = self._off_n
             self._off_half_sum = self._off_sum
-        if (self._off_n >= OFFSET_WINDOW_MAX
-                or ticks_diff(t_ms, self._off_start) >= OFFSET_WINDOW_MS):
+        if (self._off_n >= _OFFSET_WINDOW_MAX
+                or ticks_diff(t_ms, self._off_start) >= _OFFSET_WINDOW_MS):
             n1 = self._off_half_n
             n2 = self._off_n - n1
             if n1 and n2:
                 first = self._off_half_sum // n1
                 second = (self._off_sum - self._off_half_sum) // n2
-                if -OFFSET_STEADY_MA <= first - second <= OFFSET_STEADY_MA:
+                if -_OFFSET_STEADY_MA <= first - second <= _OFFSET_STEADY_MA:
                     mean = self._off_sum // self._off_n
-                    off = self.offset_ma + (mean - self.offset_ma) // OFFSET_GAIN
+                    off = self.offset_ma + (mean - self.offset_ma) // _OFFSET_GAIN
                     self.offset_ma = _clip(off, -self.offset_max_ma, self.offset_max_ma)
                 else:
                     self.offset_unsteady += 1
@@ -337,7 +337,12 @@ class SocEstimator:
             self._ocv_replace = False
             w = 1000
         else:
-            w = self.ocv_weight_pm(summary.v_min, summary.v_max)
+            # the steeper of the two cells' curve points: the cell near its end of
+            # the curve is the one that decides the reading
+            w = O.weight_pm(self.curve, summary.v_min)
+            w2 = O.weight_pm(self.curve, summary.v_max)
+            if w2 > w:
+                w = w2
         u = self.pack_usable_u(summary.v_min, summary.v_max)
         self.soc_u += (u - self.soc_u) * w // 1000
         self.ocv_corrections += 1
@@ -402,7 +407,7 @@ class SocEstimator:
             if span >= U_FULL // 2:
                 self._learn(abs(self.q_since_u) * self.cap_as // span)
         if (measured and self.learn_ok and self.rules & R_DRIFT and self.anchor == kind
-                and self._since_known and self._since_s >= DRIFT_MIN_S):
+                and self._since_known and self._since_s >= _DRIFT_MIN_S):
             self._learn_drift(u)
         self._since_s = 0
         self._since_ms = 0
@@ -427,7 +432,7 @@ class SocEstimator:
         (a home pack rarely rests away from its ends). Rare: may allocate."""
         excess_u = self.q_since_u - (u - self.anchor_u)
         excess_ma = excess_u * self.unit_mams // (self._since_s * 1000)
-        off = self.offset_ma + excess_ma // DRIFT_GAIN
+        off = self.offset_ma + excess_ma // _DRIFT_GAIN
         self.offset_ma = _clip(off, -self.offset_max_ma, self.offset_max_ma)
         self.drift_learns += 1
 

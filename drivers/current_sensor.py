@@ -38,6 +38,14 @@ F_WRONG_CHIP = const(4)   # something else answers at the address
 FAULT_NAMES = ("ok", "i2c_error", "railed", "no_conversion", "wrong_chip")
 
 FAIL_READS = const(3)     # consecutive failed transactions before an I2C fault
+# Start-up grace: a sensor may answer late at boot (its supply rail comes up after the
+# MCU's, the first conversion is not ready yet). Until its first good reading, and for
+# at most this long after start(), silence (no answer, no conversion) is not reported
+# as a fault: valid() stays False, so the application keeps the contactors open and
+# the limits at zero (app/application.py waits for a reading before the pack is
+# ready). Silent past the grace: the current_sensor fault as ever. An answer that is
+# wrong (another chip, a railed output) is reported at once.
+START_GRACE_MS = const(5000)
 RING = const(16)          # recent readings kept for the zero calibration
 SMALL = 1 << 29           # keep code * num below this (MicroPython small int on 32 bit)
 # A hall transducer's output stays within its specified span (zero +/- current_max_a x
@@ -124,6 +132,7 @@ class CurrentSensor:
         self.restarts = 0
         self._fails = 0          # consecutive failed transactions
         self._started = False
+        self._t_start = 0
         self._due = None
         self._ring = [0] * RING
         self._ring_i = 0
@@ -132,6 +141,12 @@ class CurrentSensor:
     # --- what the firmware reads -------------------------------------------------------
     def valid(self):
         return self.fault == F_NONE and self.samples > 0
+
+    def in_grace(self, t_ms):
+        """Silent since start() without a first reading, within START_GRACE_MS: not a
+        fault yet (the reading is still not valid)."""
+        return (self.samples == 0 and (self.fault == F_I2C or self.fault == F_STALE)
+                and ticks_diff(t_ms, self._t_start) < START_GRACE_MS)
 
     def age_ms(self, t_ms):
         return ticks_diff(t_ms, self.t_sample)
@@ -144,6 +159,7 @@ class CurrentSensor:
     def start(self, t_ms):
         """Configure the chip; a failure is a sensor fault and start is retried by poll."""
         self.t_sample = t_ms
+        self._t_start = t_ms
         self._due = t_ms
         self._start(t_ms)
 
@@ -223,7 +239,8 @@ class CurrentSensor:
         d = self.diag
         if d is None:
             return
-        d.report(D.CURRENT_SENSOR, self.fault != F_NONE, t_ms, self.fault)
+        d.report(D.CURRENT_SENSOR, self.fault != F_NONE and not self.in_grace(t_ms), t_ms,
+                 self.fault)
         if self.fault == F_NONE and self.samples:
             # Unknown current neither raises nor clears an over-current.
             d.report(D.OVER_CURRENT_CHARGE, self.ma > self.oc_charge_ma, t_ms)

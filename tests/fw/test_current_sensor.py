@@ -227,13 +227,18 @@ def test_wrong_chip_at_the_address():
     del clock
 
 
-def test_missing_chip_at_start_is_a_fault_and_retried():
+def test_missing_chip_at_start_is_a_fault_after_the_grace_and_retried():
     clock = ManualClock()
     chip = Ina228Model(clock=clock)
     chip.fail("nack")
     diag = D.Diagnosis()
     s = CS.make(config.make(SHUNT), I2CBus(chip), diag)
-    for _ in range(10):
+    for _ in range(CS.START_GRACE_MS // 50 - 2):
+        clock.advance(50)
+        s.poll(clock())
+    # silent at boot: not valid, but no fault within the start-up grace
+    assert s.fault == CS.F_I2C and not s.valid() and not diag.active[D.CURRENT_SENSOR]
+    for _ in range(4):
         clock.advance(50)
         s.poll(clock())
     assert s.fault == CS.F_I2C and diag.active[D.CURRENT_SENSOR]
@@ -243,6 +248,41 @@ def test_missing_chip_at_start_is_a_fault_and_retried():
         clock.advance(50)
         s.poll(clock())
     assert s.fault == CS.F_NONE and s.ma == 10000
+
+
+def test_a_sensor_that_answers_late_at_boot_latches_nothing():
+    for late_ms in (300, CS.START_GRACE_MS - 500):
+        clock = ManualClock()
+        chip = Mcp3421Model(clock=clock)
+        chip.fail("nack")                   # its supply comes up after the MCU's
+        diag = D.Diagnosis()
+        s = CS.make(config.make(HALL), I2CBus(chip), diag)
+        raised = []
+        t = 0
+        while t < late_ms:
+            clock.advance(10)
+            t += 10
+            s.poll(clock())
+            raised.append(diag.active[D.CURRENT_SENSOR])
+            assert not s.valid()
+        chip.fail(None)
+        chip.set_input_v(hall_volts(-12.0))
+        for _ in range(50):
+            clock.advance(10)
+            s.poll(clock())
+        assert not any(raised) and s.valid() and abs(s.ma + 12000) <= 16, late_ms
+    # the grace is for silence at start only: a sensor that goes silent later faults
+    # after current_stale_ms as before (test_no_new_conversion_is_a_fault_after_stale_ms),
+    # and a first conversion that never comes faults once the grace is over
+    clock = ManualClock()
+    chip = Mcp3421Model(clock=clock)
+    chip.fail("stuck")
+    diag = D.Diagnosis()
+    s = CS.make(config.make(HALL), I2CBus(chip), diag)
+    for _ in range(CS.START_GRACE_MS // 50 + 2):
+        clock.advance(50)
+        s.poll(clock())
+    assert s.fault == CS.F_STALE and diag.active[D.CURRENT_SENSOR]
 
 
 def test_over_current_rows_debounce_spikes():
