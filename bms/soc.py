@@ -25,14 +25,13 @@
 #   above 0 % after a heavy load); a settled value above EMPTY_MAX_U means a load surge
 #   pulled a cell down, not empty: no anchor. If no rest comes within EMPTY_WAIT_MS, or
 #   charging starts, it sets 0 % and that anchor does not count for capacity learning;
-# 5 current offset: while resting (after _OFFSET_SETTLE_MS, and not within
-#   limit_hysteresis_v of the charge target or the cut-off, where a charger's
-#   constant-voltage tail or a limited load is real current) the mean reading is taken
-#   as sensor offset, blended in by 1/_OFFSET_GAIN per window, bounded by
-#   soc_offset_max_a (0 switches it off);
+# 5 current offset: learned where the pack is known idle (resting after the empty
+#   anchor, until the lowest cell has risen limit_hysteresis_v: the limits hold DCL at
+#   0), not mid-SoC, where a home pack below soc_rest_a mostly carries real current;
+#   5b: and from two same-kind anchors >= _DRIFT_MIN_S apart (the drift between them);
 # 6 capacity: the charge counted from one anchor to the other (no sensor gap between),
-#   divided by the SoC span between the two anchors' values, is the usable capacity;
-#   SOH = learned / nominal usable capacity.
+#   divided by the SoC span between the two anchors' values; SOH = learned / nominal.
+#   The learning itself (5, 5b, 6): bms/soc_learn.py.
 # The SoC reported (`shown`) follows the estimate: coulomb counting moves both; a
 # correction moves `shown` at most soc_blend_pct_per_min and never against the sign
 # of the current (no jump down while charging, no jump up while discharging).
@@ -40,6 +39,7 @@
 # Saving and restoring this state: bms/soc_record.py.
 
 from bms import ocv as O
+from bms import soc_learn as L
 from bms import units
 from bms.ticks import ticks_add, ticks_diff
 
@@ -63,15 +63,7 @@ EMPTY_SETTLE_MS = 300000  # rest after the cut-off before the cells are read: NC
 EMPTY_WAIT_MS = 900000   # give up waiting for that rest: anchor at 0 % (not measured)
 EMPTY_MAX_U = 10000      # a settled empty anchor reads at most 10 %
 _OFFSET_SETTLE_MS = const(60000)
-_OFFSET_WINDOW_MS = const(600000)
-_OFFSET_WINDOW_MAX = const(4096)
-_OFFSET_GAIN = const(4)
-_OFFSET_STEADY_MA = const(100)   # a window whose two halves differ more is a real, changing
-                         # current (a load, a cloud over the panels), not an offset
 _DRIFT_MIN_S = const(20 * 3600)  # two same-kind anchors at least this far apart measure drift
-_DRIFT_GAIN = const(2)
-LEARN_MIN_PCT = 50      # a measured capacity outside this share of nominal is refused
-LEARN_MAX_PCT = 125
 
 # Where the SoC came from (SocEstimator.origin)
 ORIGIN_NONE = 0         # no valid cell voltages yet: nothing to report
@@ -294,40 +286,14 @@ class SocEstimator:
             # so no load draws. Elsewhere "below soc_rest_a" in a home system is
             # mostly a load the sun half covers or a charger's constant-voltage tail:
             # real current (`pybms bench soc` measured such windows learning 0.3-1.2 A
-            # of real current as offset). Offsets elsewhere: rule 5b (_learn_drift).
+            # of real current as offset). Offsets elsewhere: rule 5b (soc_learn.drift).
             if (self.offset_max_ma and self.rules & R_OFFSET and s.valid
                     and ticks_diff(t_ms, self._rest_since) >= _OFFSET_SETTLE_MS
                     and self.anchor == A_EMPTY and self._empty_done
                     and s.v_min <= self.discharge_mv + self.hyst_mv):
-                self._learn_offset(t_ms, raw_ma)
+                L.offset_sample(self, t_ms, raw_ma)
         else:
             self._resting = False
-            self._off_n = 0
-
-    def _learn_offset(self, t_ms, raw_ma):
-        if self._off_n == 0:
-            self._off_start = t_ms
-            self._off_sum = 0
-            self._off_half_n = 0
-        self._off_sum += raw_ma
-        self._off_n += 1
-        if (self._off_half_n == 0 and (self._off_n >= _OFFSET_WINDOW_MAX // 2
-                or ticks_diff(t_ms, self._off_start) >= _OFFSET_WINDOW_MS // 2)):
-            self._off_half_n = self._off_n
-            self._off_half_sum = self._off_sum
-        if (self._off_n >= _OFFSET_WINDOW_MAX
-                or ticks_diff(t_ms, self._off_start) >= _OFFSET_WINDOW_MS):
-            n1 = self._off_half_n
-            n2 = self._off_n - n1
-            if n1 and n2:
-                first = self._off_half_sum // n1
-                second = (self._off_sum - self._off_half_sum) // n2
-                if -_OFFSET_STEADY_MA <= first - second <= _OFFSET_STEADY_MA:
-                    mean = self._off_sum // self._off_n
-                    off = self.offset_ma + (mean - self.offset_ma) // _OFFSET_GAIN
-                    self.offset_ma = _clip(off, -self.offset_max_ma, self.offset_max_ma)
-                else:
-                    self.offset_unsteady += 1
             self._off_n = 0
 
     def _correct_ocv(self, summary):
@@ -405,10 +371,10 @@ class SocEstimator:
                 and self.anchor != kind):
             span = abs(u - self.anchor_u)
             if span >= U_FULL // 2:
-                self._learn(abs(self.q_since_u) * self.cap_as // span)
+                L.capacity(self, abs(self.q_since_u) * self.cap_as // span)
         if (measured and self.learn_ok and self.rules & R_DRIFT and self.anchor == kind
                 and self._since_known and self._since_s >= _DRIFT_MIN_S):
-            self._learn_drift(u)
+            L.drift(self, u)
         self._since_s = 0
         self._since_ms = 0
         self._since_known = True
@@ -423,30 +389,6 @@ class SocEstimator:
         self.learn_ok = measured
         self.origin = ORIGIN_ANCHOR
         self.from_ocv = False
-
-    def _learn_drift(self, u):
-        """Two measured anchors of the same kind (full and full again, or empty and
-        empty) with no gap between: the pack's true change is the difference of their
-        values, so what the counter moved beyond that, over the time between them, is
-        a constant error of the current: the sensor offset the rest rule could not see
-        (a home pack rarely rests away from its ends). Rare: may allocate."""
-        excess_u = self.q_since_u - (u - self.anchor_u)
-        excess_ma = excess_u * self.unit_mams // (self._since_s * 1000)
-        off = self.offset_ma + excess_ma // _DRIFT_GAIN
-        self.offset_ma = _clip(off, -self.offset_max_ma, self.offset_max_ma)
-        self.drift_learns += 1
-
-    def _learn(self, measured_as):
-        """One anchor-to-anchor measurement of the usable capacity (rare: may allocate)."""
-        if not (self.nominal_as * LEARN_MIN_PCT // 100 <= measured_as
-                <= self.nominal_as * LEARN_MAX_PCT // 100):
-            return False
-        if self.learned_as:
-            measured_as = (self.learned_as + measured_as) // 2
-        self.learned_as = measured_as
-        self.set_capacity(measured_as)
-        self.learns += 1
-        return True
 
     def _blend(self, dt, i):
         diff = self.soc_u - self.shown

@@ -105,7 +105,7 @@ def test_hall_sensor_reads_ma_both_ways_at_its_cadence():
     rig = Rig(HALL)
     rig.amps(100.0)
     s = rig.run(1000)
-    assert s.valid() and abs(s.ma - 100000) <= 16, s.ma   # 16 bit: 62.5 uV x 2.5 / 10 mV/A = 15.6 mA
+    assert s.valid() and abs(s.ma - 100000) <= 16, s.ma  # 62.5 uV x 2.5 / 10 mV/A = 15.6 mA
     assert 14 <= rig.new <= 16, rig.new                   # 15 conversions a second
     rig.amps(-100.0)
     s = rig.run(300)
