@@ -238,7 +238,10 @@ class App:
         s.update(self.pack, t, self.stale_ms)
         if self._pack_ready_sent or ticks_diff(t, self._started_ms) >= T.STARTUP_GRACE_MS:
             self.checks.evaluate(s, t)
-        if not self._pack_ready_sent and s.valid:
+        cur = self.parts.current
+        # No connecting before the current sensor's first reading (it may answer late
+        # at boot: drivers/current_sensor.py START_GRACE_MS).
+        if not self._pack_ready_sent and s.valid and (cur is None or cur.samples):
             self._pack_ready_sent = True
             self.queue.put(EV_PACK_READY)
         self._dispatch(t)

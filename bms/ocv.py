@@ -4,16 +4,21 @@
 # mV span many percent (the flat middle), a voltage says little about SoC.
 #
 # NCA: the Panasonic 18650 family in Tesla Model S modules, rested (relaxation done)
-# at about 25 degC. Numbers are typical published values for the chemistry, rounded to
-# 5 mV; they are the documented numbers the plant simulator's truth model may share
-# (it must not import this file). Temperature dependence is not modelled here.
+# at about 25 degC. One documented set of numbers (docs/soc.md, "The OCV table"): the
+# shape of published low-rate NCR18650B-class curves at 5 % steps, the same points
+# the plant simulator's cell model documents (docs/simulator.md, "Cells"; it must not
+# import this file). Until 2026-11 this table held a second, independently rounded
+# set that differed from the plant's by up to 25 mV in the 55-85 % region: about 3 %
+# of SoC at 8 mV/%, which a rested-OCV reading or a start-up then carried into the
+# estimate (`pybms bench soc` keeps that table as a row, to show what a curve that
+# does not match the cells costs). Temperature dependence is not modelled here.
 
 # (SoC in 0.01 % of the cell's full capacity, OCV in mV), SoC strictly rising.
 NCA = (
-    (0, 3000), (250, 3200), (500, 3310), (1000, 3430), (1500, 3500), (2000, 3550),
-    (2500, 3590), (3000, 3620), (3500, 3650), (4000, 3680), (4500, 3710), (5000, 3745),
-    (5500, 3780), (6000, 3815), (6500, 3855), (7000, 3895), (7500, 3935), (8000, 3975),
-    (8500, 4020), (9000, 4065), (9500, 4115), (10000, 4180),
+    (0, 3000), (200, 3180), (500, 3320), (1000, 3430), (1500, 3490), (2000, 3540),
+    (2500, 3580), (3000, 3620), (3500, 3650), (4000, 3680), (4500, 3720), (5000, 3760),
+    (5500, 3800), (6000, 3840), (6500, 3880), (7000, 3920), (7500, 3960), (8000, 4000),
+    (8500, 4040), (9000, 4080), (9500, 4120), (10000, 4170),
 )
 
 # The OCV correction trusts the voltage by slope / (slope + HALF_WEIGHT): one half

@@ -10,25 +10,28 @@
 #
 # Rules, each with its own test (tests/fw/test_soc.py):
 # 1 coulomb counting, charge efficiency applied to charging current;
-# 2 rested-OCV: after soc_rest_s below soc_rest_a, pull the SoC towards the OCV table's
-#   value by a weight from the curve's steepness there (bms/ocv.py), again every
-#   soc_rest_s while the rest lasts;
-# 3 full anchor: highest cell within FULL_MARGIN_MV of charge_cell_v and the current
+# 2 rested-OCV: after soc_rest_s below soc_rest_a, pull the SoC towards the value the
+#   lowest and highest cell give on the OCV table (pack_usable_u: the lowest cell says
+#   what is left above the cut-off, the highest what fits below the charge target) by
+#   a weight from the curve's steepness there (bms/ocv.py), again every soc_rest_s
+#   while the rest lasts; the first rested reading after a start from OCV replaces
+#   the start-up value (that may have been read under load);
+# 3 full anchor: highest cell within _FULL_MARGIN_MV of charge_cell_v and the current
 #   between -soc_rest_a and soc_full_taper_a for soc_anchor_s -> 100 %;
-# 4 empty anchor: lowest cell at or below discharge_cell_v, not charging, for
-#   EMPTY_HOLD_MS: the cut-off. Under load that voltage includes the I x R drop, so the
-#   anchor waits until the current has rested EMPTY_SETTLE_MS and takes the lowest
-#   cell's OCV-table value then (a little above 0 % after a heavy load); if no rest
-#   comes within EMPTY_WAIT_MS, or charging starts, it sets 0 % and that anchor does
-#   not count for capacity learning;
-# 5 current offset: while resting (after OFFSET_SETTLE_MS, and not within
-#   limit_hysteresis_v of the charge target or the cut-off, where a charger's
-#   constant-voltage tail or a limited load is real current) the mean reading is taken
-#   as sensor offset, blended in by 1/OFFSET_GAIN per window, bounded by
-#   soc_offset_max_a (0 switches it off);
+# 4 empty anchor: the first reading with the lowest cell at or below discharge_cell_v,
+#   not charging, is the cut-off (the limits latch DCL = 0 on that same reading). Under
+#   load that voltage includes the I x R drop, so the anchor waits until the current
+#   has rested EMPTY_SETTLE_MS and takes the pack's OCV-table value then (a little
+#   above 0 % after a heavy load); a settled value above EMPTY_MAX_U means a load surge
+#   pulled a cell down, not empty: no anchor. If no rest comes within EMPTY_WAIT_MS, or
+#   charging starts, it sets 0 % and that anchor does not count for capacity learning;
+# 5 current offset: learned where the pack is known idle (resting after the empty
+#   anchor, until the lowest cell has risen limit_hysteresis_v: the limits hold DCL at
+#   0), not mid-SoC, where a home pack below soc_rest_a mostly carries real current;
+#   5b: and from two same-kind anchors >= _DRIFT_MIN_S apart (the drift between them);
 # 6 capacity: the charge counted from one anchor to the other (no sensor gap between),
-#   divided by the SoC span between the two anchors' values, is the usable capacity;
-#   SOH = learned / nominal usable capacity.
+#   divided by the SoC span between the two anchors' values; SOH = learned / nominal.
+#   The learning itself (5, 5b, 6): bms/soc_learn.py.
 # The SoC reported (`shown`) follows the estimate: coulomb counting moves both; a
 # correction moves `shown` at most soc_blend_pct_per_min and never against the sign
 # of the current (no jump down while charging, no jump up while discharging).
@@ -36,27 +39,31 @@
 # Saving and restoring this state: bms/soc_record.py.
 
 from bms import ocv as O
+from bms import soc_learn as L
 from bms import units
 from bms.ticks import ticks_add, ticks_diff
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+    def const(x):
+        return x
 
 U_FULL = 100000
 U_MIN = -10000          # the estimate may run past the anchors by 10 % before clipping
 U_MAX = 110000
-STEP_MS = 250           # counting chunk: i x dt stays a small int on a 32-bit board
-I_CLAMP_MA = 2000000
+_STEP_MS = const(250)           # counting chunk: i x dt stays a small int on a 32-bit board
+_I_CLAMP_MA = const(2000000)
 MAX_DT_MS = 60000       # a longer gap between updates (a stalled loop, a clock jump)
                         # is counted as this, noted, and spoils capacity learning
-FULL_MARGIN_MV = 10
-EMPTY_HOLD_MS = 1000
-EMPTY_SETTLE_MS = 30000  # rest after the cut-off before the lowest cell is read
-EMPTY_WAIT_MS = 300000   # give up waiting for that rest: anchor at 0 % (not measured)
+_FULL_MARGIN_MV = const(10)
+EMPTY_SETTLE_MS = 300000  # rest after the cut-off before the cells are read: NCA
+                         # relaxes with a time constant of minutes, and 30 s after a
+                         # 40 A load near empty the cells still read ~1 % low
+EMPTY_WAIT_MS = 900000   # give up waiting for that rest: anchor at 0 % (not measured)
 EMPTY_MAX_U = 10000      # a settled empty anchor reads at most 10 %
-OFFSET_SETTLE_MS = 60000
-OFFSET_WINDOW_MS = 600000
-OFFSET_WINDOW_MAX = 4096
-OFFSET_GAIN = 4
-LEARN_MIN_PCT = 50      # a measured capacity outside this share of nominal is refused
-LEARN_MAX_PCT = 125
+_OFFSET_SETTLE_MS = const(60000)
+_DRIFT_MIN_S = const(20 * 3600)  # two same-kind anchors at least this far apart measure drift
 
 # Where the SoC came from (SocEstimator.origin)
 ORIGIN_NONE = 0         # no valid cell voltages yet: nothing to report
@@ -69,20 +76,33 @@ A_NONE = 0
 A_FULL = 1
 A_EMPTY = 2
 
+# The corrections as switches (SocEstimator(..., rules=)): the firmware runs with
+# R_ALL; `pybms bench soc` switches each off in turn to show what it is worth, and
+# rules=0 is a plain coulomb counter (start from OCV, count, nothing else).
+R_OCV = 0x01        # rule 2: rested-OCV correction
+R_FULL = 0x02       # rule 3: full anchor
+R_EMPTY = 0x04      # rule 4: empty anchor
+R_OFFSET = 0x08     # rule 5: offset learning at rest
+R_LEARN = 0x10      # rule 6: capacity learning between anchors
+R_BLEND = 0x20      # corrections reach the reported SoC blended (off: in one step)
+R_DRIFT = 0x40      # rule 5b: offset from two anchors of the same kind
+R_ALL = 0x7F
+
 
 def _clip(x, lo, hi):
     return lo if x < lo else hi if x > hi else x
 
 
 class SocEstimator:
-    def __init__(self, cfg, series_cells, curve=O.NCA):
+    def __init__(self, cfg, series_cells, curve=O.NCA, rules=R_ALL):
         if series_cells < 1:
             raise ValueError("series_cells must be at least 1")
+        self.rules = rules
         self.series = series_cells
         self.curve = curve
         self.charge_mv = units.mv(cfg["charge_cell_v"])
         self.discharge_mv = units.mv(cfg["discharge_cell_v"])
-        self.full_mv = self.charge_mv - FULL_MARGIN_MV
+        self.full_mv = self.charge_mv - _FULL_MARGIN_MV
         self.hyst_mv = units.mv(cfg["limit_hysteresis_v"])
         self.loss_pm = 1000 - int(cfg["soc_charge_efficiency_pct"] * 10 + 0.5)
         self.rest_ma = units.ma(cfg["soc_rest_a"])
@@ -127,17 +147,24 @@ class SocEstimator:
         self._off_sum = 0
         self._off_n = 0
         self._off_start = 0
+        self._off_half_n = 0
+        self._off_half_sum = 0
+        self.offset_unsteady = 0      # rest windows refused: the current was changing
         self._full_timing = False
         self._full_since = 0
         self._full_done = False
-        self._empty_timing = False
-        self._empty_since = 0
         self._empty_done = False
         self._empty_pending = False   # cut-off seen, waiting for the rest
         self._empty_cut = 0
         self._settle_timing = False
         self._settle_since = 0
         self.anchor_u = 0             # the SoC the last anchor set
+        self.empty_rejected = 0       # cut-offs whose settled reading was not empty
+        self._ocv_replace = False     # the next rested reading replaces the SoC
+        self.drift_learns = 0
+        self._since_s = 0             # seconds counted since the last anchor ...
+        self._since_ms = 0
+        self._since_known = False     # ... and whether that count is whole (no reboot)
 
     def set_capacity(self, cap_as):
         self.cap_as = cap_as
@@ -162,6 +189,21 @@ class SocEstimator:
         p = O.soc_x100(self.curve, cell_mv) - self.e_x100
         return p * U_FULL // (self.f_x100 - self.e_x100)
 
+    def pack_usable_u(self, v_min, v_max):
+        """Usable SoC (units of 1e-5, 0..U_FULL) of a rested pack from its lowest and
+        highest cell: the lowest cell says how much can still be taken out before the
+        cut-off, the highest how much can still go in before the charge target, so an
+        imbalanced pack reads on the same scale the anchors define. A balanced pack
+        gives usable_u(cell)."""
+        remaining = O.soc_x100(self.curve, v_min) - self.e_x100
+        room = self.f_x100 - O.soc_x100(self.curve, v_max)
+        if remaining <= 0:
+            return 0
+        if room <= 0:
+            return U_FULL
+        return remaining * U_FULL // (remaining + room)
+
+
     # --- one step -----------------------------------------------------------------------
     def update(self, t_ms, current_ma, current_ok, summary):
         """Advance to t_ms. current_ma: pack current (positive = charging) from the
@@ -183,8 +225,13 @@ class SocEstimator:
             dt = MAX_DT_MS
             self.gaps += 1
             self.learn_ok = False
+        ms = self._since_ms + dt
+        if ms >= 1000:
+            self._since_s += ms // 1000
+            ms %= 1000
+        self._since_ms = ms
         if current_ok:
-            i = _clip(current_ma - self.offset_ma, -I_CLAMP_MA, I_CLAMP_MA)
+            i = _clip(current_ma - self.offset_ma, -_I_CLAMP_MA, _I_CLAMP_MA)
             self.i_ma = i
             self._count(i, dt)
             self._rest(t_ms, current_ma, i, summary)
@@ -198,7 +245,8 @@ class SocEstimator:
             self._off_n = 0
         if summary.valid:
             self._anchors(t_ms, i, summary)
-            if self._resting and current_ok and ticks_diff(t_ms, self._ocv_next) >= 0:
+            if (self._resting and current_ok and self.rules & R_OCV
+                    and ticks_diff(t_ms, self._ocv_next) >= 0):
                 self._ocv_next = ticks_add(t_ms, self.rest_ms)
                 self._correct_ocv(summary)
         self._blend(dt, i)
@@ -211,7 +259,7 @@ class SocEstimator:
             i -= lost
         unit = self.unit_mams
         while dt > 0:
-            step = STEP_MS if dt > STEP_MS else dt
+            step = _STEP_MS if dt > _STEP_MS else dt
             dt -= step
             self._rem += i * step
             k = self._rem // unit
@@ -233,38 +281,44 @@ class SocEstimator:
                 self._rest_since = t_ms
                 self._ocv_next = ticks_add(t_ms, self.rest_ms)
                 self._off_n = 0
-            # Near the charge target or the cut-off a small real current flows (a
-            # charger's constant-voltage tail, a limited load): not an offset.
-            if (self.offset_max_ma and s.valid and s.v_max < self.full_mv - self.hyst_mv
-                    and s.v_min > self.discharge_mv + self.hyst_mv
-                    and ticks_diff(t_ms, self._rest_since) >= OFFSET_SETTLE_MS):
-                self._learn_offset(t_ms, raw_ma)
+            # Only where the pack is known to be idle: after the empty anchor, until
+            # the lowest cell has risen limit_hysteresis_v, the limits hold DCL at 0,
+            # so no load draws. Elsewhere "below soc_rest_a" in a home system is
+            # mostly a load the sun half covers or a charger's constant-voltage tail:
+            # real current (`pybms bench soc` measured such windows learning 0.3-1.2 A
+            # of real current as offset). Offsets elsewhere: rule 5b (soc_learn.drift).
+            if (self.offset_max_ma and self.rules & R_OFFSET and s.valid
+                    and ticks_diff(t_ms, self._rest_since) >= _OFFSET_SETTLE_MS
+                    and self.anchor == A_EMPTY and self._empty_done
+                    and s.v_min <= self.discharge_mv + self.hyst_mv):
+                L.offset_sample(self, t_ms, raw_ma)
         else:
             self._resting = False
             self._off_n = 0
 
-    def _learn_offset(self, t_ms, raw_ma):
-        if self._off_n == 0:
-            self._off_start = t_ms
-            self._off_sum = 0
-        self._off_sum += raw_ma
-        self._off_n += 1
-        if (self._off_n >= OFFSET_WINDOW_MAX
-                or ticks_diff(t_ms, self._off_start) >= OFFSET_WINDOW_MS):
-            mean = self._off_sum // self._off_n
-            off = self.offset_ma + (mean - self.offset_ma) // OFFSET_GAIN
-            self.offset_ma = _clip(off, -self.offset_max_ma, self.offset_max_ma)
-            self._off_n = 0
-
     def _correct_ocv(self, summary):
-        cell = summary.v_pack // self.series
-        w = O.weight_pm(self.curve, cell)
-        self.soc_u += (self.usable_u(cell) - self.soc_u) * w // 1000
+        if self._ocv_replace:
+            # The start-up estimate may have been read under load: the first rested
+            # reading replaces it.
+            self._ocv_replace = False
+            w = 1000
+        else:
+            # the steeper of the two cells' curve points: the cell near its end of
+            # the curve is the one that decides the reading
+            w = O.weight_pm(self.curve, summary.v_min)
+            w2 = O.weight_pm(self.curve, summary.v_max)
+            if w2 > w:
+                w = w2
+        u = self.pack_usable_u(summary.v_min, summary.v_max)
+        self.soc_u += (u - self.soc_u) * w // 1000
         self.ocv_corrections += 1
 
     def _anchors(self, t_ms, i, s):
+        rules = self.rules
         # full: the charge target reached and the current tapered (or the charger idle)
-        if s.v_max >= self.full_mv and -self.rest_ma < i < self.taper_ma:
+        if not rules & R_FULL:
+            pass
+        elif s.v_max >= self.full_mv and -self.rest_ma < i < self.taper_ma:
             if not self._full_timing:
                 self._full_timing = True
                 self._full_since = t_ms
@@ -276,19 +330,16 @@ class SocEstimator:
             if s.v_max < self.full_mv - self.hyst_mv:
                 self._full_done = False
         # empty: the discharge cut-off reached while not charging ...
+        if not rules & R_EMPTY:
+            return
         if s.v_min <= self.discharge_mv and i < self.rest_ma:
-            if not self._empty_timing:
-                self._empty_timing = True
-                self._empty_since = t_ms
-            elif (not self._empty_done and not self._empty_pending
-                  and ticks_diff(t_ms, self._empty_since) >= EMPTY_HOLD_MS):
+            # The first reading at the cut-off, as the limits latch DCL = 0 on it.
+            if not self._empty_done and not self._empty_pending:
                 self._empty_pending = True
                 self._empty_cut = t_ms
                 self._settle_timing = False
-        else:
-            self._empty_timing = False
-            if s.v_min > self.discharge_mv + self.hyst_mv and not self._empty_pending:
-                self._empty_done = False
+        elif s.v_min > self.discharge_mv + self.hyst_mv and not self._empty_pending:
+            self._empty_done = False
         # ... then read once the load is gone (the I x R drop is not charge)
         if self._empty_pending:
             if -self.rest_ma < i < self.rest_ma:
@@ -296,8 +347,15 @@ class SocEstimator:
                     self._settle_timing = True
                     self._settle_since = t_ms
                 elif ticks_diff(t_ms, self._settle_since) >= EMPTY_SETTLE_MS:
-                    u = _clip(self.usable_u(s.v_min), 0, EMPTY_MAX_U)
-                    self._empty(u, True)
+                    u = self.pack_usable_u(s.v_min, s.v_max)
+                    if u <= EMPTY_MAX_U:
+                        self._empty(u, True)
+                    else:
+                        # The rested pack is not near empty: a load surge pulled a
+                        # cell down, not the end of the charge. No anchor.
+                        self._empty_pending = False
+                        self._empty_done = True
+                        self.empty_rejected += 1
             else:
                 self._settle_timing = False
                 if i >= self.rest_ma or ticks_diff(t_ms, self._empty_cut) >= EMPTY_WAIT_MS:
@@ -309,10 +367,17 @@ class SocEstimator:
         self._anchor(A_EMPTY, u, measured)
 
     def _anchor(self, kind, u=U_FULL, measured=True):
-        if measured and self.learn_ok and self.anchor != A_NONE and self.anchor != kind:
+        if (measured and self.learn_ok and self.rules & R_LEARN and self.anchor != A_NONE
+                and self.anchor != kind):
             span = abs(u - self.anchor_u)
             if span >= U_FULL // 2:
-                self._learn(abs(self.q_since_u) * self.cap_as // span)
+                L.capacity(self, abs(self.q_since_u) * self.cap_as // span)
+        if (measured and self.learn_ok and self.rules & R_DRIFT and self.anchor == kind
+                and self._since_known and self._since_s >= _DRIFT_MIN_S):
+            L.drift(self, u)
+        self._since_s = 0
+        self._since_ms = 0
+        self._since_known = True
         self.soc_u = u
         self.anchor_u = u
         if kind == A_FULL:
@@ -325,18 +390,6 @@ class SocEstimator:
         self.origin = ORIGIN_ANCHOR
         self.from_ocv = False
 
-    def _learn(self, measured_as):
-        """One anchor-to-anchor measurement of the usable capacity (rare: may allocate)."""
-        if not (self.nominal_as * LEARN_MIN_PCT // 100 <= measured_as
-                <= self.nominal_as * LEARN_MAX_PCT // 100):
-            return False
-        if self.learned_as:
-            measured_as = (self.learned_as + measured_as) // 2
-        self.learned_as = measured_as
-        self.set_capacity(measured_as)
-        self.learns += 1
-        return True
-
     def _blend(self, dt, i):
         diff = self.soc_u - self.shown
         if diff == 0:
@@ -345,7 +398,7 @@ class SocEstimator:
         x = self.blend_u_per_min * dt + self._blend_carry
         most = x // 60000
         self._blend_carry = x - most * 60000
-        step = _clip(diff, -most, most)
+        step = _clip(diff, -most, most) if self.rules & R_BLEND else diff
         if (step < 0 and i >= self.rest_ma) or (step > 0 and i <= -self.rest_ma):
             return  # never against the current's sign
         self.shown += step
@@ -353,8 +406,9 @@ class SocEstimator:
     # --- start --------------------------------------------------------------------------
     def start_from_ocv(self, summary):
         """No valid record: take the SoC the average cell voltage gives, and say so."""
-        self.soc_u = _clip(self.usable_u(summary.v_pack // self.series), 0, U_FULL)
+        self.soc_u = self.pack_usable_u(summary.v_min, summary.v_max)
         self.shown = self.soc_u
+        self._ocv_replace = True
         self.origin = ORIGIN_OCV
         self.from_ocv = True
         self.learn_ok = False
@@ -363,3 +417,4 @@ class SocEstimator:
         """State restored from a record (bms.soc_record): time starts at the next update."""
         self.origin = ORIGIN_RECORD
         self._t_valid = False
+        self._since_known = False   # the time since the anchor is not in the record

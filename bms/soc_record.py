@@ -9,6 +9,7 @@
 import struct
 
 from bms import soc as S
+from bms import soc_learn as L
 from bms.ticks import ticks_diff
 
 # version, flags, last anchor, soc, shown, capacity, learned capacity, offset, count
@@ -40,8 +41,8 @@ def restore(est, buf):
         return False
     (version, flags, anchor, soc_u, shown, cap_as, learned_as, offset_ma, q_since_u,
      anchor_u, out_u, cycles, fulls, empties, learns) = struct.unpack_from(FORMAT, buf, 0)
-    lo = est.nominal_as * S.LEARN_MIN_PCT // 100
-    hi = est.nominal_as * S.LEARN_MAX_PCT // 100
+    lo = est.nominal_as * L.LEARN_MIN_PCT // 100
+    hi = est.nominal_as * L.LEARN_MAX_PCT // 100
     if (version != VERSION or anchor > S.A_EMPTY or not S.U_MIN <= soc_u <= S.U_MAX
             or not S.U_MIN <= shown <= S.U_MAX or not 0 <= out_u < S.U_FULL
             or not 0 <= anchor_u <= S.U_FULL

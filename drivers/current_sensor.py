@@ -31,14 +31,29 @@ except ImportError:  # CPython
 # Why the sensor is faulted (CurrentSensor.fault; also the diagnosis detail).
 F_NONE = const(0)
 F_I2C = const(1)          # no answer on the bus
-F_RAILED = const(2)       # converter at full scale: the value is not a measurement
+F_RAILED = const(2)       # converter at full scale, or a hall output no working
+                          # transducer gives (cable off: 0 V): not a measurement
 F_STALE = const(3)        # no new conversion for current_stale_ms
 F_WRONG_CHIP = const(4)   # something else answers at the address
 FAULT_NAMES = ("ok", "i2c_error", "railed", "no_conversion", "wrong_chip")
 
 FAIL_READS = const(3)     # consecutive failed transactions before an I2C fault
+# Start-up grace: a sensor may answer late at boot (its supply rail comes up after the
+# MCU's, the first conversion is not ready yet). Until its first good reading, and for
+# at most this long after start(), silence (no answer, no conversion) is not reported
+# as a fault: valid() stays False, so the application keeps the contactors open and
+# the limits at zero (app/application.py waits for a reading before the pack is
+# ready). Silent past the grace: the current_sensor fault as ever. An answer that is
+# wrong (another chip, a railed output) is reported at once.
+START_GRACE_MS = const(5000)
 RING = const(16)          # recent readings kept for the zero calibration
 SMALL = 1 << 29           # keep code * num below this (MicroPython small int on 32 bit)
+# A hall transducer's output stays within its specified span (zero +/- current_max_a x
+# sensitivity: 0.5..4.5 V for the default +/-200 A at 10 mV/A) or saturates a little
+# beyond it on an over-current; 0 V (the divider pulling the ADC to ground when the
+# cable is off) or the supply rail (a short) is no current. Outside the span by more
+# than this margin the reading is a sensor fault, not an over-current.
+HALL_MARGIN_MV = 400
 
 
 class CalibrationError(ValueError):
@@ -84,11 +99,19 @@ class CurrentSensor:
             self.num, self.den = ratio(per_code, SMALL >> (chip.bits - 1))
             zero_a = cfg["current_hall_zero_v"] * 1000 / cfg["current_hall_mv_per_a"]
             self.zero_ma = units.ma(zero_a)
+            # The codes the transducer's possible output span gives at the ADC.
+            swing_mv = cfg["current_max_a"] * cfg["current_hall_mv_per_a"] + HALL_MARGIN_MV
+            zero_mv = cfg["current_hall_zero_v"] * 1000
+            per_mv = 1000.0 / lsb_uv / cfg["current_hall_divider"]
+            self.code_lo = int((zero_mv - swing_mv) * per_mv)
+            self.code_hi = int((zero_mv + swing_mv) * per_mv) + 1
         elif kind == "ina228_shunt":
             chip = Ina228(i2c, address or 0x40, cfg["current_shunt_uohm"], cfg["current_max_a"],
                           cfg["current_shunt_avg"])
             self.num, self.den = chip.ma_num, chip.ma_den
             self.zero_ma = 0
+            self.code_lo = chip.min_code     # a shunt has no span of its own: the
+            self.code_hi = chip.max_code     # converter's range (railed()) is the test
         else:
             raise ValueError("no current sensor configured (current_sensor = %r)" % kind)
         self.kind = kind
@@ -109,6 +132,7 @@ class CurrentSensor:
         self.restarts = 0
         self._fails = 0          # consecutive failed transactions
         self._started = False
+        self._t_start = 0
         self._due = None
         self._ring = [0] * RING
         self._ring_i = 0
@@ -117,6 +141,12 @@ class CurrentSensor:
     # --- what the firmware reads -------------------------------------------------------
     def valid(self):
         return self.fault == F_NONE and self.samples > 0
+
+    def in_grace(self, t_ms):
+        """Silent since start() without a first reading, within START_GRACE_MS: not a
+        fault yet (the reading is still not valid)."""
+        return (self.samples == 0 and (self.fault == F_I2C or self.fault == F_STALE)
+                and ticks_diff(t_ms, self._t_start) < START_GRACE_MS)
 
     def age_ms(self, t_ms):
         return ticks_diff(t_ms, self.t_sample)
@@ -129,6 +159,7 @@ class CurrentSensor:
     def start(self, t_ms):
         """Configure the chip; a failure is a sensor fault and start is retried by poll."""
         self.t_sample = t_ms
+        self._t_start = t_ms
         self._due = t_ms
         self._start(t_ms)
 
@@ -172,11 +203,12 @@ class CurrentSensor:
     def _sample(self, t_ms):
         self._fails = 0
         self.t_sample = t_ms
-        if self.chip.railed():
+        code = self.chip.code
+        if self.chip.railed() or code < self.code_lo or code > self.code_hi:
             self.fault = F_RAILED
             self._ring_n = 0
             return False
-        raw = self.to_ma(self.chip.code)
+        raw = self.to_ma(code)
         self.raw_ma = raw
         self.ma = raw - self.offset_ma
         self.samples += 1
@@ -207,7 +239,8 @@ class CurrentSensor:
         d = self.diag
         if d is None:
             return
-        d.report(D.CURRENT_SENSOR, self.fault != F_NONE, t_ms, self.fault)
+        d.report(D.CURRENT_SENSOR, self.fault != F_NONE and not self.in_grace(t_ms), t_ms,
+                 self.fault)
         if self.fault == F_NONE and self.samples:
             # Unknown current neither raises nor clears an over-current.
             d.report(D.OVER_CURRENT_CHARGE, self.ma > self.oc_charge_ma, t_ms)

@@ -44,15 +44,20 @@ class HallSensor:
 
     Defaults: +-200 A over 0.5..4.5 V (10 mV/A, zero at 2.5 V, as C2T-style parts
     are specified), a 0.4 divider so 0..5 V becomes 0..2 V, inside the MCP3421's
-    +-2.048 V range at gain 1."""
+    +-2.048 V range at gain 1. Beyond its range the output stage saturates
+    headroom_v inside its supply (0.25..4.75 V: an assumption, typical of a
+    rail-to-rail output stage, not a datasheet number); only a fault reaches the
+    rails: shorted to the supply or ground, or the cable off (the divider then pulls
+    the ADC input to 0 V)."""
 
     def __init__(self, range_a=200.0, zero_v=2.5, span_v=2.0, supply_v=5.0, divider=0.4,
-                 adc=None, error=None):
+                 adc=None, error=None, headroom_v=0.25):
         self.range_a = range_a
         self.zero_v = zero_v
         self.v_per_a = span_v / range_a
         self.supply_v = supply_v
         self.divider = divider
+        self.headroom_v = headroom_v
         self.adc = adc                 # an Mcp3421Model (set_input_v) or None
         self.error = error or SensorError()
         self.fault = None
@@ -62,6 +67,7 @@ class HallSensor:
     def update(self, true_a, dt):
         sensed = self.error.apply(true_a, dt)
         v = self.zero_v + sensed * self.v_per_a
+        v = min(max(v, self.headroom_v), self.supply_v - self.headroom_v)
         if self.fault == "railed_high":
             v = self.supply_v
         elif self.fault == "railed_low":

@@ -34,8 +34,10 @@ def test_hall_sensor_errors_clipping_and_failures():
     sensor = HallSensor(error=SensorError(offset_a=1.0, gain_error=0.02))
     sensor.update(100.0, 0.1)
     assert abs(sensor.reading_a() - 103.0) < 0.01
-    sensor.update(400.0, 0.1)                  # beyond the transducer's range: clipped
-    assert sensor.output_v == 5.0
+    sensor.update(400.0, 0.1)                  # beyond the transducer's range: saturated
+    assert sensor.output_v == 4.75
+    sensor.update(-400.0, 0.1)
+    assert sensor.output_v == 0.25
     sensor.fault = "disconnected"
     sensor.update(10.0, 0.1)
     assert abs(sensor.reading_a() + 250.0) < 0.01

@@ -8,6 +8,7 @@ BENCHES = (
     ("can", "tools.bench.can", "Victron frame set: build time and bytes allocated per transmit cycle on MicroPython"),
     ("heap", "tools.bench.heap", "heap of the firmware core on a 32-bit MicroPython, precompiled and frozen"),
     ("plant", "tools.bench.plant", "plant simulator alone: simulated days per wall-clock second, 2S and 16S2P"),
+    ("soc", "tools.bench.soc", "state of charge against the plant's truth over 30 simulated days: RMS/max error of the estimator, each correction off, a plain counter, the voltage estimate; learned capacity"),
     ("charge", "tools.bench.charge", "charge control and balancing vs the previous policy on the plant: balance speed, CVL overshoot, CCL toggles, float hours"),
     ("tesla", "tools.bench.tesla", "module bus: wire bytes vs minimum, cycle time and Python share on MicroPython, fuzz figures"),
 )

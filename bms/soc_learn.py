@@ -1,0 +1,86 @@
+# What the SoC estimator (bms/soc.py) learns about the pack and its sensor, one rule
+# per function, each called on the estimator's state (docs/soc.md, rules 6, 6b, 7):
+#
+# offset_sample: the sensor's offset from steady 10-minute windows of readings where
+#   the pack is known idle (bms/soc.py decides where: resting after the empty anchor);
+#   a window whose two halves differ by more than _OFFSET_STEADY_MA is a changing, real
+#   current and is refused; blended in by 1/_OFFSET_GAIN, bounded by soc_offset_max_a.
+# drift: two measured anchors of the same kind (full and full again, or empty and
+#   empty) with no gap or reboot between: the pack's true change is the difference of
+#   their values, so what the counter moved beyond that, over the time between them,
+#   is a constant error of the current; half of it goes into the offset.
+# capacity: one anchor-to-anchor measurement of the usable capacity, refused outside
+#   LEARN_MIN_PCT..LEARN_MAX_PCT of nominal, averaged with the value learned before.
+# offset_sample runs per reading and allocates nothing; drift and capacity run once per
+# anchor and may allocate on a 32-bit board (their products outgrow a small int).
+
+from bms.ticks import ticks_diff
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+    def const(x):
+        return x
+
+_OFFSET_WINDOW_MS = const(600000)
+_OFFSET_WINDOW_MAX = const(4096)
+_OFFSET_GAIN = const(4)
+_OFFSET_STEADY_MA = const(100)   # a window whose two halves differ more is a real,
+                                 # changing current (a load, a cloud), not an offset
+_DRIFT_GAIN = const(2)
+LEARN_MIN_PCT = 50      # a measured capacity outside this share of nominal is refused
+LEARN_MAX_PCT = 125
+
+
+def _clip(x, lo, hi):
+    return lo if x < lo else hi if x > hi else x
+
+
+def offset_sample(est, t_ms, raw_ma):
+    """One raw reading (mA, before the learned offset) of an idle pack."""
+    if est._off_n == 0:
+        est._off_start = t_ms
+        est._off_sum = 0
+        est._off_half_n = 0
+    est._off_sum += raw_ma
+    est._off_n += 1
+    if (est._off_half_n == 0 and (est._off_n >= _OFFSET_WINDOW_MAX // 2
+            or ticks_diff(t_ms, est._off_start) >= _OFFSET_WINDOW_MS // 2)):
+        est._off_half_n = est._off_n
+        est._off_half_sum = est._off_sum
+    if (est._off_n >= _OFFSET_WINDOW_MAX
+            or ticks_diff(t_ms, est._off_start) >= _OFFSET_WINDOW_MS):
+        n1 = est._off_half_n
+        n2 = est._off_n - n1
+        if n1 and n2:
+            first = est._off_half_sum // n1
+            second = (est._off_sum - est._off_half_sum) // n2
+            if -_OFFSET_STEADY_MA <= first - second <= _OFFSET_STEADY_MA:
+                mean = est._off_sum // est._off_n
+                off = est.offset_ma + (mean - est.offset_ma) // _OFFSET_GAIN
+                est.offset_ma = _clip(off, -est.offset_max_ma, est.offset_max_ma)
+            else:
+                est.offset_unsteady += 1
+        est._off_n = 0
+
+
+def drift(est, u):
+    """A measured anchor at u following one of the same kind (see the header)."""
+    excess_u = est.q_since_u - (u - est.anchor_u)
+    excess_ma = excess_u * est.unit_mams // (est._since_s * 1000)
+    off = est.offset_ma + excess_ma // _DRIFT_GAIN
+    est.offset_ma = _clip(off, -est.offset_max_ma, est.offset_max_ma)
+    est.drift_learns += 1
+
+
+def capacity(est, measured_as):
+    """One anchor-to-anchor measurement of the usable capacity; True if taken."""
+    if not (est.nominal_as * LEARN_MIN_PCT // 100 <= measured_as
+            <= est.nominal_as * LEARN_MAX_PCT // 100):
+        return False
+    if est.learned_as:
+        measured_as = (est.learned_as + measured_as) // 2
+    est.learned_as = measured_as
+    est.set_capacity(measured_as)
+    est.learns += 1
+    return True

@@ -1,0 +1,82 @@
+# The application with a current sensor that answers late at boot: the contactors stay
+# open and the limits zero until its first reading, no fault is latched within the
+# start-up grace (drivers/current_sensor.py START_GRACE_MS), and a sensor that stays
+# silent past it faults as before.
+
+from app.application import App, Parts
+from bms import config
+from bms import diagnosis as D
+from bms.diagnosis import Diagnosis
+from drivers import current_sensor as CS
+from drivers.allow_outputs import AllowOutputs
+from drivers.contactors import Contactors
+from drivers.gpio import MemoryPin
+from tests.fw.app_support import FAST, Clock, CountingBus, Follower, LoopPack
+
+ZERO_AMPS = bytes((0x3E, 0x80, 0x18, 0x18))   # code 16000 (1.000 V: 0 A), 16 bit, ready
+
+
+class LateHall:
+    """An MCP3421 on the default hall wiring, small enough for the application's
+    test heap (the register-level model is tested in test_current_sensor.py): it
+    does not answer until `up`, then converts continuously and reads 0 A."""
+
+    def __init__(self):
+        self.up = False
+
+    def writeto(self, addr, buf):
+        if not self.up:
+            raise OSError(19)
+
+    def readfrom_into(self, addr, buf):
+        if not self.up:
+            raise OSError(19)
+        buf[:] = ZERO_AMPS
+
+
+class SensorRig:
+    def __init__(self):
+        o = dict(FAST)
+        o["current_sensor"] = "mcp3421_hall"
+        self.cfg = config.make(o)
+        self.clock = Clock(1000)
+        self.chip = LateHall()             # its supply rail comes up after the MCU's
+        diag = Diagnosis()
+        self.pins = tuple(MemoryPin(n) for n in ("negative", "precharge", "positive"))
+        feedback = tuple(Follower(p) for p in self.pins)
+        self.allow = AllowOutputs(MemoryPin("allow_charge"), MemoryPin("allow_discharge"))
+        self.sensor = CS.CurrentSensor(self.cfg, self.chip, diag)
+        parts = Parts(LoopPack([3700] * 12, [250] * 4), CountingBus(),
+                      Contactors(self.pins[0], self.pins[1], self.pins[2], feedback),
+                      allow=self.allow, heater=MemoryPin("heater"), current=self.sensor,
+                      diag=diag)
+        self.app = App(self.cfg, parts, self.clock.ms, self.clock.now_us)
+        self.app.start(self.clock.ms())
+
+    def run(self, ms, step=10):
+        for _ in range(ms // step):
+            self.app.run_pass()
+            self.clock.advance(step)
+
+    def closed(self):
+        return tuple(p.value() for p in self.pins)
+
+
+def test_late_current_sensor_keeps_everything_open_without_a_fault():
+    rig = SensorRig()
+    rig.run(CS.START_GRACE_MS - 1000)
+    assert rig.closed() == (0, 0, 0) and rig.app.machine.state_name == "Init"
+    assert not rig.app.diag.active[D.CURRENT_SENSOR]
+    assert rig.app.limits.ccl_da == 0 and rig.app.limits.dcl_da == 0
+    assert not rig.allow.charge and not rig.allow.discharge
+    rig.chip.up = True                     # it answers now
+    rig.run(3000)
+    assert rig.sensor.valid() and rig.app.machine.state_name == "Run"
+    assert rig.closed() == (1, 0, 1) and not rig.app.diag.active[D.CURRENT_SENSOR]
+
+
+def test_silent_current_sensor_past_the_grace_faults():
+    rig = SensorRig()
+    rig.run(CS.START_GRACE_MS + 500)
+    assert rig.app.diag.active[D.CURRENT_SENSOR]
+    assert rig.app.machine.state_name == "Fault" and rig.closed() == (0, 0, 0)
