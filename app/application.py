@@ -105,6 +105,7 @@ class App:
         self.watchdog_feeds = 0
         self.current_da = None
         self.soc_x100 = None
+        self._open_since = None       # every contactor open since (the sensor's zero)
         self.sched = s = Scheduler(now_ms, now_us, ticks_diff, ticks_add, self._on_task_error)
         # The module poll in bounded steps when the bus master offers them; a bus
         # master without step() polls its whole cycle once per poll_ms instead.
@@ -232,6 +233,16 @@ class App:
         self.current_da = ma // 100 if ok else None
         self.soc.update(t, ma, ok, self.summary)
         self.soc_x100 = self.soc.soc_x100()
+        # No current can flow with every contactor open: what the sensor reads then
+        # is its offset (bms/soc.py rule 7).
+        if ok and self.contactors.all_open():
+            if self._open_since is None:
+                self._open_since = t
+            elif ticks_diff(t, self._open_since) >= T.OPEN_SETTLE_MS:
+                self.soc.open_sample(ma)
+        elif self._open_since is not None:
+            self._open_since = None
+            self.soc.open_end()
 
     def task_checks(self, t):
         s = self.summary

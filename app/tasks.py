@@ -32,6 +32,7 @@ PERIOD = 1
 BUDGET = 2
 
 STARTUP_GRACE_MS = 5000  # no stale-data fault before the first discovery had a chance
+OPEN_SETTLE_MS = 500     # every contactor open this long: the sensor reads its zero
 
 
 def period_ms(row, cfg):

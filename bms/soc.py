@@ -31,7 +31,11 @@
 #   5b: and from two same-kind anchors >= _DRIFT_MIN_S apart (the drift between them);
 # 6 capacity: the charge counted from one anchor to the other (no sensor gap between),
 #   divided by the SoC span between the two anchors' values; SOH = learned / nominal.
-#   The learning itself (5, 5b, 6): bms/soc_learn.py.
+# 7 zero at open contactors: while every contactor is open (the application says so,
+#   open_sample()), no current can flow through the sensor, so the mean reading is its
+#   offset: no rest or anchor needed (every boot, every Fault); weighed against an
+#   offset known before by the number of readings (bms/soc_learn.py).
+#   The learning itself (5, 5b, 6, 7): bms/soc_learn.py.
 # The SoC reported (`shown`) follows the estimate: coulomb counting moves both; a
 # correction moves `shown` at most soc_blend_pct_per_min and never against the sign
 # of the current (no jump down while charging, no jump up while discharging).
@@ -86,7 +90,8 @@ R_OFFSET = 0x08     # rule 5: offset learning at rest
 R_LEARN = 0x10      # rule 6: capacity learning between anchors
 R_BLEND = 0x20      # corrections reach the reported SoC blended (off: in one step)
 R_DRIFT = 0x40      # rule 5b: offset from two anchors of the same kind
-R_ALL = 0x7F
+R_ZERO = 0x80       # rule 7: offset read while every contactor is open
+R_ALL = 0xFF
 
 
 def _clip(x, lo, hi):
@@ -150,6 +155,11 @@ class SocEstimator:
         self._off_half_n = 0
         self._off_half_sum = 0
         self.offset_unsteady = 0      # rest windows refused: the current was changing
+        self._zero_sum = 0
+        self._zero_n = 0
+        self._zero_base = 0
+        self.zero_learns = 0          # offsets taken with every contactor open
+        self.zero_refused = 0         # readings too large to be an offset while open
         self._full_timing = False
         self._full_since = 0
         self._full_done = False
@@ -250,6 +260,17 @@ class SocEstimator:
                 self._ocv_next = ticks_add(t_ms, self.rest_ms)
                 self._correct_ocv(summary)
         self._blend(dt, i)
+
+    def open_sample(self, raw_ma):
+        """Rule 7: one valid reading (mA, before the learned offset) taken while every
+        contactor has been open for a moment (the caller decides: the application
+        after CONTACTORS_SETTLE_MS with all open). open_end() when one closes."""
+        if self.offset_max_ma and self.rules & R_ZERO:
+            L.zero_sample(self, raw_ma)
+
+    def open_end(self):
+        self._zero_n = 0
+        self._zero_sum = 0
 
     def _count(self, i, dt):
         if i > 0 and self.loss_pm:

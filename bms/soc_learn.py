@@ -11,7 +11,18 @@
 #   is a constant error of the current; half of it goes into the offset.
 # capacity: one anchor-to-anchor measurement of the usable capacity, refused outside
 #   LEARN_MIN_PCT..LEARN_MAX_PCT of nominal, averaged with the value learned before.
-# offset_sample runs per reading and allocates nothing; drift and capacity run once per
+# zero_sample: readings taken while every contactor is open, where the true current is
+#   zero: their running mean is the sensor's offset, taken every _ZERO_MIN_N readings.
+#   Without an offset known before (the first boot) the mean replaces it: a boot's
+#   second of open contactors reads it to noise / sqrt(n). With one known (restored,
+#   or learned), the window's mean counts as n readings against _ZERO_PRIOR_N for what
+#   was known: a short boot window (n = 10, ~0.16 A of noise on a 0.5 A rms sensor)
+#   then nudges the offset instead of replacing a better one with its noise, while a
+#   long open spell (Fault, disconnected: up to _ZERO_MAX_N) nearly replaces it. A
+#   reading beyond _ZERO_REFUSE_X x soc_offset_max_a is not an offset (a welded
+#   contactor without feedback, a sensor fault) and is refused; the result is bounded
+#   like rule 5's.
+# offset_sample and zero_sample run per reading and allocate nothing; drift and capacity run once per
 # anchor and may allocate on a 32-bit board (their products outgrow a small int).
 
 from bms.ticks import ticks_diff
@@ -28,6 +39,10 @@ _OFFSET_GAIN = const(4)
 _OFFSET_STEADY_MA = const(100)   # a window whose two halves differ more is a real,
                                  # changing current (a load, a cloud), not an offset
 _DRIFT_GAIN = const(2)
+_ZERO_MIN_N = const(10)          # readings before the first offset of a window
+_ZERO_MAX_N = const(1200)        # then the window restarts (sums stay small ints)
+_ZERO_REFUSE_X = const(4)
+_ZERO_PRIOR_N = const(200)       # what a known offset is worth, in open readings
 LEARN_MIN_PCT = 50      # a measured capacity outside this share of nominal is refused
 LEARN_MAX_PCT = 125
 
@@ -62,6 +77,29 @@ def offset_sample(est, t_ms, raw_ma):
             else:
                 est.offset_unsteady += 1
         est._off_n = 0
+
+
+def zero_sample(est, raw_ma):
+    """One reading (mA, before the learned offset) with every contactor open."""
+    lim = est.offset_max_ma * _ZERO_REFUSE_X
+    if raw_ma > lim or raw_ma < -lim:
+        est.zero_refused += 1
+        return
+    if est._zero_n == 0:
+        est._zero_base = est.offset_ma      # what was known when the window opened
+    est._zero_sum += raw_ma
+    est._zero_n += 1
+    n = est._zero_n
+    if n % _ZERO_MIN_N == 0:
+        mean = est._zero_sum // n
+        base = est._zero_base
+        off = mean if base == 0 else base + (mean - base) * n // (n + _ZERO_PRIOR_N)
+        est.offset_ma = _clip(off, -est.offset_max_ma, est.offset_max_ma)
+        if n == _ZERO_MIN_N:
+            est.zero_learns += 1
+    if n >= _ZERO_MAX_N:
+        est._zero_n = 0
+        est._zero_sum = 0
 
 
 def drift(est, u):

@@ -1,7 +1,8 @@
 # The application with a current sensor that answers late at boot: the contactors stay
 # open and the limits zero until its first reading, no fault is latched within the
 # start-up grace (drivers/current_sensor.py START_GRACE_MS), and a sensor that stays
-# silent past it faults as before.
+# silent past it faults as before. With every contactor open the application gives
+# the SoC estimator the sensor's zero (bms/soc.py rule 7).
 
 from app.application import App, Parts
 from bms import config
@@ -14,6 +15,8 @@ from drivers.gpio import MemoryPin
 from tests.fw.app_support import FAST, Clock, CountingBus, Follower, LoopPack
 
 ZERO_AMPS = bytes((0x3E, 0x80, 0x18, 0x18))   # code 16000 (1.000 V: 0 A), 16 bit, ready
+# +0.5 A: 5 mV at the transducer, 2 mV at the ADC = 32 codes of 62.5 uV
+HALF_AMP = bytes((0x3E, 0xA0, 0x18, 0x18))
 
 
 class LateHall:
@@ -23,6 +26,7 @@ class LateHall:
 
     def __init__(self):
         self.up = False
+        self.reading = ZERO_AMPS
 
     def writeto(self, addr, buf):
         if not self.up:
@@ -31,7 +35,7 @@ class LateHall:
     def readfrom_into(self, addr, buf):
         if not self.up:
             raise OSError(19)
-        buf[:] = ZERO_AMPS
+        buf[:] = self.reading
 
 
 class SensorRig:
@@ -80,3 +84,22 @@ def test_silent_current_sensor_past_the_grace_faults():
     rig.run(CS.START_GRACE_MS + 500)
     assert rig.app.diag.active[D.CURRENT_SENSOR]
     assert rig.app.machine.state_name == "Fault" and rig.closed() == (0, 0, 0)
+
+
+def test_with_every_contactor_open_the_sensor_reading_is_its_offset():
+    rig = SensorRig()
+    rig.chip.up = True
+    rig.chip.reading = HALF_AMP            # a sensor 0.5 A off zero
+    rig.run(3000)
+    soc = rig.app.soc
+    assert rig.app.machine.state_name == "Run"
+    # the moment the contactors were open at boot may already have given it
+    assert soc.offset_ma == 0 or abs(soc.offset_ma - 500) <= 20, soc.offset_ma
+    rig.app.operator_connect(rig.clock.ms(), False)    # open: nothing can flow now
+    rig.run(3000)
+    assert rig.closed() == (0, 0, 0)
+    assert abs(soc.offset_ma - 500) <= 20 and soc.zero_learns >= 1, soc.offset_ma
+    rig.app.operator_connect(rig.clock.ms(), True)     # closed again: a load or a charger
+    rig.chip.reading = ZERO_AMPS           # ... reads as a current, never as an offset
+    rig.run(3000)
+    assert rig.closed() == (1, 0, 1) and abs(soc.offset_ma - 500) <= 20, soc.offset_ma

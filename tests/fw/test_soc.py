@@ -251,6 +251,42 @@ def test_offset_is_not_learned_from_a_mid_soc_rest_or_a_changing_current():
     assert r.est.offset_ma == 0 and r.est.offset_unsteady >= 10
 
 
+def test_offset_is_read_while_every_contactor_is_open():
+    r = Run(cell_mv=3650)
+    est = r.est
+    for k in range(9):
+        est.open_sample(480 + 5 * k)
+    assert est.offset_ma == 0                      # not yet: too few readings
+    est.open_sample(500)                           # nothing known before: the mean
+    assert abs(est.offset_ma - 500) <= 5 and est.zero_learns == 1, est.offset_ma
+    est.open_end()                                 # a contactor closed
+    known = est.offset_ma
+    for _ in range(10):
+        est.open_sample(300)                       # a short window, a noisy 0.3 A:
+    assert est.offset_ma == known + (300 - known) * 10 // 210, est.offset_ma   # a nudge
+    assert est.zero_learns == 2
+    est.open_end()
+    known = est.offset_ma
+    for _ in range(1200):
+        est.open_sample(300)                       # a long open spell (Fault): mostly
+    assert est.offset_ma == known + (300 - known) * 1200 // 1400, est.offset_ma
+    est.open_sample(20000)                         # 20 A cannot flow through open contacts
+    assert est.zero_refused == 1
+    r1 = Run()
+    for _ in range(1200):
+        r1.est.open_sample(5000)                   # beyond soc_offset_max_a: bounded
+    assert r1.est.offset_ma == 1500
+    r2 = Run({"soc_offset_max_a": 0.0})
+    for _ in range(20):
+        r2.est.open_sample(500)
+    assert r2.est.offset_ma == 0                   # offsets switched off
+    r3 = Run()
+    r3.est.rules &= ~S.R_ZERO
+    for _ in range(20):
+        r3.est.open_sample(500)
+    assert r3.est.offset_ma == 0
+
+
 def test_offset_from_two_full_anchors_a_day_apart():
     r = Run({"soc_charge_efficiency_pct": 100.0}, cell_mv=4000, soc_u=95000)
     est = r.est
@@ -348,6 +384,13 @@ def test_update_allocates_nothing_on_micropython():
     for ma, step in ((-25000, 50), (0, 1000), (40000, 50), (100, 5000)):
         used = allocated_by(lambda: run(ma, 400, step))
         assert used == 0, "update allocated %d bytes at %d mA" % (used, ma)
+
+    def zero(n=1300):
+        for k in range(n):
+            est.open_sample(400 + (k & 7))
+    zero(10)
+    used = allocated_by(zero)
+    assert used == 0, "open_sample allocated %d bytes" % used
 
 
 def test_gaps_between_updates_are_bounded_and_time_never_runs_back():

@@ -37,6 +37,8 @@ from bms import soc as S
 from bms import soc_record
 from drivers.current_sensor import CurrentSensor
 from drivers.storage import RecordStore
+from app.tasks import OPEN_SETTLE_MS
+from bms.ticks import ticks_diff
 from simulator import cells
 from simulator import scenario as scenario_mod
 from simulator.app_loop import MemoryFiles
@@ -54,6 +56,8 @@ SENSOR = {"kind": "hall", "offset_a": 0.5, "gain_error": 0.01, "noise_a": 0.5,
 REBOOT_EVERY_DAYS = (2.0, 5.0)    # the gap to the next reboot, drawn uniformly
 OUTAGE_S = 30.0          # a rebooting board drops the contactor coils this long
 MPPT_RESET_S = 60.0      # the owner resets the MPPTs' error #67 this long after
+BOOT_OPEN_S = 1.05       # contactors open at boot until main positive closes (the
+                         # in-process `normal` run of the application, 2S pack)
 STORE_PERIOD_MS = 60000  # as app/boot.py (STATE_PERIOD_MS)
 # Day types: (share, solar peak W, clouds); house load scaled by 0.6..1.6.
 WEATHER = ((0.45, 5000.0, 0.25), (0.35, 2500.0, 0.6), (0.2, 700.0, 0.8))
@@ -65,6 +69,7 @@ VARIANTS = (
     ("without empty anchor", S.R_ALL & ~S.R_EMPTY),
     ("without offset learning at rest", S.R_ALL & ~S.R_OFFSET),
     ("without offset from repeated anchors", S.R_ALL & ~S.R_DRIFT),
+    ("without zero read at open contactors", S.R_ALL & ~S.R_ZERO),
     ("without capacity learning", S.R_ALL & ~S.R_LEARN),
     ("without blending (corrections in one step)", S.R_ALL & ~S.R_BLEND),
     ("plain coulomb counter", 0),
@@ -266,8 +271,29 @@ class SocBench:
         self.loop.plant.set_coils(0, 0, 0)
         self._outage_until = t_s + OUTAGE_S
 
+    def _boot_open(self):
+        """The application's first moments after a boot: every contactor open while
+        it discovers the pack and precharges, the sensor sampled every
+        current_sample_ms; after app.tasks.OPEN_SETTLE_MS its readings go to the
+        estimators as the sensor's zero (bms/soc.py rule 7). Then main closes."""
+        plant = self.loop.plant
+        plant.set_coils(0, 0, 0)
+        step_ms = self.cfg["current_sample_ms"]
+        t0 = self.loop.clock.ticks()
+        for _ in range(int(BOOT_OPEN_S * 1000) // step_ms):
+            plant.step(step_ms / 1000.0)
+            t = self.loop.clock.ticks()
+            self.sensor.poll(t)
+            if self.sensor.valid() and ticks_diff(t, t0) >= OPEN_SETTLE_MS:
+                for v in self.variants:
+                    v.est.open_sample(self.sensor.ma)
+        for v in self.variants:
+            v.est.open_end()
+        plant.set_coils(1, 0, 1)
+
     def run(self):
         loop = self.loop
+        self._boot_open()
         clock = loop.clock
         plant = loop.plant
         end = self.days * 86400.0
@@ -287,7 +313,7 @@ class SocBench:
                     plant.step(loop.dt_s)    # the board is down: nothing decides
                     continue
                 self._outage_until = None
-                plant.set_coils(1, 0, 1)
+                self._boot_open()
                 self._mppt_reset = t_s + MPPT_RESET_S
             if self._mppt_reset is not None and t_s >= self._mppt_reset:
                 # The GX lost the BMS for the outage and its MPPTs latched error #67:

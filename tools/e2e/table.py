@@ -33,12 +33,12 @@ FAULTS = (
     ("precharge-fail", "precharge_failed", ("after_last", "pre", "precharge_timeout_ms"), ()),
     ("contactor-weld", "contactor_feedback", ("event", "operator_disconnect"), ()),
     ("overcurrent", "over_current_discharge", ("event", "dc_load"), ("current_sample_ms",)),
-    ("current-sensor-fail", ("current_sensor", "over_current_discharge"), ("event", "sensor_fault"),
+    ("current-sensor-fail", "current_sensor", ("event", "sensor_fault"),
      ("current_sample_ms",)),
 )
-# A diagnosis cell may name several rows: any of them proves the reaction. A sensor
-# that rails at full scale reads as an over-current before it reads as broken;
-# either opens the contactors.
+# A diagnosis cell may name several rows (a tuple): any of them proves the reaction.
+# A disconnected transducer reads outside its output span: current_sensor, never an
+# over-current (drivers/current_sensor.py).
 F_SCENARIO, F_DIAG, F_VISIBLE, F_DETECT = range(4)
 
 # Scenarios that keep the battery in service (no fault expected): the invariants

@@ -46,8 +46,8 @@ TEXT = {
     "over_current_discharge":
         "pack current above current_oc_discharge_a while discharging",
     "current_sensor":
-        "the current sensor does not answer, reads at full scale, or has no new conversion "
-        "for current_stale_ms",
+        "the current sensor does not answer, reads at full scale or outside the "
+        "transducer's output span (unplugged), or has no new conversion for current_stale_ms",
     "charge_overshoot":
         "a cell passed charge_stop_cell_v: a charger ignores CVL",
     "heater_ineffective":
