@@ -1,8 +1,8 @@
 # Nothing in the steady loop allocates (issue 19): a whole pass of every task, in
 # Run, with the Victron frames going out, measured with gc.mem_alloc() on MicroPython.
 
-import gc
 
+from tests.fw.alloc import allocated_by
 from tests.fw.app_support import Rig
 from tests.fw.support import MICROPYTHON, skip
 
@@ -14,13 +14,6 @@ def test_steady_loop_allocates_nothing_on_micropython():
     rig.run(5000)
     assert rig.state == "Run"
     rig.run(3000)   # warm up: every task has run several times
-    gc.collect()
-    gc.disable()
-    try:
-        before = gc.mem_alloc()
-        rig.run(3000)
-        used = gc.mem_alloc() - before
-    finally:
-        gc.enable()
+    used = allocated_by(lambda: rig.run(3000))
     assert rig.state == "Run"
     assert used == 0, "3 s of loop passes allocated %d bytes" % used

@@ -7,6 +7,7 @@ import gc
 import json
 
 from drivers.wall_clock import WallClock
+from tests.fw.alloc import allocated_by
 from tests.fw.app_support import FixedSource, MemoryStore, Rig
 from tests.fw.support import MICROPYTHON, skip
 
@@ -91,14 +92,7 @@ def test_steady_loop_with_a_wall_clock_and_after_a_phase_change_allocates_nothin
     assert rig.state == "Run" and rig.app.charge.phase == 1, "absorption"
     reads = src.reads
     written = rig.ring.written
-    gc.collect()
-    gc.disable()
-    try:
-        before = gc.mem_alloc()
-        rig.run(3000)
-        used = gc.mem_alloc() - before
-    finally:
-        gc.enable()
+    used = allocated_by(lambda: rig.run(3000))
     assert rig.ring.written == written, "the phase held: no record"
     assert src.reads == reads, "the clock is read hourly, not per pass"
     assert used == 0, "3 s of loop passes allocated %d bytes" % used
