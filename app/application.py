@@ -11,7 +11,7 @@
 
 from app import tasks as T
 from app.events import (EV_BALANCE_DONE, EV_BALANCE_NEEDED, EV_CONNECT, EV_DISCONNECT,
-                        EV_FAULT, EV_FAULT_CLEARED, EV_PACK_READY, EV_RESET, FAULT_FIELDS,
+                        EV_FAULT, EV_FAULT_CLEARED, EV_PACK_READY, EV_RESET, fault_fields,
                         EventQueue)
 from app.recovery import Recovery
 from app.scheduler import Scheduler
@@ -198,7 +198,7 @@ class App:
             if log is not None:
                 log.error(t_ms, self.sched.names[i], "task: %r" % (exc,))
             self.diag.latch(D.INTERNAL, t_ms, i)
-            self.machine.dispatch("fault", t_ms, FAULT_FIELDS[D.INTERNAL])
+            self.machine.dispatch("fault", t_ms, fault_fields(D.INTERNAL))
             self._dispatch(t_ms)
         except Exception:  # the machine and contactors are already safe
             self.task_errors += 1
