@@ -58,6 +58,13 @@ def ocv(soc):
     return _V[k] + (soc - _SOC[k]) * _SLOPE[k]
 
 
+def soc_at_ocv(volts):
+    """The state of charge (fraction) at a rested voltage: ocv() inverted."""
+    k = bisect_right(_V, volts) - 1
+    k = max(0, min(k, len(_SLOPE) - 1))
+    return _SOC[k] + (volts - _V[k]) / _SLOPE[k]
+
+
 def ocv_energy_wh(soc_a, soc_b, capacity_ah, steps=200):
     """Chemical energy stored between two states of charge (integral of OCV dQ)."""
     total = 0.0

@@ -197,6 +197,26 @@ class PackModel:
         socs = [g.soc for g in self.groups]
         return min(socs), max(socs), sum(socs) / len(socs)
 
+    def usable_soc(self, e, f):
+        """(usable SoC fraction, usable capacity Ah) between the cell states of charge
+        e (a BMS's discharge cut-off) and f (its charge target), as a perfect BMS
+        would report it (docs/soc.md): per string, the group with the least charge
+        above e sets what is left and the one with the least room below f what still
+        fits; strings add; SoC = remaining / (remaining + room)."""
+        remaining = room = 0.0
+        for s in range(self.parallel):
+            lo = hi = None
+            for m in self.string_modules(s):
+                for g in m.groups:
+                    q = (g.soc - e) * g.capacity_ah
+                    r = (f - g.soc) * g.capacity_ah
+                    lo = q if lo is None or q < lo else lo
+                    hi = r if hi is None or r < hi else hi
+            remaining += lo
+            room += hi
+        cap = remaining + room
+        return (remaining / cap if cap > 0 else 0.0), cap
+
     def temp_extremes(self):
         ts = [m.temp_c for m in self.modules]
         return min(ts), max(ts)

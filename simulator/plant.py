@@ -8,6 +8,7 @@
 # runs the firmware (the harness or the pin link) through on_operator.
 # Host only.
 
+from simulator.cells import soc_at_ocv
 from simulator.contactors import NAMES as CONTACTOR_NAMES
 from simulator.contactors import PowerPath
 from simulator.current_sensor import HallSensor, SensorError, ShuntSensor
@@ -28,6 +29,10 @@ class Plant:
         self.pack = PackModel(s.topology["series"], s.topology["parallel"], p["soc"],
                               p["soc_spread"], p["capacity_spread"], p["self_discharge_spread"],
                               p["temp_c"], p["ambient_c"], p["seed"])
+        # The SoC a perfect BMS would report, on the usable scale between the cut-offs
+        # the firmware is configured with (docs/soc.md; truth column soc_usable).
+        fw = s.firmware_config()
+        self.usable_window = (soc_at_ocv(fw["discharge_cell_v"]), soc_at_ocv(fw["charge_cell_v"]))
         pp = s.power_path
         # The inverter's standby draw is a power: as a resistance at the pack's voltage.
         v0 = self.pack.thevenin()[0]
@@ -214,7 +219,8 @@ class Plant:
             "coil_neg": c[0].coil, "coil_pre": c[1].coil, "coil_pos": c[2].coil,
             "neg": c[0].closed, "pre": c[1].closed, "pos": c[2].closed,
             "cell_v_min": lo, "cell_v_max": hi, "soc_min": s_lo, "soc_max": s_hi,
-            "soc_mean": s_mean, "t_min_c": t_lo, "t_max_c": t_hi,
+            "soc_mean": s_mean, "soc_usable": pack.usable_soc(*self.usable_window)[0],
+            "t_min_c": t_lo, "t_max_c": t_hi,
             "bleeding": sum(bin(m.bleed_mask).count("1") for m in pack.modules),
             "heater": self.heater,
             "gx_cvl_v": gx.cvl, "gx_ccl_a": gx.ccl, "gx_dcl_a": gx.dcl,

@@ -15,7 +15,7 @@ COLUMNS = (
     ("coil_neg", "%d"), ("coil_pre", "%d"), ("coil_pos", "%d"),
     ("neg", "%d"), ("pre", "%d"), ("pos", "%d"),
     ("cell_v_min", "%.4f"), ("cell_v_max", "%.4f"),
-    ("soc_min", "%.5f"), ("soc_max", "%.5f"), ("soc_mean", "%.5f"),
+    ("soc_min", "%.5f"), ("soc_max", "%.5f"), ("soc_mean", "%.5f"), ("soc_usable", "%.5f"),
     ("t_min_c", "%.2f"), ("t_max_c", "%.2f"), ("bleeding", "%d"), ("heater", "%d"),
     ("gx_cvl_v", "%s"), ("gx_ccl_a", "%s"), ("gx_dcl_a", "%s"), ("gx_bms_lost", "%d"),
     ("mppt_error_67", "%d"), ("inverter_on", "%d"), ("solar_w", "%.1f"), ("load_w", "%.1f"),

@@ -133,7 +133,7 @@ def screen(run, dec, interp_label):
     alarms, warns = dec.flags(run)
     lo, hi = pack.cell_extremes()
     t_lo, t_hi = pack.temp_extremes()
-    _s_lo, _s_hi, s_mean = pack.soc_stats()
+    usable = pack.usable_soc(*plant.usable_window)[0]
     bleeding = sum(bin(m.bleed_mask).count("1") for m in pack.modules)
     pos = "  ".join("%s %s" % (n, "CLOSED" if k.closed else "open")
                     for n, k in zip(("neg", "pre", "pos"), c))
@@ -150,8 +150,8 @@ def screen(run, dec, interp_label):
         "pack       %s V  %s A   (true %.2f V %+.1f A)" % (
             _f(vi.get("voltage"), "%.2f"), _f(vi.get("current"), "%+.1f"), pack.terminal_v(),
             path.pack_current),
-        "SoC        %s %%   (true %.1f %%)" % (_f(soc.get("soc_hires", soc.get("soc")), "%.1f"),
-                                              s_mean * 100.0),
+        "SoC        %s %%   (true %.1f %% usable)" % (
+            _f(soc.get("soc_hires", soc.get("soc")), "%.1f"), usable * 100.0),
         "cells      min %s V %-8s max %s V %-8s (true %.3f..%.3f V)" % (
             _f(cells.get("cell_v_min"), "%.3f"), _text(dec.values(run, 0x374), "cell_v_min_name"),
             _f(cells.get("cell_v_max"), "%.3f"), _text(dec.values(run, 0x375), "cell_v_max_name"),
@@ -233,7 +233,9 @@ def tally_text(tally):
 def summary(run, wall_s, dec):
     soc = dec.values(run, 0x355) or {}
     rows = run.truth_rows
-    true_soc = rows[-1]["soc_mean"] * 100.0 if rows and rows[-1].get("soc_mean") is not None \
+    # The plant's SoC on the scale the BMS reports (docs/soc.md: between the
+    # configured cut-offs, set by the weakest groups), not the groups' mean.
+    true_soc = rows[-1]["soc_usable"] * 100.0 if rows and rows[-1].get("soc_usable") is not None \
         else None
     bms_soc = soc.get("soc_hires", soc.get("soc"))
     faults = ["%s at %d ms%s" % (r.get("diag"), r["t_ms"], utc_text(r)) for r in run.events

@@ -6,6 +6,9 @@ from simulator import cells
 from simulator.cells import CellGroup, ocv, ocv_energy_wh
 from simulator.contactors import NEGATIVE, POSITIVE, PRECHARGE, PowerPath
 from simulator.pack_model import BALANCE_OHM, PackModel
+from simulator import scenario
+from simulator.clock import SimClock
+from simulator.plant import Plant
 
 
 def test_ocv_is_monotonic_and_has_a_flat_middle():
@@ -168,3 +171,15 @@ def test_closing_main_positive_without_precharge_is_recorded():
     for _ in range(10):
         path.step(0.01, 50.0, 0.005)
     assert path.mains_closed() and path.max_close_dv < 1.0
+
+
+def test_soc_at_ocv_inverts_the_ocv_table_and_the_truth_has_the_usable_soc():
+    for x in (0.0, 0.07, 0.33, 0.5, 0.91, 1.0):
+        assert abs(cells.soc_at_ocv(cells.ocv(x)) - x) < 1e-9, x
+    s = scenario.load("normal")
+    plant = Plant(s, SimClock())
+    e, f = plant.usable_window
+    assert 0.0 < e < 0.1 and 0.9 < f < 1.0, (e, f)
+    row = plant.truth_row()
+    assert 0.0 < row["soc_usable"] < 1.0
+    assert row["soc_usable"] == plant.pack.usable_soc(e, f)[0]

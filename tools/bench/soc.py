@@ -26,12 +26,12 @@
 # docs/soc.md: remaining = the smallest charge any group holds above its cut-off
 # (discharge_cell_v on the plant's OCV curve), room = the smallest charge any group
 # can still take below charge_cell_v; SoC = remaining / (remaining + room), usable
-# capacity = remaining + room (summed over parallel strings).
+# capacity = remaining + room (summed over parallel strings): simulator.pack_model's
+# usable_soc(), also the truth file's soc_usable column.
 
 import math
 import random
 import time
-from bisect import bisect_right
 
 from bms import soc as S
 from bms import soc_record
@@ -87,34 +87,10 @@ PREVIOUS_NCA = (
 )
 CURVE_VARIANTS = (("full estimator with the previous OCV table", S.R_ALL, PREVIOUS_NCA),)
 
-_OCV_V = tuple(p[1] for p in cells.OCV_TABLE)
-_OCV_SOC = tuple(p[0] for p in cells.OCV_TABLE)
-
-
-def plant_soc_at(volts):
-    """The plant cell's SoC (fraction) at a rested voltage: its OCV table inverted."""
-    k = bisect_right(_OCV_V, volts) - 1
-    k = max(0, min(k, len(_OCV_V) - 2))
-    v0, v1 = _OCV_V[k], _OCV_V[k + 1]
-    s0, s1 = _OCV_SOC[k], _OCV_SOC[k + 1]
-    return s0 + (volts - v0) * (s1 - s0) / (v1 - v0)
-
-
 def truth(pack, e, f):
-    """(usable SoC %, usable capacity Ah) of the plant's pack, see the header."""
-    remaining = room = 0.0
-    for s in range(pack.parallel):
-        lo = hi = None
-        for m in pack.string_modules(s):
-            for g in m.groups:
-                q = (g.soc - e) * g.capacity_ah
-                r = (f - g.soc) * g.capacity_ah
-                lo = q if lo is None or q < lo else lo
-                hi = r if hi is None or r < hi else hi
-        remaining += lo
-        room += hi
-    cap = remaining + room
-    return 100.0 * remaining / cap, cap
+    """(usable SoC %, usable capacity Ah) of the plant's pack (PackModel.usable_soc)."""
+    frac, cap = pack.usable_soc(e, f)
+    return 100.0 * frac, cap
 
 
 class Variant:
@@ -217,8 +193,8 @@ class SocBench:
         self.variants = [Variant(v[0], v[1], cfg, loop.series, v[2] if len(v) > 2 else None)
                          for v in variants]
         self.voltage = VoltageOnly(loop.limits)
-        self.e = plant_soc_at(cfg["discharge_cell_v"])
-        self.f = plant_soc_at(cfg["charge_cell_v"])
+        self.e = cells.soc_at_ocv(cfg["discharge_cell_v"])
+        self.f = cells.soc_at_ocv(cfg["charge_cell_v"])
         self.reboots = 0
         self.full_days = 0
         self.empty_days = 0
