@@ -27,6 +27,7 @@ from app.events import RingStream, Tee, TickFilter  # noqa: E402
 from app.persist import SIZE as PERSIST_SIZE  # noqa: E402
 from app.persist import Persist  # noqa: E402
 from bms import config  # noqa: E402
+from bms import diagnosis as D  # noqa: E402
 from bms.diagnosis import Diagnosis  # noqa: E402
 from bms.soc_record import SIZE as SOC_SIZE  # noqa: E402
 gc.collect()
@@ -89,7 +90,24 @@ def load_config(path=None):
         if path:
             raise
         overrides = None
+    except ValueError as e:   # what each runtime's json says differs: say it is JSON
+        raise config.ConfigError("not valid JSON (%s)" % e)
     return config.make(overrides)
+
+
+def config_or_defaults(path=None, out=None):
+    """(cfg, None) from the configuration file, or (the defaults, the reason) when
+    the file cannot be used: unreadable, not JSON, a value out of range, a failed
+    cross-check. The defaults then serve only to run the BMS far enough to say why
+    (console, event log, the GX's alarm) with every contactor open: the caller
+    raises config_invalid, a fault no reset clears."""
+    try:
+        return load_config(path), None
+    except Exception as e:  # any reason at all: a board must not run on a guess
+        why = "%s: %s" % (path or CONFIG_FILE, e)
+        (out or print)("pybms: configuration refused (%s); every contactor stays open and "
+                       "the limits stay zero until the BMS boots with a valid file" % why)
+        return config.make(), why
 
 
 def _store(path, size, period_ms):
@@ -150,15 +168,24 @@ def build(board, cfg, opts=None, machine=None, now_ms=None, now_us=None, log_str
     return app
 
 
+def start(board, opts, machine=None, out=None):
+    """The configuration (or the defaults and config_invalid when it is refused),
+    the whole BMS built for `board`, started with every contactor open."""
+    cfg, refused = config_or_defaults(opts.get("--config"), out)
+    gc.collect()   # the JSON text and parse of the config, before anything lasting
+    app = build(board, cfg, opts, machine)
+    t = clock.ticks_ms()
+    app.start(t)
+    if refused is not None:
+        app.diag.report(D.CONFIG_INVALID, True, t)   # Fault before anything can close
+    return app
+
+
 def run(argv=None, passes=None):
     """Build from the board and config, start with everything open, loop for ever
     (or `passes` passes, for tests)."""
     opts = options(sys.argv[1:] if argv is None else argv)
-    board = load(board_name(opts))
-    cfg = load_config(opts.get("--config"))
-    gc.collect()   # the JSON text and parse of the config, before anything lasting
-    app = build(board, cfg, opts)
-    app.start(clock.ticks_ms())
+    app = start(load(board_name(opts)), opts)
     n = 0
     while passes is None or n < passes:
         app.run_pass()

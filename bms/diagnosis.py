@@ -71,6 +71,10 @@ ROWS = (
     ("heater_ineffective", WARN, None, None, "heater_warn_s", 0, 0, CONDITION, AUTO),
     ("internal", FAULT, None, None, None, 0, 0, RESET, LATCH),
     ("fault_latched", FAULT, None, None, None, 0, 0, RESET, LATCH),
+    # The configuration file was refused at boot (app/boot.py): the firmware runs on
+    # the defaults only to report why, with this condition active until a reboot
+    # with a valid file, so no reset can let it connect a pack it may not describe.
+    ("config_invalid", FAULT, None, None, None, 0, 0, CONDITION, LATCH),
 )
 
 # Column positions, so code reads names rather than magic numbers.
@@ -113,6 +117,7 @@ CHARGE_OVERSHOOT = const(21)
 HEATER_INEFFECTIVE = const(22)
 INTERNAL = const(23)
 FAULT_LATCHED = const(24)
+CONFIG_INVALID = const(25)
 
 COUNT = len(ROWS)
 

@@ -36,6 +36,7 @@ MAP = (
     ("current_sensor", "bms_internal"),
     ("internal", "bms_internal"),
     ("fault_latched", "general"),
+    ("config_invalid", "bms_internal"),
     ("charge_overshoot", "high_voltage"),
     ("heater_ineffective", "low_temp_charge"),
     ("limits:stale", "bms_internal"),

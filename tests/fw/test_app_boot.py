@@ -57,3 +57,39 @@ def test_options_come_from_the_command_line():
                          "--state", "s", "stray"])
     assert opts["--tesla"] == "/dev/pts/7" and opts["--can"] == "/dev/pts/8"
     assert opts["--plant"] == "/dev/pts/9" and opts["--state"] == "s"
+
+
+def _refused_boot(text):
+    path = "/tmp/pybms-boot-test-config.json"
+    with open(path, "w") as f:
+        f.write(text)
+    said = []
+    app = boot.start(load("esp32_devkit"), {"--config": path, "--state": "/tmp/pybms-boot-cfg"},
+                     BootMachine(), said.append)
+    return app, said
+
+
+def test_a_refused_configuration_boots_safe_and_says_why():
+    from bms import diagnosis as D
+    from drivers import clock
+    for text, why in (('{"cell_v_max": 9.5}', "cell_v_max"), ('{"cell_v_max": ', "JSON"),
+                      ('[1, 2]', "pybms-boot-test-config.json"), ('{"no_such_setting": 1}', "")):
+        app, said = _refused_boot(text)
+        assert len(said) == 1 and "configuration refused" in said[0] and why in said[0], said
+        assert app.diag.active[D.CONFIG_INVALID]
+        for _ in range(5):
+            app.run_pass()
+        assert app.machine.state_name == "Fault", app.machine.state_name
+        assert tuple(pin.value() for pin in app.parts.contactors.pins) == (0, 0, 0)
+        assert app.limits.ccl_da == 0 and app.limits.dcl_da == 0
+        app.operator_reset(clock.ticks_ms())      # no reset can make it connect
+        for _ in range(3):
+            app.run_pass()
+        assert app.machine.state_name == "Fault"
+        assert tuple(pin.value() for pin in app.parts.contactors.pins) == (0, 0, 0)
+
+
+def test_a_missing_default_configuration_file_means_the_defaults():
+    said = []
+    cfg, refused = boot.config_or_defaults(None, said.append)
+    assert refused is None and not said and cfg["module_count"] == config.make()["module_count"]

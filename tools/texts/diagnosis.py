@@ -52,6 +52,10 @@ TEXT = {
         "a cell passed charge_stop_cell_v: a charger ignores CVL",
     "heater_ineffective":
         "the heater did not warm the pack within heater_warn_s",
+    "config_invalid":
+        "the configuration file was refused at boot (unreadable, not JSON, a value out of "
+        "range or a cross-check failed): the BMS reports why and never connects until it "
+        "boots with a valid file",
     "internal":
         "BMS internal error: unexpected exception or an unknown diagnosis id",
     "fault_latched":
