@@ -4,20 +4,7 @@
 
 from array import array
 
-try:
-    import micropython
-    ptr16 = ptr32 = None  # never called: viper compiles these names as casts
-except ImportError:  # CPython: the decorator does nothing, a cast is plain indexing
-    class micropython:  # noqa: N801 - stands in for the MicroPython module
-        @staticmethod
-        def viper(f):
-            return f
-
-    def ptr16(x):
-        return x
-
-    def ptr32(x):
-        return x
+from bms.native import micropython, ptr16, ptr32  # noqa: F401
 
 TEMP_INVALID = -32768   # temp_dc() of a sensor that reads open or shorted
 AGE_NEVER = 0x3FFFFFFF  # age_ms() before the first good reading

@@ -26,7 +26,7 @@ from protocols.tesla import convert as C
 from protocols.tesla import frame as F
 from protocols.tesla import plausible as P
 from protocols.tesla import registers as R
-from protocols.tesla.native import const, micropython, ptr16  # noqa: F401
+from bms.native import const, micropython, ptr16  # noqa: F401
 
 if C.TEMP_INVALID != TEMP_INVALID:
     raise ImportError("protocols.tesla and bms.pack disagree on 'no temperature'")

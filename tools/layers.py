@@ -21,8 +21,9 @@ DOC = os.path.join(ROOT, "docs", "architecture.md")
 # A layer may import its own layer and the ones below. A file's class is decided by
 # the first matching pattern, OTHERS before LAYERS (so boards/hal.py is the HAL).
 LAYERS = (
-    (0, "ticks and units", ("bms/ticks.py", "bms/units.py"),
-     "wrap-safe tick arithmetic (no clock source), the one V/degC/A to integer conversion"),
+    (0, "ticks and units", ("bms/ticks.py", "bms/units.py", "bms/native.py"),
+     "wrap-safe tick arithmetic (no clock source), the one V/degC/A to integer conversion, "
+     "the viper stand-ins for CPython"),
     (1, "domain core", ("bms/*",),
      "configuration, diagnosis table, pack interface, checks, limits (later SoC, charge, balancing, persistence)"),
     (2, "wire formats", ("protocols/*",),

@@ -144,7 +144,7 @@ def cb_time_ms(code):
 # --- the whole measurement reply at once (the bus master's per-board path) ---------
 from array import array
 
-from protocols.tesla.native import micropython, ptr8, ptr16, ptr32  # noqa: F401
+from bms.native import micropython, ptr8, ptr16, ptr32  # noqa: F401
 
 RAW_TABLE = array("H", RAW_AT_T)   # the same table, for native code
 

@@ -2,7 +2,7 @@
 # buffers (bytearray / memoryview) so the bus master's hot path allocates nothing;
 # write_frame/read_frame return new bytes objects for tests, tools and one-off use.
 
-from protocols.tesla.native import const, micropython, ptr8  # noqa: F401
+from bms.native import const, micropython, ptr8  # noqa: F401
 from protocols.tesla.registers import BROADCAST
 
 

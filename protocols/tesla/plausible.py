@@ -8,7 +8,7 @@
 #   [addr, reg, count, STATUS, GPAI hi, lo, VCELL1 hi, lo .. VCELL6 hi, lo, TS1 hi, lo, TS2 hi, lo, crc]
 # so the payload (the 19 bytes the bus master keeps per board) starts at offset 3.
 
-from protocols.tesla.native import const, micropython, ptr8, ptr16, ptr32  # noqa: F401
+from bms.native import const, micropython, ptr8, ptr16, ptr32  # noqa: F401
 from protocols.tesla.convert import RAW_TABLE
 
 PAYLOAD = const(19)     # DEVICE_STATUS .. TEMPERATURE2

@@ -1,7 +1,8 @@
-# What the module bus's @micropython.viper code needs on both runtimes, in one
-# place. On MicroPython the compiler turns @micropython.viper, const() and the
-# ptr8/ptr16/ptr32 casts into native code by name, so the names here are only
-# imported; on CPython the decorator is a no-op and a cast is plain indexing.
+# What @micropython.viper code needs on both runtimes (the module bus, the pack
+# summary), in one place, at the lowest layer so any layer may use it. On
+# MicroPython the compiler turns @micropython.viper, const() and the ptr8/ptr16/ptr32
+# casts into native code by name, so the names here are only imported; on CPython
+# the decorator is a no-op and a cast is plain indexing.
 
 try:
     import micropython  # noqa: F401
