@@ -33,7 +33,7 @@ EV_SHUTDOWN = table.EVENTS.index("shutdown")
 # A fault event's fields: one dict, refilled for each dispatch. The machine, its
 # guards, actions and log read it during the dispatch and keep nothing of it (the
 # machine never dispatches from inside a dispatch), so a fault allocates nothing and
-# the heap holds one dict instead of one per diagnosis row (~2 KB on a board).
+# the heap holds one dict instead of one per diagnosis row (~1 KB on a board).
 _FAULT_FIELDS = {"diag": ""}
 
 
