@@ -9,7 +9,8 @@ HELP = {
         "reset)",
     "precharge_mode":
         "voltage: close main when the bus is within tolerance of the pack; time: after "
-        "precharge_ms (boards without a bus sensor)",
+        "precharge_ms (boards without a bus sensor: it cannot see a shorted bus and closes "
+        "main onto it)",
     "precharge_ms":
         "precharge duration in time mode",
     "precharge_timeout_ms":
