@@ -65,6 +65,18 @@ class CanBus:
         self.aborts += 1
 
     # --- shared ------------------------------------------------------------------
+    def _received(self, can_id, data):
+        """A controller's recv() hands its frame here: it becomes rx_id / rx_len /
+        rx_data (no allocation) and is counted. Returns True, recv()'s answer."""
+        n = len(data)
+        rx = self.rx_data
+        for i in range(n):
+            rx[i] = data[i]
+        self.rx_id = can_id
+        self.rx_len = n
+        self.rx_frames += 1
+        return True
+
     def service(self, t_ms):
         """Call once per main-loop pass. Never blocks."""
         if self.state() == BUS_OFF:
@@ -120,12 +132,7 @@ class MemoryBus(CanBus):
         if not self.inbox:
             return False
         can_id, data = self.inbox.pop(0)
-        self.rx_id = can_id
-        self.rx_len = len(data)
-        for i in range(len(data)):
-            self.rx_data[i] = data[i]
-        self.rx_frames += 1
-        return True
+        return self._received(can_id, data)
 
     def state(self):
         return self.bus_state

@@ -49,14 +49,7 @@ class MachineCanBus(CanBus):
             return False
         if got is None:
             return False
-        data = got[1]
-        n = len(data)
-        for i in range(n):
-            self.rx_data[i] = data[i]
-        self.rx_id = got[0]
-        self.rx_len = n
-        self.rx_frames += 1
-        return True
+        return self._received(got[0], got[1])
 
     def state(self):
         try:

@@ -98,14 +98,7 @@ class Mcp2515Bus(CanBus):
         if err != self.ok or frame is None:
             self.rx_errors += 1
             return False
-        data = frame.data
-        n = len(data)
-        for i in range(n):
-            self.rx_data[i] = data[i]
-        self.rx_id = frame.can_id
-        self.rx_len = n
-        self.rx_frames += 1
-        return True
+        return self._received(frame.can_id, frame.data)
 
     def state(self):
         try:

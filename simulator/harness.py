@@ -84,12 +84,7 @@ class PlantCan(CanBus):
         if self.plant is None or not self.plant.gx_outbox:
             return False
         can_id, data = self.plant.gx_outbox.pop(0)
-        self.rx_id = can_id
-        self.rx_len = len(data)
-        for i in range(len(data)):
-            self.rx_data[i] = data[i]
-        self.rx_frames += 1
-        return True
+        return self._received(can_id, data)
 
 
 class Harness:

@@ -206,16 +206,18 @@ def test_chip_reset_behind_the_drivers_back_is_reprogrammed():
     assert s.restarts == 1 and abs(s.ma - 20000) <= 30 and rig.chip.config == 0x18
 
 
+class Mute:
+    """Another chip at the INA228's address: it takes every write and reads zeros."""
+    address = 0x40
+
+    def i2c_write(self, data):
+        pass
+
+    def i2c_read(self, n):
+        return bytes(n)
+
+
 def test_wrong_chip_at_the_address():
-    class Mute:
-        address = 0x40
-
-        def i2c_write(self, data):
-            pass
-
-        def i2c_read(self, n):
-            return bytes(n)
-
     clock = ManualClock()
     cfg = config.make(SHUNT)
     diag = D.Diagnosis()
@@ -408,15 +410,6 @@ def test_a_stalled_loop_resynchronises_and_no_diag_is_fine():
 
 
 def test_the_right_chip_replacing_a_wrong_one_is_accepted():
-    class Mute:
-        address = 0x40
-
-        def i2c_write(self, data):
-            pass
-
-        def i2c_read(self, n):
-            return bytes(n)
-
     clock = ManualClock()
     bus = I2CBus(Mute())
     s = CS.make(config.make(SHUNT), bus)
