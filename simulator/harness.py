@@ -90,7 +90,9 @@ class PlantCan(CanBus):
 class Harness:
     """A scenario's plant and today's firmware in one process, on one clock."""
 
-    def __init__(self, scenario, truth_path=None, config=None):
+    def __init__(self, scenario, truth_path=None, config=None, start=True):
+        """start False: the caller changes what it needs (its own CAN) and calls
+        boot() itself, so the application is built once."""
         self.scenario = scenario
         self.clock = SimClock()
         overrides = dict(HARNESS_CONFIG)
@@ -113,7 +115,8 @@ class Harness:
         can.plant = self.plant
         self.step_s = scenario.run["step_s"]
         self._sleep = VirtualSleep(self.clock)
-        self.boot()
+        if start:
+            self.boot()
 
     def boot(self, files=None, ring=256):
         """Start the real application (app/), scheduler and all, on the simulated

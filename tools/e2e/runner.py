@@ -81,7 +81,7 @@ def run(name, duration_s=None, step_s=None, restart_at_s=(), truth_path=None):
     scn = with_sensor(S.load(name) if isinstance(name, str) else name)
     if step_s is not None:
         scn.run["step_s"] = step_s
-    h = harness.Harness(scn, truth_path=truth_path)
+    h = harness.Harness(scn, truth_path=truth_path, start=False)
     r = Run(scn, h.cfg)
     r.harness = h
     h.can = _RecordingCan(r, h.clock)
