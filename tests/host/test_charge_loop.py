@@ -5,7 +5,7 @@
 
 from simulator import scenario
 from simulator.charge_loop import FastLoop
-from simulator.harness import Harness
+from simulator.harness import Harness, run_scenario
 from tools.e2e import with_sensor
 
 CFG_MARGIN_MV = 10          # no cell ever above charge_cell_v + 10 mV
@@ -86,11 +86,7 @@ def test_week_days_reach_float_without_chatter():
 
 def test_disobedient_charger_opens_the_contactors_before_hw_cov():
     s = scenario.load("disobedient-charger")
-    h = Harness(s)
-    try:
-        rows = h.run(s.test_duration_s)
-    finally:
-        h.close()
+    h, rows = run_scenario(s, s.test_duration_s)
     opened = [r for r in rows if "cell_ov" in r["bms_faults"].split(";")]
     assert opened, "the over-voltage fault was raised"
     assert max(r["cell_v_max"] for r in rows) < h.cfg["hw_cov_v"]
@@ -101,11 +97,7 @@ def test_disobedient_charger_opens_the_contactors_before_hw_cov():
 
 def test_harness_mppt_ignores_ccl_with_the_state_machine():
     s = scenario.load("mppt-ignores-ccl")
-    h = Harness(s)
-    try:
-        rows = h.run(s.test_duration_s)
-    finally:
-        h.close()
+    h, rows = run_scenario(s, s.test_duration_s)
     assert max(r["cell_v_max"] for r in rows) <= 4.110
     assert not any("cell_ov" in r["bms_faults"].split(";") for r in rows)
     assert rows[-1]["bms_state"] == "Run" and rows[-1]["pos"] == 1
