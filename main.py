@@ -1,5 +1,6 @@
-# What a board boots: the whole BMS (app/boot.py builds it from the board file and
-# the configuration, then runs the main loop for ever).
-from app.boot import run
+# What a board boots: the whole BMS (app.entry builds it from the board file and the
+# configuration through app.boot, drops what only boot used, then runs the main
+# loop for ever).
+from app.entry import run
 
 run()

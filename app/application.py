@@ -10,6 +10,7 @@
 # contactors closed. The steady loop allocates nothing (tests/fw/test_app_alloc.py).
 
 from app import tasks as T
+from app.parts import Parts  # noqa: F401  (re-exported: callers build Parts from here)
 from app.events import (EV_BALANCE_DONE, EV_BALANCE_NEEDED, EV_CONNECT, EV_DISCONNECT,
                         EV_FAULT, EV_FAULT_CLEARED, EV_PACK_READY, EV_RESET, fault_fields,
                         EventQueue)
@@ -38,35 +39,10 @@ RUN = table.state_index("Run")
 FAULT_STATE = table.state_index("Fault")
 
 
-class Parts:
-    """What the application is built from. Everything optional is None when the
-    board has no such part (boards say so in their files)."""
-
-    def __init__(self, pack, can, contactors, allow=None, heater=None, connect=None,
-                 reset=None, watchdog=None, store=None, bus_voltage=None, wall=None,
-                 current=None, log=None, diag=None, link=None, soc_store=None,
-                 connect_at_boot=True):
-        self.pack = pack              # a bms.pack.Pack
-        self.can = can                # a drivers.can.CanBus
-        self.contactors = contactors  # drivers.contactors.Contactors (feedback optional)
-        self.allow = allow            # drivers.allow_outputs.AllowOutputs
-        self.heater = heater          # output pin
-        self.connect = connect        # drivers.operator_inputs.Switch
-        self.connect_at_boot = connect_at_boot  # its level at boot counts (else changes only)
-        self.reset = reset            # drivers.operator_inputs.LongPress
-        self.watchdog = watchdog      # feed()
-        self.store = store            # app.persist.Persist
-        self.bus_voltage = bus_voltage  # () -> DC-bus volts or None
-        self.wall = wall              # drivers.wall_clock.WallClock, or None (no wall clock)
-        self.current = current        # drivers.current_sensor.CurrentSensor or None
-        self.log = log                # app.events.TickFilter over an fsm.eventlog.EventLog
-        self.diag = diag              # the Diagnosis the pack driver reports to
-        self.link = link              # the plant link (unix port): poll() once a pass
-        self.soc_store = soc_store    # a RecordStore for the SoC record, or None
-
-
 class App:
-    def __init__(self, cfg, parts, now_ms, now_us):
+    def __init__(self, cfg, parts, now_ms, now_us, setting_units=None):
+        # setting_units: bms.config.units() (see bms.checks.config_units), so a
+        # board's boot can drop the configuration schema before the App is built.
         self.cfg = cfg
         self.parts = p = parts
         self.now_ms = now_ms
@@ -79,8 +55,8 @@ class App:
         strings = cfg["parallel_strings"]
         cells = p.pack.cell_count()
         self.summary = PackSummary(strings, cells, p.pack.temp_count())
-        self.checks = LimitChecks(cfg, self.diag)
-        self.limits = Limits(cfg, cells // strings)
+        self.checks = LimitChecks(cfg, self.diag, setting_units)
+        self.limits = Limits(cfg, cells // strings, setting_units)
         modules = cfg["module_count"]
         self.reporter = Reporter(p.can, cfg, self.summary, self.limits, self.diag.active,
                                  self.machine.faults, cells // modules,

@@ -1,7 +1,8 @@
-# The application's one entry point: main.py calls run(). Everything is built from
-# data: the board file (boards/<name>.py, through boards.hal) and the configuration
-# (bms/config.py, overridden by pybms_config.json when present). No code here asks
-# which platform it runs on; the board file says what exists.
+# The application's boot: builds everything from data, the board file
+# (boards/<name>.py, through boards.hal) and the configuration (bms/config.py,
+# overridden by pybms_config.json when present). No code here asks which platform
+# it runs on; the board file says what exists. main.py reaches it through
+# app.entry.run(), which drops this module when the BMS is built.
 #
 # Which board: PYBMS_BOARD (environment) or --board, else by sys.platform through
 # PLATFORM_BOARDS. On the unix port the links come from the command line or the
@@ -12,31 +13,19 @@
 #   environment: PYBMS_TESLA, PYBMS_CAN, PYBMS_PLANT, PYBMS_STATE, PYBMS_CONFIG,
 #                PYBMS_EVENTS
 # (`pybms sim --scenario NAME` prints the pty paths to use).
+#
+# Stages, for a board that loads .mpy files (their code is in RAM): (1) the
+# configuration, checked against bms.config's schema, which is then dropped; (2)
+# the parts, through boards.hal, then dropped; (3) the application's own code and
+# objects. Each stage's imports happen inside it, and `drop` (app.entry.unload)
+# forgets what only that stage used, so the heap is never asked to hold the
+# schema, the HAL and the loop's code at once (pybms bench app; docs/architecture.md).
+# Tests and host tools pass no `drop`: nothing is unloaded for them. Loading a .mpy
+# leaves garbage behind (the file's buffers, the loader's tables): collected
+# between the imports, before the next module settles around it.
 
 import gc
 import sys
-
-# Loading a module from a .mpy file leaves garbage behind (the file's buffers, the
-# tables the loader builds): collected between the imports, before the next module
-# settles around it. On the 32-bit build the smallest heap that runs 62 modules
-# from .mpy files goes from 210K to 195K with these (pybms bench app); frozen
-# modules leave next to nothing.
-from app.application import App, Parts
-gc.collect()
-from app.events import RingStream, Tee, TickFilter  # noqa: E402
-from app.persist import SIZE as PERSIST_SIZE  # noqa: E402
-from app.persist import Persist  # noqa: E402
-from bms import config  # noqa: E402
-from bms import diagnosis as D  # noqa: E402
-from bms.diagnosis import Diagnosis  # noqa: E402
-from bms.soc_record import SIZE as SOC_SIZE  # noqa: E402
-gc.collect()
-from boards import hal, load  # noqa: E402
-gc.collect()
-from drivers import clock  # noqa: E402
-from drivers.operator_inputs import LongPress, Switch  # noqa: E402
-from fsm.eventlog import EventLog  # noqa: E402
-gc.collect()
 
 PLATFORM_BOARDS = (("rp2", "rp2_pico"), ("esp32", "esp32_devkit"), ("linux", "unix"),
                    ("darwin", "unix"))
@@ -45,7 +34,14 @@ OPTIONS = (("--board", "PYBMS_BOARD"), ("--tesla", "PYBMS_TESLA"), ("--can", "PY
            ("--config", "PYBMS_CONFIG"), ("--events", "PYBMS_EVENTS"))
 CONFIG_FILE = "pybms_config.json"
 STATE_PERIOD_MS = 60000   # persisted state at most once a minute, latch changes at once
-RING_RECORDS = 64
+# The RAM ring of recent records (app.events.RingStream), bytes: ~20 records. A
+# board file may give its own ("event_ring_bytes"): it is held for good.
+RING_BYTES = 2048
+
+# What only one stage uses (besides the board's own file, boards.<name>).
+CONFIG_ONLY = ("bms.config",)
+HAL_ONLY = ("boards.hal",)
+BOOT_ONLY = ("app.boot", "boards")
 
 
 def _getenv(name):
@@ -83,6 +79,8 @@ def board_name(opts):
 
 def load_config(path=None):
     import json
+
+    from bms import config
     try:
         with open(path or CONFIG_FILE) as f:
             overrides = json.load(f)
@@ -104,10 +102,26 @@ def config_or_defaults(path=None, out=None):
     try:
         return load_config(path), None
     except Exception as e:  # any reason at all: a board must not run on a guess
+        from bms import config
         why = "%s: %s" % (path or CONFIG_FILE, e)
         (out or print)("pybms: configuration refused (%s); every contactor stays open and "
                        "the limits stay zero until the BMS boots with a valid file" % why)
         return config.make(), why
+
+
+def configuration(path=None, out=None, drop=None):
+    """Stage 1: (cfg, refused, setting_units). cfg and refused as
+    config_or_defaults(); setting_units ({setting: unit}) is what the parts that
+    convert settings need from the schema, which `drop` then forgets: nothing
+    reads it while the loop runs."""
+    cfg, refused = config_or_defaults(path, out)
+    from bms import config
+    setting_units = config.units()
+    if drop is not None:
+        config = None
+        drop(CONFIG_ONLY)
+    gc.collect()   # the JSON text and its parse, the schema's code: before anything lasting
+    return cfg, refused, setting_units
 
 
 def _store(path, size, period_ms):
@@ -115,8 +129,21 @@ def _store(path, size, period_ms):
     return RecordStore(path, size, period_ms)
 
 
-def build(board, cfg, opts=None, machine=None, now_ms=None, now_us=None, log_stream=None):
-    """The whole BMS for `board` (a BOARD dict) and `cfg`; returns the App, not started."""
+def parts(board, cfg, opts=None, machine=None, now_ms=None, log_stream=None):
+    """Stage 2: (Parts, the event ring) for `board` (a BOARD dict) and `cfg`, every
+    driver made through boards.hal."""
+    from app.events import RingStream, Tee, TickFilter
+    from app.parts import Parts
+    from app.persist import SIZE as PERSIST_SIZE
+    from app.persist import Persist
+    from bms.diagnosis import Diagnosis
+    from bms.soc_record import SIZE as SOC_SIZE
+    gc.collect()
+    from boards import hal
+    from drivers import clock
+    from drivers.operator_inputs import LongPress, Switch
+    from fsm.eventlog import EventLog
+    gc.collect()
     opts = opts or {}
     diag = Diagnosis()
     link = hal.plant_link(opts["--plant"]) if opts.get("--plant") else None
@@ -145,52 +172,64 @@ def build(board, cfg, opts=None, machine=None, now_ms=None, now_us=None, log_str
     if state_path:
         store = Persist(_store(state_path, PERSIST_SIZE, STATE_PERIOD_MS), wall)
         soc_store = _store(state_path + "_soc", SOC_SIZE, STATE_PERIOD_MS)
-    ring = log_stream if log_stream is not None else RingStream(RING_RECORDS)
+    ring = log_stream if log_stream is not None else \
+        RingStream(board.get("event_ring_bytes", RING_BYTES))
     stream = ring
     if opts.get("--events"):
         f = open(opts["--events"], "w")
         EventLog(f, wall).header(t0, cfg)
         stream = Tee(ring, f)
-    parts = Parts(pack, can, contactors, allow=allow, heater=hal.heater(board, machine, link),
-                  connect=connect, reset=reset,
-                  watchdog=hal.watchdog(board, machine, link), store=store, wall=wall,
-                  bus_voltage=bus.volts if bus is not None else None,
-                  current=sensor, log=TickFilter(EventLog(stream, wall)), diag=diag, link=link,
-                  soc_store=soc_store,
-                  connect_at_boot=board.get("connect_level_at_boot", True))
-    # The application's own objects come last and hold the largest single blocks
-    # (per-cell arrays and lists): collect the garbage of everything built so far
-    # first, so they find contiguous room (on a 64 KB heap this decides whether 62
-    # modules fit; tools/mpy/app_workload.py does the same).
+    return Parts(pack, can, contactors, allow=allow, heater=hal.heater(board, machine, link),
+                 connect=connect, reset=reset,
+                 watchdog=hal.watchdog(board, machine, link), store=store, wall=wall,
+                 bus_voltage=bus.volts if bus is not None else None,
+                 current=sensor, log=TickFilter(EventLog(stream, wall)), diag=diag, link=link,
+                 soc_store=soc_store,
+                 connect_at_boot=board.get("connect_level_at_boot", True)), ring
+
+
+def application(cfg, parts, now_ms=None, now_us=None, setting_units=None):
+    """Stage 3: the App (not started) from `parts`. Its objects hold the largest
+    single blocks (per-cell arrays and lists): the garbage of everything built so
+    far is collected first, so they find contiguous room (on a 64 KB heap this
+    decides whether 62 modules fit; tools/mpy/app_workload.py builds through here)."""
+    from app.application import App
+    from drivers import clock
     gc.collect()
-    app = App(cfg, parts, now_ms or clock.ticks_ms, now_us or clock.ticks_us)
+    return App(cfg, parts, now_ms or clock.ticks_ms, now_us or clock.ticks_us, setting_units)
+
+
+def build(board, cfg, opts=None, machine=None, now_ms=None, now_us=None, log_stream=None,
+          setting_units=None, drop=None):
+    """The whole BMS for `board` (a BOARD dict) and `cfg`; returns the App, not
+    started. `drop` (app.entry.unload) forgets boards.hal between the stages."""
+    p, ring = parts(board, cfg, opts, machine, now_ms, log_stream)
+    if drop is not None:
+        drop(HAL_ONLY)
+    app = application(cfg, p, now_ms, now_us, setting_units)
     app.ring = ring
     return app
 
 
-def start(board, opts, machine=None, out=None):
+def code():
+    """Stage 0: the code the loop runs (app.application imports it), loaded before
+    the stages that load and drop theirs: what they drop is then one region at the
+    top of the heap, not holes among the loop's code, too small for the
+    application's per-cell arrays (as .mpy files, 62 modules: 201 KB -> 181 KB)."""
+    import app.application  # noqa: F401
+    gc.collect()
+
+
+def start(board, opts, machine=None, out=None, drop=None):
     """The configuration (or the defaults and config_invalid when it is refused),
     the whole BMS built for `board`, started with every contactor open."""
-    cfg, refused = config_or_defaults(opts.get("--config"), out)
-    gc.collect()   # the JSON text and parse of the config, before anything lasting
-    app = build(board, cfg, opts, machine)
+    code()
+    cfg, refused, setting_units = configuration(opts.get("--config"), out, drop)
+    app = build(board, cfg, opts, machine, setting_units=setting_units, drop=drop)
+    from bms import diagnosis as D
+    from drivers import clock
     t = clock.ticks_ms()
     app.start(t)
     if refused is not None:
         app.diag.report(D.CONFIG_INVALID, True, t)   # Fault before anything can close
-    return app
-
-
-def run(argv=None, passes=None):
-    """Build from the board and config, start with everything open, loop for ever
-    (or `passes` passes, for tests)."""
-    opts = options(sys.argv[1:] if argv is None else argv)
-    app = start(load(board_name(opts)), opts)
-    n = 0
-    while passes is None or n < passes:
-        app.run_pass()
-        wait = app.sched.ms_to_next()
-        if wait > 0:
-            clock.sleep_ms(wait if wait < 20 else 20)
-        n += 1
     return app

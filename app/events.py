@@ -80,28 +80,59 @@ class EventQueue:
 
 
 class RingStream:
-    """The last `size` records (whole lines) in RAM; write(text) as a stream.
-    Writing allocates the line itself: records are written on events only."""
+    """The most recent records (whole JSON lines) in one fixed bytearray of `size`
+    bytes, made at boot; write(text) as a stream. However many events come, the
+    ring neither grows nor leaves small strings scattered over the heap (a list of
+    64 record strings grew by ~8 KB as a board ran). Oldest records are dropped
+    whole to make room; one longer than the ring is counted in `too_long`."""
 
-    def __init__(self, size=64):
-        self.lines = [None] * size
+    def __init__(self, size=2048):
+        self.buf = bytearray(size)
         self.size = size
-        self.next = 0
-        self.written = 0
+        self.head = 0          # where the next byte goes
+        self.used = 0          # bytes held, oldest at (head - used) % size
+        self.written = 0       # records written
+        self.dropped = 0       # records pushed out by newer ones
+        self.too_long = 0
 
     def write(self, text):
-        self.lines[self.next] = text
-        self.next = (self.next + 1) % self.size
+        data = text.encode() if isinstance(text, str) else text
+        n = len(data)
+        if n > self.size:
+            self.too_long += 1
+            return
+        while self.used + n > self.size:
+            self._drop_oldest()
+        buf, size, h = self.buf, self.size, self.head
+        first = n if h + n <= size else size - h
+        buf[h:h + first] = data[:first]
+        if first < n:
+            buf[0:n - first] = data[first:]
+        self.head = (h + n) % size
+        self.used += n
         self.written += 1
 
+    def _drop_oldest(self):
+        buf, size = self.buf, self.size
+        k = (self.head - self.used) % size
+        n = 0
+        while n < self.used:
+            n += 1
+            if buf[k] == 10:       # the record's closing newline
+                break
+            k = (k + 1) % size
+        self.used -= n
+        self.dropped += 1
+
     def records(self):
-        """Oldest first (allocates: for the console, the web page, tests)."""
-        out = []
-        for k in range(self.size):
-            line = self.lines[(self.next + k) % self.size]
-            if line is not None:
-                out.append(line)
-        return out
+        """Oldest first, each a str ending in a newline (allocates: for the
+        console, the web page, tests)."""
+        start = (self.head - self.used) % self.size
+        if start + self.used <= self.size:
+            data = bytes(self.buf[start:start + self.used])
+        else:
+            data = bytes(self.buf[start:]) + bytes(self.buf[:self.head])
+        return [line + "\n" for line in data.decode().split("\n")[:-1]]
 
     def dump(self, out, cfg, t_ms=0, wall=None):
         """Write a replayable log to out.write(): the header with the configuration

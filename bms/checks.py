@@ -1,7 +1,6 @@
 # Walks the diagnosis rows that compare a PackSummary quantity with a configured
 # threshold, so a new limit is a new table row, not new code.
 
-from bms import config
 from bms import diagnosis as D
 from bms import units
 
@@ -9,32 +8,34 @@ from bms import units
 _TO_SUMMARY = {"V": units.mv, "C": units.dc}
 
 
-def _unit(key):
-    # A scan of the schema (a handful of rows, once at start), not a name -> unit
-    # dict of every setting: that would be 1-2 KB of heap at boot, when it is fullest.
-    for row in config.SCHEMA:
-        if row[config.NAME] == key:
-            return row[config.UNIT]
-    raise KeyError(key)
+def config_units(setting_units):
+    """`setting_units` ({setting: unit}, bms.config.units()) or, when None, the
+    schema's own: a board's boot hands them in and drops bms.config; tests and host
+    tools may leave them out."""
+    if setting_units is not None:
+        return setting_units
+    from bms import config
+    return config.units()
 
 
-def _scaled_threshold(cfg, key):
+def _scaled_threshold(cfg, by_key, key):
     if key is None:
         return 0
-    convert = _TO_SUMMARY.get(_unit(key))
+    convert = _TO_SUMMARY.get(by_key.get(key))
     return convert(cfg[key]) if convert is not None else int(cfg[key])  # ms, counts
 
 
 class LimitChecks:
-    def __init__(self, cfg, diag):
+    def __init__(self, cfg, diag, setting_units=None):
         self.diag = diag
+        by_key = config_units(setting_units)
         # (row index, quantity, is_greater, threshold in summary units), fixed at start
         rows = []
         for i in range(D.COUNT):
             r = D.ROWS[i]
             if r[D.QUANTITY] is not None:
                 rows.append((i, r[D.QUANTITY], r[D.COMPARE] == ">",
-                             _scaled_threshold(cfg, r[D.THRESHOLD_KEY])))
+                             _scaled_threshold(cfg, by_key, r[D.THRESHOLD_KEY])))
         self.rows = tuple(rows)
 
     def evaluate(self, summary, t_ms):

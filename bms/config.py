@@ -233,6 +233,23 @@ def coerce(name, value):
     return value
 
 
+# Units whose settings code converts to integer units at start (bms.units): what
+# units() hands to the parts the application builds.
+CONVERTED_UNITS = ("V", "C", "A", "%")
+
+
+def units():
+    """{setting: unit} of the settings in CONVERTED_UNITS. The parts that convert
+    settings at start (LimitChecks, Derate) take this instead of the schema, so a
+    board can drop this module after boot (app.boot: its table is the largest
+    thing a .mpy deploy loads, and nothing reads it while the loop runs)."""
+    out = {}
+    for row in SCHEMA:
+        if row[UNIT] in CONVERTED_UNITS:
+            out[row[NAME]] = row[UNIT]
+    return out
+
+
 def defaults():
     d = {}
     for row in SCHEMA:

@@ -12,7 +12,8 @@
 # recovery ramp is the caller's: bms.limits). Integers only: mV, 0.1 degC, 0.01 %
 # SoC; an update allocates nothing.
 
-from bms import config, units
+from bms import units
+from bms.checks import config_units
 
 CCL = 0
 DCL = 1
@@ -68,19 +69,12 @@ def _value(cfg, units_by_key, key, quantity):
     return _UNIT[units_by_key[key]](cfg[key])
 
 
-def _units(cfg_schema):
-    out = {}
-    for row in cfg_schema:
-        out[row[config.NAME]] = row[config.UNIT]
-    return out
-
-
 class Derate:
     """factor[CCL], factor[DCL] in per mille after update(); reasons as bits;
     zero_events counts each limit's entries into a latched zero."""
 
-    def __init__(self, cfg):
-        u = _units(config.SCHEMA)
+    def __init__(self, cfg, setting_units=None):
+        u = config_units(setting_units)
         rows = []
         for limit, q, full, end, zero, pct, hyst, r_derate, r_zero in TABLE:
             f = _value(cfg, u, full, q)

@@ -78,7 +78,7 @@ class Limits:
     (wire units: 0.1 V, 0.1 A), charge_allowed, discharge_allowed, reasons; and
     ccl_toggles / dcl_toggles (zero/non-zero changes, for the log and the bench)."""
 
-    def __init__(self, cfg, series_cells):
+    def __init__(self, cfg, series_cells, setting_units=None):
         if series_cells < 1:
             raise ValueError("series_cells must be at least 1")
         self.series = series_cells
@@ -88,7 +88,7 @@ class Limits:
         self.dcl_max = _da(cfg["max_discharge_a"])
         self.ramp_ms = cfg["limit_ramp_s"] * 1000
         self.poll_ms = cfg["poll_ms"]
-        self.derate = Derate(cfg)
+        self.derate = Derate(cfg, setting_units)  # bms.config.units(): see bms.checks
         # Fixed voltages in 0.1 V: the normal CVL rounds down, the DVL cut-off up.
         self.cvl_full_dv = self.charge_mv * series_cells // 100
         self.dvl_dv = _ceil_div(self.discharge_mv * series_cells, 100)

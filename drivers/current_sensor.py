@@ -15,7 +15,6 @@
 # with num/den a fraction chosen once so code * num stays a small int on a 32-bit
 # board (no big-int allocation per sample).
 
-from bms import config as C
 from bms import diagnosis as D
 from bms import units
 from drivers.clock import ticks_add, ticks_diff
@@ -266,6 +265,9 @@ class CurrentSensor:
         for v in self._ring:
             total += v
         offset = (2 * total + RING) // (2 * RING)  # mean, rounded
+        # The schema is loaded for the moment it checks the value: a board drops it
+        # after boot (app.boot), and calibration is a rare operator action.
+        from bms import config as C
         try:
             offset = C.coerce("current_offset_ma", offset)
         except C.ConfigError as e:

@@ -43,7 +43,7 @@ class MemoryFiles:
 
 class AppLoop:
     def __init__(self, cfg, tesla_uart, can_bus, bus_voltage=None, i2c=None, clock=None,
-                 files=None, ring=256):
+                 files=None, ring=32768):
         self.cfg = cfg
         self.clock = clock
         self._t = 0

@@ -118,10 +118,11 @@ class Harness:
         if start:
             self.boot()
 
-    def boot(self, files=None, ring=256):
+    def boot(self, files=None, ring=32768):
         """Start the real application (app/), scheduler and all, on the simulated
         clock: at the first boot, and again for a watchdog reset or power cut with
-        the previous run's flash (`files`, simulator.app_loop.MemoryFiles)."""
+        the previous run's flash (`files`, simulator.app_loop.MemoryFiles). `ring`:
+        bytes of the firmware's RAM event ring (app.events.RingStream)."""
         self.loop = AppLoop(self.cfg, self.link, self.can, bus_voltage=bus_sense(self.plant).volts,
                             i2c=self.i2c, clock=self.clock, files=files, ring=ring)
         self.fw = self.loop.fw

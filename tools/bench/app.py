@@ -29,6 +29,8 @@ from tools.mpy import i686
 
 ROOT = i686.ROOT
 WORKLOAD = os.path.join(ROOT, "tools", "mpy", "app_workload.py")
+WORKLOAD_DIR = os.path.join(ROOT, "build", "bench-app")
+DEPLOY_MPY = os.path.join(ROOT, "build", "mpy-i686-deploy")
 SHARED = os.environ.get("PYBMS_MICROPYTHON_DIR", "/work/shared/micropython")
 M0_OUT = os.path.join(ROOT, "build", "m0-app")
 CPI = 1.8            # qemu-m0.sh: RP2040 cycles per instruction (1.3..2.0)
@@ -40,9 +42,13 @@ _TASK = re.compile(r"TASK (\w+) period=(\d+) runs=(\d+) mean_us=(\d+) worst_us=(
 
 
 IMPORT_COST = os.path.join(ROOT, "tools", "mpy", "import_cost.py")
-# What app.boot imports at the top, plus what the board's data makes boards.hal
-# import for the bench's parts (the Tesla bus master, memory CAN, record store).
-IMPORT_ROOTS = ("app.boot", "drivers.tesla_bus", "drivers.can", "drivers.storage")
+# What app.entry loads: the loop's code (app.application), the boot stages (their
+# imports are inside them: listed here), plus what the board's data makes
+# boards.hal import for the bench's parts (the Tesla bus master, memory CAN,
+# record store, event log).
+IMPORT_ROOTS = ("app.entry", "app.application", "app.boot", "bms.config", "boards.hal",
+                "app.parts", "app.persist", "drivers.operator_inputs", "fsm.eventlog",
+                "drivers.tesla_bus", "drivers.can", "drivers.storage")
 
 
 def _top_imports(module):
@@ -115,9 +121,23 @@ def import_costs(exe, path):
     return costs, int(total.group(1)), (int(q[1][0]) - int(q[0][0]), int(q[1][2]) - int(q[0][2]))
 
 
+def _workload_mpy():
+    """The workload precompiled (build/bench-app/app_workload.mpy), as a board's
+    firmware is: run from source, its compiled code (~10 KB) would sit in the
+    heap the bench measures, where a board has a two-line main.py."""
+    os.makedirs(WORKLOAD_DIR, exist_ok=True)
+    r = subprocess.run([os.path.join(i686.OUT, "mpy-cross"), "-march=x86", "-X",
+                        "no-source-lines", "-o", os.path.join(WORKLOAD_DIR, "app_workload.mpy"),
+                        WORKLOAD],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise UsageError("mpy-cross failed on the workload: %s" % r.stderr.strip())
+
+
 def _run(exe, path, heap_kb, args, timeout=300):
-    return subprocess.run([exe, "-X", "heapsize=%dK" % heap_kb, WORKLOAD] + [str(a) for a in args],
-                          cwd="/", env=dict(os.environ, MICROPYPATH=path),
+    return subprocess.run([exe, "-X", "heapsize=%dK" % heap_kb, "-m", "app_workload"] +
+                          [str(a) for a in args],
+                          cwd="/", env=dict(os.environ, MICROPYPATH=path + ":" + WORKLOAD_DIR),
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -212,15 +232,19 @@ def _frozen(src):
 
 
 def _mpy(src):
+    """The 32-bit interpreter and the firmware as deploy copies it (build.py
+    --deploy: firmware only, no line numbers), in its own folder: the tests' .mpy
+    build keeps its line numbers."""
     if not i686.build(src):
         raise UsageError("building the 32-bit MicroPython failed")
     r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "mpy", "build.py"),
-                        i686.MPY_OUT, os.path.join(i686.OUT, "mpy-cross")],
+                        DEPLOY_MPY, os.path.join(i686.OUT, "mpy-cross"), "--deploy"],
                        cwd=ROOT, capture_output=True, text=True,
                        env=dict(os.environ, PYBMS_MPY_MARCH="x86"))
     if r.returncode != 0:
         raise UsageError("mpy-cross failed: %s" % r.stderr.strip())
-    return os.path.join(i686.OUT, "micropython"), i686.MPY_OUT
+    _workload_mpy()
+    return os.path.join(i686.OUT, "micropython"), DEPLOY_MPY
 
 
 def run(args):

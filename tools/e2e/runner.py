@@ -13,7 +13,7 @@ from simulator import harness, scenario as S
 # (docs/simulator.md: hall 2.5 V + 10 mV/A through a 0.4 divider, so +-250 A spans
 # the 0..5 V it can swing and the trip must sit below the rail; shunt 100 uOhm),
 # unless the scenario's firmware section chooses a sensor itself.
-RING_RECORDS = 4096   # the whole run's event log stays in the firmware's RAM ring
+RING_BYTES = 1 << 20   # the whole run's event log stays in the firmware's RAM ring (bytes)
 SENSOR_CONFIG = {
     "hall": {"current_sensor": "mcp3421_hall", "current_hall_mv_per_a": 10.0,
              "current_hall_divider": 2.5, "current_hall_zero_v": 2.5, "current_max_a": 250.0,
@@ -86,7 +86,7 @@ def run(name, duration_s=None, step_s=None, restart_at_s=(), truth_path=None):
     r.harness = h
     h.can = _RecordingCan(r, h.clock)
     h.can.plant = h.plant
-    h.boot(ring=RING_RECORDS)
+    h.boot(ring=RING_BYTES)
     end = scn.test_duration_s if duration_s is None else duration_s
     restarts = sorted(restart_at_s)
     logs = []
@@ -96,7 +96,7 @@ def run(name, duration_s=None, step_s=None, restart_at_s=(), truth_path=None):
                 restarts.pop(0)
                 logs.append(h.loop.log_lines())
                 h.plant.set_coils(0, 0, 0)  # a reset drops every output until the new boot drives it
-                h.boot(files=h.loop.files, ring=RING_RECORDS)
+                h.boot(files=h.loop.files, ring=RING_BYTES)
                 r.restarts.append(h.clock.ticks())
             h.run_pass()
             r.trace.append(_sample(h))

@@ -4,8 +4,10 @@
 # Prints one APP line (heap held after start, high-water of gc.mem_alloc() over the
 # run, bytes allocated per steady pass, all above `base`: the workload's own bytecode
 # and canned boards, which a board does not carry) and a TASK line per task (period,
-# runs, mean and worst us, overruns). Built in app.boot's order, with its
-# gc.collect() calls. Usage (32-bit build, firmware as .mpy or frozen):
+# runs, mean and worst us, overruns). Built through app.boot's stages with the same
+# drops as app.entry (the bench's stand-ins as the parts), so the heap it finds is
+# the staged boot's. Usage (32-bit build, firmware as .mpy or frozen; the bench
+# runs the workload precompiled, as `-m app_workload`, so its own code costs little):
 #   micropython -X heapsize=K tools/mpy/app_workload.py MODULES [PASSES] [silent|realtime]
 # silent: every board stops answering after the start (the bus master's worst case);
 # realtime: the loop runs on the real clock for PASSES ms and reports the largest gap
@@ -17,24 +19,7 @@ import time
 gc.collect()
 BASE = gc.mem_alloc()
 
-from app import boot  # noqa: E402,F401  (first: the imports as a board makes them)
-from app.application import App, Parts  # noqa: E402
-from app.events import RingStream, TickFilter  # noqa: E402
-from app.persist import SIZE, Persist  # noqa: E402
-from bms import config  # noqa: E402
-from bms.diagnosis import Diagnosis  # noqa: E402
-from boards import hal  # noqa: E402
-from boards.unix import BOARD  # noqa: E402
-from drivers.allow_outputs import AllowOutputs  # noqa: E402
-from drivers.can import MemoryBus  # noqa: E402
-from drivers.contactors import Contactors  # noqa: E402
-from drivers.gpio import MemoryPin  # noqa: E402
-from drivers.storage import RecordStore  # noqa: E402
-from fsm.eventlog import EventLog  # noqa: E402
-from protocols.tesla import convert as C  # noqa: E402
-from protocols.tesla import frame as F  # noqa: E402
-from protocols.tesla import registers as R  # noqa: E402
-
+from app import boot, entry  # noqa: E402  (first, as main.py: the boot module, then its stages)
 
 class Canned:
     """Module boards answering from replies computed in advance (no emulator cost).
@@ -42,10 +27,14 @@ class Canned:
     stands in for a UART, which holds next to nothing of the heap it measures."""
 
     def __init__(self, count):
+        from protocols.tesla import convert as C
+        from protocols.tesla import frame as F
+        from protocols.tesla import registers as R
         self.replies = {}
         for reg, value in ((R.ADC_CONTROL, R.ADC_ALL), (R.IO_CONTROL, R.IO_THERMISTORS),
                            (R.ADC_CONVERT, 1)):
-            self.replies[((R.BROADCAST << 1 | 1) << 8) | reg] = F.write_frame(R.BROADCAST, reg, value)
+            key = ((R.BROADCAST << 1 | 1) << 8) | reg
+            self.replies[key] = F.write_frame(R.BROADCAST, reg, value)
         words = [C.module_raw(6 * 3700)] + [C.cell_raw(3700)] * 6 + \
             [C.temp_raw(250, 0), C.temp_raw(250, 1)]
         r = self.reading = bytearray(23)
@@ -113,26 +102,54 @@ class Clock:
 
 
 def build(n, clock):
-    """The application as app.boot.build() makes it, with the bench's stand-ins
-    (canned boards, memory pins, CAN and files). Returns (app, link, bytes the
-    canned boards hold: the bench's, not the firmware's)."""
+    """The application as app.entry.start() builds it, stage by stage with the
+    same drops, with the bench's stand-ins (canned boards, memory pins, CAN and
+    files) as the parts. Returns (app, link, bytes the canned boards hold: the
+    bench's, not the firmware's)."""
+    boot.code()                       # stage 0, as app.boot.start()
+    # Stage 1, as app.boot.configuration() with the bench's settings for a file.
+    from bms import config
+    cfg = config.make({"module_count": n, "precharge_mode": "time", "precharge_ms": 500,
+                       "bus_reset_wait_ms": 0})
+    setting_units = config.units()
+    config = None
+    entry.unload(boot.CONFIG_ONLY)
+    gc.collect()
+    # Stage 2: the parts (the bench's own), the pack through boards.hal as a board's.
+    from app.events import RingStream, TickFilter
+    from app.parts import Parts
+    from app.persist import SIZE, Persist
+    from bms.diagnosis import Diagnosis
+    from boards import hal
+    from boards.unix import BOARD
+    from drivers.allow_outputs import AllowOutputs
+    from drivers.can import MemoryBus
+    from drivers.contactors import Contactors
+    from drivers.gpio import MemoryPin
+    from drivers.storage import RecordStore
+    from fsm.eventlog import EventLog
+    import protocols.tesla.registers  # noqa: F401  (the bus master's: before the bench's share)
     gc.collect()
     before = gc.mem_alloc()
     link = Canned(n)
     gc.collect()
     link_bytes = gc.mem_alloc() - before
-    cfg = config.make({"module_count": n, "precharge_mode": "time", "precharge_ms": 500,
-                       "bus_reset_wait_ms": 0})
-    gc.collect()                      # as app.boot.run() after the config
     diag = Diagnosis()
     pins = [MemoryPin(k) for k in ("negative", "precharge", "positive")]
     parts = Parts(hal.pack(BOARD, cfg, diag, link), MemoryBus(record=False),
                   Contactors(pins[0], pins[1], pins[2]),
                   allow=AllowOutputs(MemoryPin("c"), MemoryPin("d")), heater=MemoryPin("h"),
                   store=Persist(RecordStore("s", SIZE, 60000, Files())),
-                  log=TickFilter(EventLog(RingStream(64))), diag=diag)
-    gc.collect()                      # as app.boot.build() before the App
-    app = App(cfg, parts, clock.ms, time.ticks_us)
+                  log=TickFilter(EventLog(RingStream(boot.RING_BYTES))), diag=diag)
+    hal = BOARD = None
+    entry.unload(boot.HAL_ONLY)
+    # Stage 3.
+    app = boot.application(cfg, parts, clock.ms, time.ticks_us, setting_units)
+    global boot
+    forget = boot.BOOT_ONLY + ("boards.unix",)
+    boot = None                       # as app.entry.start(): nothing keeps app.boot
+    entry.unload(forget)
+    gc.collect()
     pack = parts.pack
     pack.discovered = True            # discovered (the canned boards do not answer probes)
     pack._discovered_once = True

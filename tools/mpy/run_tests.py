@@ -66,7 +66,7 @@ def child(result_path, name):
 # is one of them: app.boot's dependencies are the whole application (the 32-bit run
 # still imports it at 192K).
 APP_MODULES = ("test_app", "test_app_alloc", "test_app_boot", "test_app_log",
-               "test_app_current_sensor", "test_firmware_imports")
+               "test_app_current_sensor", "test_firmware_imports", "test_app_entry")
 
 
 def parent(names):

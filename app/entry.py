@@ -1,0 +1,52 @@
+# What main.py calls: boot (app.boot, in stages), then the main loop for ever.
+# This module stays loaded while the loop runs; app.boot, the configuration schema,
+# the HAL and the board file are dropped once the BMS is built, so a board that
+# loads .mpy files (their code is in RAM) keeps only the code its loop runs
+# (docs/architecture.md, "Memory and CPU on the boards").
+
+import gc
+import sys
+
+
+def unload(names):
+    """Forget the modules `names`: out of sys.modules and off their package, so
+    the collector frees their code once nothing made from them is left. Only what
+    the loop never calls may be given (app.boot's stage lists): a later import
+    would load it afresh, costing the RAM this saves."""
+    for name in names:
+        if sys.modules.pop(name, None) is None:
+            continue
+        dot = name.rfind(".")
+        parent = sys.modules.get(name[:dot]) if dot > 0 else None
+        if parent is not None and name[dot + 1:] in parent.__dict__:
+            delattr(parent, name[dot + 1:])
+
+
+def start(argv, machine=None):
+    """The BMS built from the board file and the configuration, started with every
+    contactor open, and what only boot needed forgotten."""
+    from app import boot
+    from boards import load
+    opts = boot.options(argv)
+    name = boot.board_name(opts)
+    forget = boot.BOOT_ONLY + ("boards." + name,)
+    app = boot.start(load(name), opts, machine, drop=unload)
+    boot = load = None
+    unload(forget)
+    gc.collect()
+    return app
+
+
+def run(argv=None, passes=None, machine=None):
+    """Build, start with everything open, loop for ever (or `passes` passes, for
+    tests)."""
+    app = start(sys.argv[1:] if argv is None else argv, machine)
+    from drivers.clock import sleep_ms
+    n = 0
+    while passes is None or n < passes:
+        app.run_pass()
+        wait = app.sched.ms_to_next()
+        if wait > 0:
+            sleep_ms(wait if wait < 20 else 20)
+        n += 1
+    return app
