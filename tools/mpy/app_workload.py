@@ -106,6 +106,7 @@ def build(n, clock):
     same drops, with the bench's stand-ins (canned boards, memory pins, CAN and
     files) as the parts. Returns (app, link, bytes the canned boards hold: the
     bench's, not the firmware's)."""
+    global boot                       # dropped at the end, as app.entry.start() does
     boot.code()                       # stage 0, as app.boot.start()
     # Stage 1, as app.boot.configuration() with the bench's settings for a file.
     from bms import config
@@ -145,7 +146,6 @@ def build(n, clock):
     entry.unload(boot.HAL_ONLY)
     # Stage 3.
     app = boot.application(cfg, parts, clock.ms, time.ticks_us, setting_units)
-    global boot
     forget = boot.BOOT_ONLY + ("boards.unix",)
     boot = None                       # as app.entry.start(): nothing keeps app.boot
     entry.unload(forget)
