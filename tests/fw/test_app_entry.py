@@ -89,3 +89,21 @@ def test_unload_forgets_a_module_and_its_name_on_the_package():
         entry.unload(("tests.fw.alloc", "no.such.module"))
         return "tests.fw.alloc" in sys.modules, "alloc" in pkg.__dict__
     assert _run_isolated(go) == (False, False)
+
+
+def test_a_refused_configuration_through_the_entry_faults_and_still_drops_the_schema():
+    from bms import diagnosis as D
+    path = "/tmp/pybms-entry-config.json"
+    with open(path, "w") as f:
+        f.write('{"cell_v_max": 9.5}')
+
+    def go():
+        app = entry.start(_argv() + ["--config", path], SilentBusMachine())
+        return app, "bms.config" in sys.modules
+    app, schema_loaded = _run_isolated(go)
+    assert not schema_loaded
+    assert app.diag.active[D.CONFIG_INVALID]
+    for _ in range(5):
+        app.run_pass()
+    assert app.machine.state_name == "Fault", app.machine.state_name
+    assert app.contactors.all_open() and app.limits.ccl_da == 0 and app.limits.dcl_da == 0
