@@ -82,6 +82,7 @@ class App:
         self.current_da = None
         self.soc_x100 = None
         self._open_since = None       # every contactor open since (the sensor's zero)
+        self._fb_mismatch = -1        # the contactor whose feedback disagreed last pass
         self.sched = s = Scheduler(now_ms, now_us, ticks_diff, ticks_add, self._on_task_error)
         # The module poll in bounded steps when the bus master offers them; a bus
         # master without step() polls its whole cycle once per poll_ms instead.
@@ -192,7 +193,13 @@ class App:
                 self.operator_connect(t, change == ON)
         c = self.contactors
         if c.feedback is not None:
-            self.diag.report(D.CONTACTOR_FEEDBACK, c.mismatch() >= 0, t)
+            # A disagreement counts while the same contactor keeps disagreeing: two
+            # contactors moving one after the other (main positive closes, precharge
+            # is released precharge_overlap_ms later) each disagree for their own
+            # operate time, and those windows must not add up into one fault.
+            m = c.mismatch()
+            self.diag.report(D.CONTACTOR_FEEDBACK, m >= 0 and m == self._fb_mismatch, t)
+            self._fb_mismatch = m
             self._dispatch(t)
 
     def task_module_poll(self, t):

@@ -29,6 +29,7 @@ SCHEMA = (
     ("precharge_tolerance_v", FLOAT, 1.0, 0.1, 10.0, "V"),
     ("precharge_retries", INT, 2, 0, 5, ""),
     ("precharge_retry_delay_ms", INT, 10000, 1000, 600000, "ms"),
+    ("precharge_overlap_ms", INT, 200, 0, 2000, "ms"),
     # --- module bus ----------------------------------------------------------
     ("module_count", INT, 2, 1, 62, ""),
     ("parallel_strings", INT, 1, 1, 31, ""),

@@ -33,10 +33,16 @@ def clear_fault(ctx, t_ms, fields):
 
 
 def close_main(ctx, t_ms, fields):
-    # Main positive first, then drop precharge: the bus is never left unfed.
+    # Main positive closes with precharge still closed: a contactor takes tens of
+    # ms to make contact, and the bus must not be left unfed meanwhile. Run opens
+    # precharge once precharge_overlap_ms have passed (states/run.py); 0 opens it
+    # here, at once.
     if not ctx.contactors.close(POSITIVE):
         raise RuntimeError("interlock refused the main positive contactor")
-    ctx.contactors.open(PRECHARGE)
+    ctx.main_closed_ms = t_ms
+    ctx.precharge_release_due = ctx.cfg["precharge_overlap_ms"] > 0
+    if not ctx.precharge_release_due:
+        ctx.contactors.open(PRECHARGE)
     ctx.attempts = 0
 
 

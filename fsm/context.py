@@ -13,6 +13,8 @@ class Context:
         self.attempts = 0              # precharge attempts since the last success/reset
         self.entered_ms = 0            # when the current state was entered
         self.attempt_end_ms = 0        # when the last failed precharge attempt ended
+        self.main_closed_ms = 0        # when main positive closed (precharge overlap)
+        self.precharge_release_due = False  # precharge still closed on purpose (overlap)
         self.faults = bytearray(diagnosis.COUNT)  # fault diagnoses the machine has heard of
         self.last_fault = None
 

@@ -10,5 +10,6 @@ def enter(ctx, t_ms):
     c.open_all()  # start from a known state whatever the outputs were
     ctx.attempts += 1
     ctx.entered_ms = t_ms
+    ctx.precharge_release_due = False
     if not (c.close(NEGATIVE) and c.close(PRECHARGE)):
         raise RuntimeError("interlock refused a precharge contactor")

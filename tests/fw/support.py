@@ -72,6 +72,7 @@ class Rig:
         assert self.state == "Precharge", self.state
         self.send("bus_voltage", {"v_bus": 49.6, "v_pack": 50.0})
         assert self.state == "Run", self.state
+        self.ticks(self.cfg["precharge_overlap_ms"] // 100)   # precharge opens
 
     def reach(self, state):
         """Drive a fresh rig to `state` by the ordinary events."""

@@ -32,9 +32,41 @@ def test_normal_start_closes_in_safe_order():
     rig.send("bus_voltage", {"v_bus": 30.0, "v_pack": 50.0})
     assert rig.state == "Precharge", "bus still far from pack"
     rig.send("bus_voltage", {"v_bus": 49.2, "v_pack": 50.0})
+    # Main positive closes while precharge still feeds the bus; precharge opens
+    # once precharge_overlap_ms (200) have passed, at a tick.
+    assert rig.state == "Run" and rig.outputs() == (1, 1, 1)
+    rig.send("tick")                      # 100 ms after close_main
+    assert rig.outputs() == (1, 1, 1)
+    rig.send("tick")                      # 200 ms
     assert rig.state == "Run" and rig.outputs() == CLOSED
     assert rig.history == [("negative", 1), ("precharge", 1), ("positive", 1), ("precharge", 0)]
     assert rig.ctx.attempts == 0
+
+
+def test_no_overlap_opens_precharge_with_the_main_contactor():
+    rig = Rig({"precharge_overlap_ms": 0})
+    rig.send("pack_ready")
+    rig.send("tick")
+    rig.send("bus_voltage", {"v_bus": 49.2, "v_pack": 50.0})
+    assert rig.state == "Run" and rig.outputs() == CLOSED
+
+
+def test_precharge_closed_past_its_overlap_is_a_fault():
+    rig = Rig()
+    rig.to_run()
+    rig.contactors.close(1)               # behind the machine's back
+    rig.send("tick")
+    assert rig.state == "Fault" and rig.outputs() == OPEN
+
+
+def test_disconnect_during_the_overlap_opens_everything():
+    rig = Rig()
+    rig.send("pack_ready")
+    rig.send("tick")
+    rig.send("bus_voltage", {"v_bus": 49.2, "v_pack": 50.0})
+    assert rig.outputs() == (1, 1, 1)
+    rig.send("disconnect")
+    assert rig.state == "Init" and rig.outputs() == OPEN
 
 
 def test_opening_is_reverse_order():
@@ -76,6 +108,8 @@ def test_time_mode_precharge():
     rig.ticks(9)
     assert rig.state == "Precharge"
     rig.send("tick")
+    assert rig.state == "Run" and rig.outputs() == (1, 1, 1)   # the overlap
+    rig.ticks(2)
     assert rig.state == "Run" and rig.outputs() == CLOSED
 
 
@@ -332,7 +366,7 @@ def test_transitions_are_logged_with_event_and_states():
     assert [(r["transition"], r["on"]) for r in trans] == [
         ("Init->Precharge", "tick"), ("Precharge->Run", "bus_voltage")]
     events = records(rig, "event")
-    assert events[-1] == {"t_ms": rig.t, "event": "bus_voltage", "v_bus": 49.6, "v_pack": 50.0}
+    assert {"t_ms": rig.t - 200, "event": "bus_voltage", "v_bus": 49.6, "v_pack": 50.0} in events
 
 
 def test_machine_without_log_works():

@@ -21,6 +21,9 @@ HELP = {
         "further attempts after a failed precharge before latching a fault",
     "precharge_retry_delay_ms":
         "pause between precharge attempts so the resistor cools",
+    "precharge_overlap_ms":
+        "how long precharge stays closed after main positive closes, so the bus stays fed "
+        "while the main contactor makes contact; 0 opens it at once",
     "module_count":
         "module boards expected on the bus; fewer or more is a fault",
     "parallel_strings":
