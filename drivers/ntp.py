@@ -36,6 +36,10 @@ _UNIX_DAYS = const(25567)  # 1900-01-01 to 1970-01-01: 2208988800 s, whole days
 _ERA_DAYS = const(49710)   # 2**32 s = 49710 days + 23296 s: era 1 begins 2036-02-07
 _ERA_SOD = const(23296)
 _WRAP = const(0x3FFFFFFF)
+# The next query after a good reply comes this much before the wall clock's hourly
+# re-read of the RTC, whose reply resets it: while NTP answers, the wall clock keeps
+# NTP's time (to the millisecond), not the RTC's (read to the second).
+_AHEAD_MS = const(10000)
 
 # Outcomes, the index into counts[] and the value of `last`.
 _OK = const(0)
@@ -250,6 +254,6 @@ class Ntp:
             self.rtc.datetime((y, mo, d, (day + 3) % 7, sod // 3600, sod // 60 % 60,
                                sod % 60, 0))
         wall.set(ticks_add(t_ms, -ms), day, sod)
-        self._next = ticks_add(t_ms, RESYNC_MS)
+        self._next = ticks_add(t_ms, RESYNC_MS - _AHEAD_MS)
         self._count(_OK)
         return _OK

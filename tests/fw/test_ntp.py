@@ -84,8 +84,13 @@ class Rig:
         self.ntp = N.Ntp("192.0.2.1", self.rtc, connected=lambda: self.online[0],
                          open_socket=self.open)
         self.ntp.addr = (2, ("192.0.2.1", 123))
-        self.wall = C.WallClock(lambda: (0, 0, 0), self.ntp)
+        self.reads = [0]
+        self.wall = C.WallClock(self.read_rtc, self.ntp)
         self.wall.sync(0)
+
+    def read_rtc(self):
+        self.reads[0] += 1
+        return (0, 0, 0)    # unset: only NTP sets this wall clock
 
     def open(self, addr):
         assert addr == (2, ("192.0.2.1", 123))
@@ -228,15 +233,43 @@ def test_no_reply_times_out_and_the_next_query_is_a_minute_later():
     r.query(1000 + C.RETRY_MS)
 
 
-def test_after_a_good_reply_the_next_query_is_an_hour_later():
+def test_a_late_reply_to_the_last_query_is_refused_as_stale():
+    r = Rig()
+    q1 = r.query(1000)
+    r.ntp.step(1000 + N.TIMEOUT_MS, r.wall)            # gave up on it
+    q2 = r.query(1000 + C.RETRY_MS)
+    assert q2[40:48] != q1[40:48]
+    r.sockets[1].inbox.append(reply(q1))                # the first one, a minute late
+    r.ntp.step(2000 + C.RETRY_MS, r.wall)
+    assert r.count("origin") == 1 and not r.wall.known and r.rtc.set_to is None
+
+
+def test_after_a_good_reply_the_next_query_is_an_hour_later_and_keeps_the_rtc_unread():
     r = Rig()
     q = r.query(1000)
     r.sockets[0].inbox.append(reply(q))
     r.ntp.step(2000, r.wall)
-    r.wall.poll(2000 + C.RESYNC_MS - 1)      # the wall clock's poll steps the client
+    reads = r.reads[0]
+    # The wall clock's poll steps the client; its query comes 10 s before the wall
+    # clock would re-read the RTC (to the second), and the reply puts that off.
+    t = 2000 + C.RESYNC_MS - 10000
+    r.wall.poll(t - 1)
     assert len(r.sockets) == 1
-    r.wall.poll(2000 + C.RESYNC_MS)
+    r.wall.poll(t)
     assert len(r.sockets) == 2
+    r.sockets[1].inbox.append(reply(r.sockets[1].sent[0], secs=(0xEEB5, 0x253F + 3590)))
+    r.wall.poll(t + 1000)
+    assert r.count("ok") == 2 and r.wall.unix_s(t + 1250) == UNIX_S + 3591
+    r.wall.poll(2000 + C.RESYNC_MS)
+    assert r.reads[0] == reads, "NTP keeps the time: the RTC is not read"
+    # Without an answer the RTC (set by the last reply) is read at the hour.
+    t2 = t + 1000 + C.RESYNC_MS          # the wall clock's next RTC read
+    r.wall.poll(t2 - 10000)
+    assert len(r.sockets) == 3
+    r.wall.poll(t2 - 10000 + N.TIMEOUT_MS)
+    assert r.count("timeout") == 1 and r.reads[0] == reads
+    r.wall.poll(t2)
+    assert r.reads[0] == reads + 1
 
 
 def test_kiss_of_death_backs_off_for_an_hour():
