@@ -164,7 +164,7 @@ def parts(board, cfg, opts=None, machine=None, now_ms=None, log_stream=None):
     if cfg["current_sensor"] != "none":
         from drivers.current_sensor import CurrentSensor
         sensor = CurrentSensor(cfg, hal.i2c(board, machine, link), diag)
-    wall = clock.wall_clock(board.get("wall_clock"), machine)
+    wall = clock.wall_clock(board.get("wall_clock"), machine, board.get("ntp_server"))
     if wall is not None:
         wall.sync(t0)   # before the first record: the header carries utc_s when known
     state_path = opts.get("--state") or board.get("state_path")

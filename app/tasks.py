@@ -21,7 +21,7 @@ TASKS = (
     ("balancing", 1000, 40),    # bleed masks while the machine permits balancing
     ("heater", 1000, 5),        # battery heater output
     ("can", 100, 20),           # CAN housekeeping (service) and the Victron reporter
-    ("clock", 1000, 2),         # wall clock: re-reads its source when due (hourly)
+    ("clock", 1000, 5),         # wall clock: re-reads its source (hourly), NTP steps (~2 ms)
     ("recovery", 1000, 5),      # automatic reset of recoverable faults (bms/diagnosis RECOVERY)
     ("persistence", 1000, 60),  # fault latch, fault history, SoC, counters (rate limited)
     ("watchdog", 500, 2),       # fed only while every pass stays within its budgets

@@ -36,9 +36,14 @@ BOARD = {
     "connect_level_at_boot": True,
     "reset_hold_ms": 3000,
     "watchdog_ms": 8000,
-    # Wall clock (drivers.wall_clock.WALL_SOURCES): the ESP32's RTC, valid once set (from
-    # the host at deploy, `mpremote rtc --set`, or NTP on a networked board); until
-    # then it reads 2000 and counts as unset: records carry uptime only.
-    "wall_clock": "rtc",
+    # Wall clock (drivers.wall_clock.WALL_SOURCES): the ESP32's RTC, set by NTP
+    # (drivers/ntp.py) whenever the Wi-Fi station is connected (connecting it is the
+    # console/web issue's job; until then the device's own boot.py may), hourly, and
+    # from the host at deploy (`mpremote rtc --set`). Never set, it reads 2000 and
+    # counts as unset: records carry uptime only.
+    "wall_clock": "ntp",
+    # A name is resolved once while the BMS is built (DNS blocks); an IPv4 address
+    # (your router, if it serves NTP) needs no DNS and works when Wi-Fi comes up later.
+    "ntp_server": "pool.ntp.org",
     "state_path": "/pybms_state",
 }

@@ -52,7 +52,8 @@ BOARD = {
     # Wall clock (drivers.wall_clock.WALL_SOURCES): the RP2040's RTC, valid once set from
     # the host at deploy (`mpremote rtc --set`). It is not battery backed: after a
     # power cut or reset it reads 2021 and counts as unset, so records carry uptime
-    # only until it is set again. None: never a wall clock.
+    # only until it is set again. None: never a wall clock. A plain Pico has no
+    # network; a Pico W would use "ntp" with an "ntp_server" (see esp32_devkit).
     "wall_clock": "rtc",
     # Flash file prefix of the persisted state (two copies, .a and .b).
     "state_path": "/pybms_state",

@@ -26,9 +26,10 @@ except ImportError:
 # UTC for log timestamps where the board has a valid one: drivers/wall_clock.py,
 # loaded only for a board whose file names a "wall_clock" source (RAM on .mpy).
 
-def wall_clock(source, machine=None):
-    """A WallClock for a board's "wall_clock" entry; None when the board has none."""
+def wall_clock(source, machine=None, ntp_server=None):
+    """A WallClock for a board's "wall_clock" entry ("ntp": with its "ntp_server");
+    None when the board has none."""
     if source is None:
         return None
     from drivers.wall_clock import make
-    return make(source, machine)
+    return make(source, machine, ntp_server)

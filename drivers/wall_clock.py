@@ -12,9 +12,9 @@
 #
 # Unset: a reading before 1 January of FIRMWARE_YEAR is not a wall clock (an RP2040
 # RTC after power-up, an ESP32 that NTP has not set yet, a host without a clock):
-# then `known` is False and callers leave the field out. NTP on networked boards is a
-# later issue: its client sets the RTC (ntptime.settime()) and calls set() or
-# sync() here, the hook for any other way of setting the time (console, web).
+# then `known` is False and callers leave the field out. Setting the time after boot
+# calls set() (or sync() after setting the RTC): the "ntp" source's SNTP client
+# (drivers/ntp.py, stepped from poll()) does, and so will a console or web command.
 
 from bms.ticks import ticks_add, ticks_diff
 
@@ -35,7 +35,7 @@ def days_from_civil(y, m, d):
     return era * 146097 + doe - 719468
 
 
-_FIRST_VALID_DAY = days_from_civil(FIRMWARE_YEAR, 1, 1)
+FIRST_VALID_DAY = days_from_civil(FIRMWARE_YEAR, 1, 1)
 
 
 def _read_host():
@@ -46,9 +46,7 @@ def _read_host():
     return whole // _DAY_S, whole % _DAY_S, int((s - whole) * 1000)
 
 
-def _rtc_reader(machine):
-    rtc = machine.RTC()
-
+def _rtc_reader(rtc):
     def read():
         # (year, month, day, weekday, hours, minutes, seconds, subseconds): the
         # same on rp2 and esp32; subseconds differ by port, so they are dropped.
@@ -58,18 +56,31 @@ def _rtc_reader(machine):
 
 
 # The board file's "wall_clock" values (docs/event-log.md says what each means).
-WALL_SOURCES = ("host", "rtc")
+WALL_SOURCES = ("host", "rtc", "ntp")
 
 
-def make(source, machine=None):
-    """The WallClock for a board's "wall_clock" source (drivers.clock.wall_clock)."""
+def make(source, machine=None, server=None):
+    """The WallClock for a board's "wall_clock" source (drivers.clock.wall_clock);
+    `server`: the board's "ntp_server" (a name or an IPv4 literal), for "ntp"."""
     if source == "host":
         return WallClock(_read_host)
+    if source not in ("rtc", "ntp"):
+        raise ValueError("unknown wall_clock source %r (known: host, rtc, ntp, None)"
+                         % (source,))
+    if source == "ntp" and (not isinstance(server, str) or not server):
+        raise ValueError('wall_clock "ntp" needs the board\'s "ntp_server" (a name or an '
+                         "IPv4 address), got %r" % (server,))
+    if machine is None:
+        import machine
+    rtc = machine.RTC()
     if source == "rtc":
-        if machine is None:
-            import machine
-        return WallClock(_rtc_reader(machine))
-    raise ValueError("unknown wall_clock source %r (known: host, rtc, None)" % (source,))
+        return WallClock(_rtc_reader(rtc))
+    # The RTC trimmed by NTP while the network is up: the RTC keeps the time
+    # between replies and across a lost network, the client sets it (drivers/ntp.py).
+    from drivers.ntp import Ntp
+    ntp = Ntp(server, rtc)
+    ntp.resolve()   # the one DNS lookup: now, before the loop and its watchdog
+    return WallClock(_rtc_reader(rtc), ntp)
 
 
 class WallClock:
@@ -77,8 +88,9 @@ class WallClock:
     the source, or raises. After at(t_ms) is True: Unix seconds at t_ms are
     hi * 100000 + lo (UTC, whole seconds; two small ints on every runtime)."""
 
-    def __init__(self, read):
+    def __init__(self, read, trim=None):
         self.read = read
+        self.trim = trim     # stepped from poll(): drivers.ntp.Ntp, which calls set()
         self.known = False
         self.hi = 0
         self.lo = 0
@@ -103,7 +115,7 @@ class WallClock:
     def set(self, t_ms, day, sod):
         """The time at t_ms is `day` days and `sod` seconds after 1970-01-01 UTC;
         False (and unknown) for a time before FIRMWARE_YEAR or out of range."""
-        if day < _FIRST_VALID_DAY or not 0 <= sod < _DAY_S:
+        if day < FIRST_VALID_DAY or not 0 <= sod < _DAY_S:
             self.known = False
             return False
         self._day = day
@@ -114,9 +126,12 @@ class WallClock:
         return True
 
     def poll(self, t_ms):
-        """Once a second from the loop: re-reads the source when due (hourly)."""
+        """Once a second from the loop: re-reads the source when due (hourly), and
+        lets the trimming client (NTP) take its step."""
         if self._next is None or ticks_diff(t_ms, self._next) >= 0:
             self.sync(t_ms)
+        if self.trim is not None:
+            self.trim.step(t_ms, self)
 
     def at(self, t_ms):
         """Sets hi, lo to the Unix seconds at t_ms; False (unchanged) when unknown.

@@ -73,7 +73,7 @@ def test_a_known_clock_is_re_read_hourly_and_a_failing_source_is_no_clock():
 
 def test_board_sources_are_data():
     assert clock.wall_clock(None) is None
-    assert C.WALL_SOURCES == ("host", "rtc")
+    assert C.WALL_SOURCES == ("host", "rtc", "ntp")
     assert raises(ValueError, clock.wall_clock, "gps")
 
     class Machine:
@@ -103,3 +103,42 @@ def test_set_is_the_hook_for_ntp_and_refuses_a_time_that_is_no_wall_clock():
     assert w.set(5000, DAY_2026_11_28, SOD) and w.unix_s(5000) == 1795860159
     assert not w.set(5000, 3, 100) and not w.known   # 1970: would print as "0..." too
     assert not w.set(5000, DAY_2026_11_28, 86400) and not w.known
+
+
+def test_the_ntp_source_is_the_rtc_trimmed_by_an_sntp_client_that_needs_a_server():
+    class Machine:
+        class RTC:
+            def datetime(self, dt=None):
+                return (2026, 11, 28, 5, 10, 2, 39, 0)
+    for bad in (None, "", 123):
+        e = raises(ValueError, clock.wall_clock, "ntp", Machine(), bad)
+        assert "ntp_server" in str(e), e
+    # An IP literal is resolved without DNS, even before any network is up.
+    w = clock.wall_clock("ntp", Machine(), "192.0.2.1")
+    assert w.trim.server == "192.0.2.1" and w.trim.addr is not None
+    assert w.sync(0) and w.unix_s(0) == 1795860159      # the RTC, until NTP answers
+    # No network on this runtime (no `network` module): a name is not looked up
+    # (DNS would block) and the client says so instead of sending.
+    w = clock.wall_clock("ntp", Machine(), "pool.ntp.org")
+    assert w.trim.addr is None
+    w.poll(0)
+    from drivers.ntp import REASONS
+    assert w.known and w.trim.outcome() == "offline"
+    assert w.trim.counts[REASONS.index("unresolved")] == 1
+
+
+def test_the_rtc_source_never_loads_the_ntp_client():
+    # Boards without a network never spend RAM on drivers/ntp.py.
+    import sys
+    loaded = sys.modules.pop("drivers.ntp", None)   # another test's import
+    try:
+        class Machine:
+            class RTC:
+                def datetime(self):
+                    return (2026, 11, 28, 5, 10, 2, 39, 0)
+        assert clock.wall_clock("rtc", Machine()).trim is None
+        assert clock.wall_clock("host").trim is None
+        assert "drivers.ntp" not in sys.modules
+    finally:
+        if loaded is not None:
+            sys.modules["drivers.ntp"] = loaded
