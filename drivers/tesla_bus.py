@@ -37,6 +37,12 @@ REDISCOVER_MS = const(2000)  # spacing of discovery / re-addressing attempts
 STEP_MS = const(20)        # step(): reading boards stops once a call has used this long
 
 _READ_COUNT = const(19)    # DEVICE_STATUS, GPAI, VCELL1..6, TEMPERATURE1/2
+# R.DEVICE_STATUS and P.CTX_BOARD as this module's constants: the per-board read
+# uses them, and another module's name is a lookup each time (~250 M0 instructions).
+_DEVICE_STATUS = const(0x00)
+_CTX_BOARD = const(2)
+if R.DEVICE_STATUS != _DEVICE_STATUS or P.CTX_BOARD != _CTX_BOARD:
+    raise ImportError("drivers.tesla_bus: a copied protocols.tesla constant changed")
 SEQ_HOLD = const(4)        # clean cycles a board keeps the other count after a failure
 _SUSPECT = const(-1)       # a reading that needs a second, identical read
 # protocols.tesla.plausible verdicts (CLEAN, SUSPECT, BAD, NOT_READY) -> codes here
@@ -400,19 +406,21 @@ class TeslaBus(Pack):
         is the fast path. One method, not three: a call on the bus master costs
         ~1.6 k Cortex-M0 instructions (its method is looked up past ~60 instance
         attributes first), for every board of every cycle."""
-        self.link.stage_read(i + 1, R.DEVICE_STATUS, _READ_COUNT + (self._seq[i] & 1))
-        self._ctx[P.CTX_BOARD] = i
+        # Codes test as `if code:` (protocols.tesla.frame: OK is 0), not against
+        # F.OK: that is a lookup in another module, ~250 M0 instructions each time.
+        self.link.stage_read(i + 1, _DEVICE_STATUS, _READ_COUNT + (self._seq[i] & 1))
+        self._ctx[_CTX_BOARD] = i
         code = self.link.exchange()
-        if code == F.OK:
+        if not code:
             code = _VERDICT[P.judge(self.link.rx, self._payload, self._volts, self._ctx)]
-        if code != F.OK:
+        if code:
             code = self._again(i, code)
-        if code == F.OK:
+        if not code:
             if C.store_reading(self.link.rx, self._payload, self._volts, self._ctx) & FLAGGED:
                 code = self._read_status(i)
             elif self._status_flags[i]:
                 self.status.clear(i)
-        if code == F.OK:
+        if not code:
             self._good_t[i] = t_ms
             if not self._has_good[i]:
                 self._has_good[i] = 1
