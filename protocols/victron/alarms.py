@@ -7,11 +7,10 @@
 
 from bms import diagnosis as D
 from bms import limits as L
-from bms.native import const, micropython, ptr8  # noqa: F401
+from bms.native import micropython, ptr8  # noqa: F401
 from protocols.victron import FLAGS, FLAG_ACTIVE, FLAG_OK
 
-_ACTIVE = const(1)   # FLAG_ACTIVE, as native code needs it (a literal)
-if _ACTIVE != FLAG_ACTIVE:
+if FLAG_ACTIVE != 1:   # _encode_rows writes it as a literal (native code)
     raise ImportError("alarms: FLAG_ACTIVE changed")
 
 LIMITS_PREFIX = "limits:"
@@ -120,7 +119,7 @@ def _encode_rows(buf, rows, active, held):
         if a[i] or h[i]:
             byte = int(m[k + 1])
             shift = int(m[k + 2])
-            b[byte] = (int(b[byte]) & (0xFF ^ (3 << shift))) | (_ACTIVE << shift)
+            b[byte] = (int(b[byte]) & (0xFF ^ (3 << shift))) | (1 << shift)  # FLAG_ACTIVE
         k += 3
 
 
@@ -129,15 +128,6 @@ def encode(buf, active, reasons, held=None):
     `held`, the state machine's own fault record (Machine.faults, same rows): the
     faults it raised itself and the latch that keeps the battery off until reset."""
     _encode_rows(buf, _DIAG, active, active if held is None else held)
-    if reasons:
-        _encode_limits(buf, reasons)
-
-
-def _encode_limits(buf, reasons):
-    # Its own function: in encode() its locals would pass the 11 words of VM state
-    # a call keeps off the heap.
-    for k in range(len(_LIMITS)):            # (a for over the tuple: 4 more words)
-        row = _LIMITS[k]                     # (bit, byte, shift)
-        if reasons & row[0]:
-            byte = row[1]
-            buf[byte] = (buf[byte] & ~(3 << row[2])) | (FLAG_ACTIVE << row[2])
+    for bit, byte, shift in _LIMITS:
+        if reasons & bit:
+            buf[byte] = (buf[byte] & ~(3 << shift)) | (FLAG_ACTIVE << shift)
