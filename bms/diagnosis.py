@@ -180,12 +180,18 @@ class Diagnosis:
         self._since = [0] * COUNT
 
     def report(self, i, condition, t_ms, detail=0):
-        row = ROWS[i]
+        # The steady case first, without bool() calls or the row: checks, the bus
+        # master and the tasks report ~20 rows a pass (~1 k Cortex-M0 instructions
+        # a call saved).
         if condition:
             self.detail[i] = detail
-        if bool(condition) == bool(self.active[i]):
+            if self.active[i]:
+                self._pending[i] = 0
+                return
+        elif not self.active[i]:
             self._pending[i] = 0
             return
+        row = ROWS[i]
         if condition == 0 and row[CLEARS] == RESET:
             return
         if not self._pending[i]:

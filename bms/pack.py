@@ -67,11 +67,18 @@ class Pack:
 # Cortex-M0 the same loop in bytecode costs ~1000 instructions a value. Results go
 # to out (array('i')): lowest, its index, highest, its index, and the sum of the
 # cells or the count of failed sensors; an index is -1 when no value qualified.
+# Every constant in viper code fits 16 bits (or 8 bits shifted): ARMv6-M (RP2040)
+# native code loads any other 32-bit constant from a literal in the code, which
+# MicroPython 1.29's mpy-tool freezes only 2-byte aligned, so the load can read the
+# neighbouring instruction instead (measured on the emulated M0: the start values
+# 0x3FFFFFFF / -0x3FFFFFFF read as -8191 / 122881, and every pass faulted on
+# cell under-voltage and both temperature limits). tests/host/test_viper_constants.py
+# checks all firmware viper code for such constants.
 @micropython.viper
 def _cell_extremes(cells, n: int, out):
     c = ptr16(cells)
     o = ptr32(out)
-    lo = 0x3FFFFFFF
+    lo = 0x10000               # above any 16-bit cell value
     hi = -1
     i_lo = -1
     i_hi = -1
@@ -96,8 +103,8 @@ def _cell_extremes(cells, n: int, out):
 def _temp_extremes(temps, n: int, out):
     t = ptr16(temps)
     o = ptr32(out)
-    lo = 0x3FFFFFFF
-    hi = -0x3FFFFFFF
+    lo = 0x8000                # above any valid signed 16-bit value
+    hi = -0x8000               # TEMP_INVALID: below any valid one (skipped below)
     j_lo = -1
     j_hi = -1
     bad = 0

@@ -164,10 +164,11 @@ class TeslaLink:
             if got >= self.need:
                 self.late = (self.late + 1) & WRAP
         code = F.check_frame(self.rx, self.tx, got, self.need)
-        if code != F.OK and got >= self.need and code != F.E_CRC:
+        # `if code:` (OK is 0): F.OK would be a lookup in another module per test.
+        if code and got >= self.need and code != F.E_CRC:
             code = self._sort_out(got, self._limit + self.timeout_ms)
         self.rx_bytes = (self.rx_bytes + self.got) & WRAP
-        if code != F.OK:
+        if code:
             self.count(code)
             self._resync()
         return code

@@ -76,6 +76,12 @@ class Reporter:
         self.f_tmin, self.f_tmax = f("cell_t_min"), f("cell_t_max")
         self.b_alarms = fs.buf(0x35A)
         self.b_names = (fs.buf(0x374), fs.buf(0x375), fs.buf(0x376), fs.buf(0x377))
+        # The cell or sensor each name frame holds (-2: none yet): a name is rewritten
+        # only when it changes (each write ~7 k Cortex-M0 instructions). Attributes,
+        # not a list: the instance's table has room, a list would be two more heap
+        # blocks at boot, when the heap is fullest.
+        self._named_v_min = self._named_v_max = -2
+        self._named_t_min = self._named_t_max = -2
         # Frames whose content never changes: filled once.
         installed = cfg["module_capacity_ah"] * cfg["parallel_strings"]
         self.installed_ah = installed
@@ -174,15 +180,23 @@ class Reporter:
             fs.put(self.f_volt, (s.v_pack + 5) // 10)
             fs.put(self.f_vmin, s.v_min)
             fs.put(self.f_vmax, s.v_max)
-            _write_name(self.b_names[0], 0x43, s.i_min, self.cells_per_module)
-            _write_name(self.b_names[1], 0x43, s.i_max, self.cells_per_module)
+            if self._named_v_min != s.i_min:
+                self._named_v_min = s.i_min
+                _write_name(self.b_names[0], 0x43, s.i_min, self.cells_per_module)
+            if self._named_v_max != s.i_max:
+                self._named_v_max = s.i_max
+                _write_name(self.b_names[1], 0x43, s.i_max, self.cells_per_module)
             if s.t_max < _T_NONE_HI and s.t_min > -_T_NONE_HI:
                 fs.put(self.f_temp, s.t_max)
                 # 0.1 degC -> K, rounded: (t + 2731.5) / 10
                 fs.put(self.f_tmin, (2 * s.t_min + 5473) // 20)
                 fs.put(self.f_tmax, (2 * s.t_max + 5473) // 20)
-                _write_name(self.b_names[2], 0x54, s.j_min, self.temps_per_module)
-                _write_name(self.b_names[3], 0x54, s.j_max, self.temps_per_module)
+                if self._named_t_min != s.j_min:
+                    self._named_t_min = s.j_min
+                    _write_name(self.b_names[2], 0x54, s.j_min, self.temps_per_module)
+                if self._named_t_max != s.j_max:
+                    self._named_t_max = s.j_max
+                    _write_name(self.b_names[3], 0x54, s.j_max, self.temps_per_module)
         m = self.module_count
         fault = False
         for i in self._fault_rows:

@@ -186,6 +186,27 @@ def test_run_sends_policy_limits_and_measurements():
     assert st.reporter.frames.range_errors == 0
 
 
+def test_names_follow_the_extremes_from_cycle_to_cycle():
+    # The reporter rewrites a name frame only when its cell or sensor changes:
+    # every cycle must still carry the present one, and an unchanged one stays.
+    st = Station()
+    st.pack.set_all(mv=3700)
+    st.pack.cells[5] = 3650
+    st.pack.cells[7] = 3750
+    st.step(0)
+    assert codec.unpack(0x374, st.last(0x374))["cell_v_min_name"] == "M01C06"
+    assert codec.unpack(0x375, st.last(0x375))["cell_v_max_name"] == "M02C02"
+    st.pack.cells[5] = 3700
+    st.pack.cells[11] = 3600
+    st.step(1000)
+    assert codec.unpack(0x374, st.last(0x374))["cell_v_min_name"] == "M02C06"
+    assert codec.unpack(0x375, st.last(0x375))["cell_v_max_name"] == "M02C02"
+    st.pack.cells[11] = 3700
+    st.pack.cells[5] = 3650
+    st.step(2000)
+    assert codec.unpack(0x374, st.last(0x374))["cell_v_min_name"] == "M01C06"
+
+
 def test_unknown_soc_sends_a_voltage_estimate_then_holds_it_when_stale():
     st = Station()
     st.pack.set_all(mv=3675)

@@ -13,9 +13,10 @@ from tools import mpy_state
 POLL_PATH = {
     "drivers/tesla_bus.py": (
         "TeslaBus.poll", "TeslaBus._cycle", "TeslaBus._write", "TeslaBus._read_board",
-        "TeslaBus._measure", "TeslaBus._again", "TeslaBus._confirm", "TeslaBus._read_status",
+        "TeslaBus._again", "TeslaBus._confirm", "TeslaBus._read_status",
         "TeslaBus._board_failed", "TeslaBus._fail_all", "TeslaBus._clear", "TeslaBus._report",
-        "TeslaBus._first_lost", "TeslaBus._guarded", "TeslaBus._piece", "TeslaBus._internal"),
+        "TeslaBus._first_lost", "TeslaBus._guarded", "TeslaBus._piece", "TeslaBus._internal",
+        "TeslaBus.age_ms"),
     "drivers/tesla_status.py": (
         "TeslaStatus.read", "TeslaStatus.clear", "TeslaStatus.summarise",
         "TeslaStatus.first_fault", "TeslaStatus.first_alert", "TeslaStatus.any_cfg_bad",

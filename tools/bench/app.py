@@ -184,8 +184,10 @@ def realtime(exe, path, modules, ms=6000):
 
 
 def m0_counts(sizes=(16, 62)):
-    """{modules: instructions of one full pass} on the emulated Cortex-M0, firmware
-    frozen from manifest.py; None when the tools are missing."""
+    """{modules: instructions of one full pass (the median of the guest's measured
+    passes, machine in Run)} on the emulated Cortex-M0, firmware frozen from
+    manifest.py, with (modules, "spread"): (min, max, passes) and (modules, "tasks"):
+    each task's median; None when the tools are missing."""
     script = os.path.join(SHARED, "qemu-m0.sh")
     if not (os.path.exists(script) and shutil.which("qemu-system-arm")
             and shutil.which("arm-none-eabi-gcc")):
@@ -213,10 +215,15 @@ def m0_counts(sizes=(16, 62)):
             g.write("ARGS = (%d, 200, 'm0')\n" % n + body)
         r = subprocess.run([script, "run", elf, guest, "900"], capture_output=True, text=True,
                            env=dict(os.environ, PYTHON=sys.executable), timeout=1200)
-        m = re.search(r"M0 modules=(\d+) state=(\w+) pass_us=(\d+)", r.stdout)
+        m = re.search(r"M0 modules=(\d+) state=(\w+) pass_us=(\d+) min_us=(\d+) max_us=(\d+) "
+                      r"tries=(\d+)", r.stdout)
         if not m:
             raise UsageError("the M0 run failed: %s %s" % (r.stdout[-1500:], r.stderr[-1500:]))
+        if m.group(2) != "Run":
+            # A faulted machine skips work and adds other work: not the pass counted.
+            raise UsageError("the M0 pass ran in %s, not Run: %s" % (m.group(2), r.stdout[-1500:]))
         out[n] = int(m.group(3)) * 1000
+        out[(n, "spread")] = (int(m.group(4)) * 1000, int(m.group(5)) * 1000, int(m.group(6)))
         out[(n, "tasks")] = [(t.group(1), int(t.group(2)) * 1000)
                              for t in re.finditer(r"M0TASK (\w+) us=(\d+)", r.stdout)]
     return out
@@ -306,10 +313,13 @@ def run(args):
         print("%-12s %8s %8s %10s %10s %9s" % t)
     print("longest task %d ms, largest gap between Victron cycles %d ms" % (block, gap))
     if m0:
-        print("\none full loop pass (every task due) on the emulated Cortex-M0, frozen firmware")
+        print("\none full loop pass (every task due) on the emulated Cortex-M0, frozen firmware,")
+        print("machine in Run: the median of the passes measured after warm-up ones")
         for n in (16, 62):
-            print("%3d modules: %.2f M instructions (~%.0f ms on an RP2040 at 125 MHz)"
-                  % (n, m0[n] / 1e6, m0[n] * CPI / CLOCK_KHZ))
+            lo, hi, tries = m0[(n, "spread")]
+            print("%3d modules: %.3f M instructions (~%.0f ms on an RP2040 at 125 MHz); "
+                  "%d passes %.3f-%.3f M" % (n, m0[n] / 1e6, m0[n] * CPI / CLOCK_KHZ, tries,
+                                             lo / 1e6, hi / 1e6))
             print("    " + ", ".join("%s %.2f M" % (name, ins / 1e6)
                                      for name, ins in m0[(n, "tasks")]))
     fz = heaps.get(("frozen", 62))
