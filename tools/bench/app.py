@@ -289,7 +289,9 @@ def run(args):
                 name, n, h if h is not None else ">1024", d["held"], d["peak"], d["base"],
                 d["alloc"]))
     print("\nheap held by each module's import (dependency order; 'protocols.tesla' includes")
-    print("the submodules its __init__ imports): the largest of either form")
+    print("the submodules its __init__ imports; a module whose names open a new pool of")
+    print("interned names carries that pool, ~9 KB as .mpy: MicroPython doubles the pools):")
+    print("the largest of either form")
     print("%-28s %10s %10s" % ("module", "frozen B", ".mpy B"))
     mpy_costs = imports[".mpy"][0]
     frozen_costs = imports["frozen"][0] if "frozen" in imports else {}
