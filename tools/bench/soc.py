@@ -72,6 +72,9 @@ VARIANTS = (
     ("without zero read at open contactors", S.R_ALL & ~S.R_ZERO),
     ("without capacity learning", S.R_ALL & ~S.R_LEARN),
     ("without blending (corrections in one step)", S.R_ALL & ~S.R_BLEND),
+    ("without loaded-voltage bound", S.R_ALL & ~S.R_LOADED),
+    ("without early capacity (start or bound to anchor)", S.R_ALL & ~S.R_EARLY_CAP),
+    ("without both (the estimator before rule 3b)", S.R_ALL & ~(S.R_LOADED | S.R_EARLY_CAP)),
     ("plain coulomb counter", 0),
 )
 
