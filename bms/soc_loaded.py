@@ -21,12 +21,17 @@
 #   so a count that is right is left alone. What the GX sees follows through the
 #   blending rule (never against the current's sign).
 # early capacity (switch R_EARLY_CAP): the charge counted between two measured SoC
-#   points over the SoC between them: (a) a start from OCV (no record) and the next
-#   measured anchor, if the start's band (+/- soc_loaded_tol_v) is at most
-#   1/_START_SPAN_X of the span and the span at least _START_SPAN_U; (b) the last
-#   measured anchor and the middle of a band at most _CAP_BAND_U wide, at least
-#   _CAP_SPAN_U away. Used for counting (not SOH, not saved), refused outside soc_learn's
-#   50-125 % of nominal; the first anchor-to-anchor learn (rule 7) replaces it.
+#   points over the SoC between them, with an uncertainty of (half the first point's
+#   band + _ANCHOR_SIG_U) / span: (a) a start from OCV (no record; band +/-
+#   soc_loaded_tol_v) and the next measured anchor, at least _START_SPAN_U away,
+#   weighed against the capacity counted with so far (the configured one: +/-
+#   _NOMINAL_SIG_PM) by the inverse of their variances; (b) the last measured anchor
+#   and the middle of a bound at most _CAP_BAND_U wide, at least _CAP_SPAN_U away,
+#   taken when surer than what is known (its readings follow one another: not
+#   independent). Used for counting (not SOH, not saved), refused outside soc_learn's
+#   50-125 % of nominal; the first anchor-to-anchor learn (rule 7) replaces it. These
+#   run once per anchor or bound reading and may allocate on a 32-bit board (their
+#   products outgrow a small int), as soc_learn.capacity does.
 
 from bms import ocv as O
 from bms import soc_learn as L
@@ -52,8 +57,10 @@ _LOW_X100 = const(2000)         # "near empty": the lowest cell below 20 % of th
 _PULL = const(6)                # 1/6 of the excess per 10 s: most of it in a minute
 _CAP_BAND_U = const(4000)       # the band at most 4 % wide ...
 _CAP_SPAN_U = const(40000)      # ... and at least 40 % away from the anchor
-_START_SPAN_U = const(30000)    # a start from OCV: at least 30 % to the next anchor,
-_START_SPAN_X = const(20)       # and its band at most 1/20 of that
+_START_SPAN_U = const(30000)    # a start from OCV: at least 30 % to the next anchor
+_NOMINAL_SIG_PM = const(100)    # the configured capacity: +/- 10 % (second-life packs)
+_ANCHOR_SIG_U = const(1000)     # an anchor's own error: the full one is set with the
+                                # current tapered, not at rest (~99 % of the truth)
 
 
 def reset(est):
@@ -61,6 +68,7 @@ def reset(est):
     for soc, mv in est.curve:
         if soc <= _LOW_X100:
             est._low_mv = mv
+    est.cap_sig_pm = _NOMINAL_SIG_PM   # how sure the capacity counted with is
     est.start_ok = False        # started from a rested OCV reading, no gap since
     est._start_u = 0
     est._start_band = 0
@@ -88,14 +96,15 @@ def start(est, s):
 
 def from_start(est, u):
     """A measured anchor at u after a start from OCV: the charge counted since the
-    start over the SoC between them is the capacity, if the start's band is at most
-    1/_START_SPAN_X of that span."""
+    start over the SoC between them is a measurement of the capacity, weighed
+    against the capacity known so far by their uncertainties."""
     if est.start_ok and est.from_ocv:
         span = u - est._start_u
         if span < 0:
             span = -span
-        if span >= _START_SPAN_U and est._start_band * _START_SPAN_X <= span:
-            _set_capacity(est, abs(est.q_since_u) * est.cap_as // span)
+        if span >= _START_SPAN_U:
+            sig = (est._start_band // 2 + _ANCHOR_SIG_U) * 1000 // span
+            _set_capacity(est, abs(est.q_since_u) * est.cap_as // span, sig, True)
     est.start_ok = False
 
 
@@ -112,7 +121,7 @@ def step(est, t_ms, i, s, early_capacity=True):
     est._lv_valid = True
     est._lv_t = t_ms
     _window(est, t_ms, i, s)
-    if (est.r_n >= _R_MIN_N and not est.learned_as
+    if (est.r_n >= _R_MIN_N and not est.learned_as and est.loaded_max_ma
             and -est.loaded_max_ma <= i <= est.loaded_max_ma):
         _band(est, i, s, early_capacity)
 
@@ -175,22 +184,42 @@ def _band(est, i, s, early_capacity):
         return
     est.loaded_corrections += 1
     if early_capacity and u_hi - u_lo <= _CAP_BAND_U:
-        _capacity(est, (u_lo + u_hi) // 2)
+        _capacity(est, (u_lo + u_hi) // 2, u_lo, u_hi)
 
 
-def _capacity(est, u):
+def _isqrt(n):
+    x = n
+    y = (x + 1) // 2
+    while y < x:
+        x = y
+        y = (x + n // x) // 2
+    return x
+
+
+def _capacity(est, u, u_lo, u_hi):
     span = u - est.anchor_u
     if span < 0:
         span = -span
     if not est.learn_ok or span < _CAP_SPAN_U:   # learn_ok: a measured anchor, no gap
         return
-    _set_capacity(est, abs(est.q_since_u) * est.cap_as // span)
+    sig = ((u_hi - u_lo) // 2 + _ANCHOR_SIG_U) * 1000 // span
+    if sig <= est.cap_sig_pm:
+        _set_capacity(est, abs(est.q_since_u) * est.cap_as // span, sig, False)
 
 
-def _set_capacity(est, cap):
+def _set_capacity(est, cap, sig, weigh):
+    """A measured capacity with its uncertainty sig (per mille): weighed against the
+    one known so far (weigh) or taken (a bound's readings follow one another, they
+    are not independent measurements)."""
     if not (est.nominal_as * L.LEARN_MIN_PCT // 100 <= cap
             <= est.nominal_as * L.LEARN_MAX_PCT // 100):
         return
+    if weigh:
+        old = est.cap_sig_pm * est.cap_sig_pm
+        new = sig * sig
+        cap = (cap * old + est.cap_as * new) // (old + new)
+        sig = est.cap_sig_pm * sig // _isqrt(old + new)
+    est.cap_sig_pm = sig
     # the count since the anchor is in units of the capacity: rescale it
     est.q_since_u = est.q_since_u * est.cap_as // cap
     est.set_capacity(cap)

@@ -1,5 +1,5 @@
 # `pybms bench soc`: the firmware's state of charge (bms/soc.py) against the plant's
-# truth over 30 simulated days (issue 15). Not a timed test: about two minutes.
+# truth over 30 simulated days (issue 15). Not a timed test: about three minutes.
 #
 # The chain is the one the application runs: the plant's pack current goes through
 # the hall transducer's analog model (simulator/current_sensor.py: offset 0.5 A, gain
