@@ -168,7 +168,7 @@ def _resistance(est, r):
 
 
 def _band(est, i, s, early_capacity):
-    drop = i * est.r_uohm // 1000000          # mV; i x R stays a small int below 1 kA
+    drop = i * est.r_uohm // 1000000   # mA x uOhm = nV: a small int while I x R < 1 V
     k = _DROP_TOL_PCT if s.v_min - drop > est._low_mv else _DROP_TOL_LOW_PCT
     tol = est.loaded_tol_mv + (drop if drop > 0 else -drop) * k // 100
     lo_mv = s.v_min - drop
