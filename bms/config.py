@@ -127,6 +127,8 @@ SCHEMA = (
     ("soc_anchor_s", INT, 60, 5, 3600, "s"),
     ("soc_blend_pct_per_min", FLOAT, 1.0, 0.1, 20.0, "%/min"),
     ("soc_offset_max_a", FLOAT, 1.5, 0.0, 20.0, "A"),
+    ("soc_loaded_max_a", FLOAT, 20.0, 0.0, 500.0, "A"),
+    ("soc_loaded_tol_v", FLOAT, 0.005, 0.002, 0.1, "V"),
     ("soc_save_s", INT, 600, 60, 86400, "s"),
     # === end of the current sensor and state of charge block ===
 )

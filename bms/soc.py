@@ -16,6 +16,9 @@
 #   a weight from the curve's steepness there (bms/ocv.py), again every soc_rest_s
 #   while the rest lasts; the first rested reading after a start from OCV replaces
 #   the start-up value (that may have been read under load);
+# 2b loaded voltage (bms/soc_loaded.py; docs/soc.md rule 3b): until the capacity is
+#   learned, V - I x R (R learned from current changes) bounds the SoC, and a start
+#   from OCV or a narrow bound against the last anchor gives an early capacity;
 # 3 full anchor: highest cell within _FULL_MARGIN_MV of charge_cell_v and the current
 #   between -soc_rest_a and soc_full_taper_a for soc_anchor_s -> 100 %;
 # 4 empty anchor: the first reading with the lowest cell at or below discharge_cell_v,
@@ -34,8 +37,7 @@
 # 7 zero at open contactors: while every contactor is open (the application says so,
 #   open_sample()), no current can flow through the sensor, so the mean reading is its
 #   offset: no rest or anchor needed (every boot, every Fault); weighed against an
-#   offset known before by the number of readings (bms/soc_learn.py).
-#   The learning itself (5, 5b, 6, 7): bms/soc_learn.py.
+#   offset known before by the number of readings. The learning (5-7): bms/soc_learn.py.
 # The SoC reported (`shown`) follows the estimate: coulomb counting moves both; a
 # correction moves `shown` at most soc_blend_pct_per_min and never against the sign
 # of the current (no jump down while charging, no jump up while discharging).
@@ -44,6 +46,7 @@
 
 from bms import ocv as O
 from bms import soc_learn as L
+from bms import soc_loaded as LV
 from bms import units
 from bms.ticks import ticks_add, ticks_diff
 
@@ -91,7 +94,9 @@ R_LEARN = 0x10      # rule 6: capacity learning between anchors
 R_BLEND = 0x20      # corrections reach the reported SoC blended (off: in one step)
 R_DRIFT = 0x40      # rule 5b: offset from two anchors of the same kind
 R_ZERO = 0x80       # rule 7: offset read while every contactor is open
-R_ALL = 0xFF
+R_LOADED = 0x100    # rule 2b: loaded voltage (OCV = V - I x R learned) bounds the SoC
+R_EARLY_CAP = 0x200  # rule 2b: capacity from that bound before the first learn
+R_ALL = 0x3FF
 
 
 def _clip(x, lo, hi):
@@ -116,6 +121,8 @@ class SocEstimator:
         self.anchor_ms = cfg["soc_anchor_s"] * 1000
         self.blend_u_per_min = int(cfg["soc_blend_pct_per_min"] * 1000 + 0.5)
         self.offset_max_ma = units.ma(cfg["soc_offset_max_a"])
+        self.loaded_max_ma = units.ma(cfg["soc_loaded_max_a"])
+        self.loaded_tol_mv = units.mv(cfg["soc_loaded_tol_v"])
         # The usable window of the OCV table: physical SoC at the two cut-offs.
         self.e_x100 = O.soc_x100(curve, self.discharge_mv)
         self.f_x100 = O.soc_x100(curve, self.charge_mv)
@@ -141,6 +148,9 @@ class SocEstimator:
         self.learns = 0
         self.ocv_corrections = 0
         self.gaps = 0
+        self.loaded_corrections = 0
+        self.early_capacity = 0
+        LV.reset(self)
         self._t = 0
         self._t_valid = False
         self._rem = 0
@@ -213,7 +223,6 @@ class SocEstimator:
             return U_FULL
         return remaining * U_FULL // (remaining + room)
 
-
     # --- one step -----------------------------------------------------------------------
     def update(self, t_ms, current_ma, current_ok, summary):
         """Advance to t_ms. current_ma: pack current (positive = charging) from the
@@ -234,7 +243,7 @@ class SocEstimator:
         elif dt > MAX_DT_MS:
             dt = MAX_DT_MS
             self.gaps += 1
-            self.learn_ok = False
+            self.learn_ok = self.start_ok = False
         ms = self._since_ms + dt
         if ms >= 1000:
             self._since_s += ms // 1000
@@ -250,7 +259,7 @@ class SocEstimator:
             # and the next capacity measurement would have a hole in it.
             i = 0
             self.i_ma = 0
-            self.learn_ok = False
+            self.learn_ok = self.start_ok = False
             self._resting = False
             self._off_n = 0
         if summary.valid:
@@ -259,6 +268,8 @@ class SocEstimator:
                     and ticks_diff(t_ms, self._ocv_next) >= 0):
                 self._ocv_next = ticks_add(t_ms, self.rest_ms)
                 self._correct_ocv(summary)
+            if current_ok and self.rules & R_LOADED:
+                LV.step(self, t_ms, i, summary, self.rules & R_EARLY_CAP)
         self._blend(dt, i)
 
     def open_sample(self, raw_ma):
@@ -388,6 +399,8 @@ class SocEstimator:
         self._anchor(A_EMPTY, u, measured)
 
     def _anchor(self, kind, u=U_FULL, measured=True):
+        if measured and self.rules & R_EARLY_CAP and not self.learned_as:
+            LV.from_start(self, u)
         if (measured and self.learn_ok and self.rules & R_LEARN and self.anchor != A_NONE
                 and self.anchor != kind):
             span = abs(u - self.anchor_u)
@@ -430,6 +443,7 @@ class SocEstimator:
         self.soc_u = self.pack_usable_u(summary.v_min, summary.v_max)
         self.shown = self.soc_u
         self._ocv_replace = True
+        LV.start(self, summary)
         self.origin = ORIGIN_OCV
         self.from_ocv = True
         self.learn_ok = False

@@ -1,5 +1,5 @@
 # `pybms bench soc`: the firmware's state of charge (bms/soc.py) against the plant's
-# truth over 30 simulated days (issue 15). Not a timed test: about two minutes.
+# truth over 30 simulated days (issue 15). Not a timed test: about three minutes.
 #
 # The chain is the one the application runs: the plant's pack current goes through
 # the hall transducer's analog model (simulator/current_sensor.py: offset 0.5 A, gain
@@ -72,6 +72,9 @@ VARIANTS = (
     ("without zero read at open contactors", S.R_ALL & ~S.R_ZERO),
     ("without capacity learning", S.R_ALL & ~S.R_LEARN),
     ("without blending (corrections in one step)", S.R_ALL & ~S.R_BLEND),
+    ("without loaded-voltage bound", S.R_ALL & ~S.R_LOADED),
+    ("without early capacity (start or bound to anchor)", S.R_ALL & ~S.R_EARLY_CAP),
+    ("without both (the estimator before rule 3b)", S.R_ALL & ~(S.R_LOADED | S.R_EARLY_CAP)),
     ("plain coulomb counter", 0),
 )
 

@@ -169,6 +169,10 @@ HELP = {
         "max speed of a correction",
     "soc_offset_max_a":
         "bound of the learned offset; 0 = no learning",
+    "soc_loaded_max_a":
+        "loaded-voltage bound used up to this current; 0 = off",
+    "soc_loaded_tol_v":
+        "loaded-voltage bound: OCV uncertainty per cell",
     "soc_save_s":
         "save SoC to flash at most this often",
     "float_cell_v":
