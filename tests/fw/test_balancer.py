@@ -41,14 +41,14 @@ def test_settles_then_bleeds_cells_above_lowest_plus_start_for_time_proportional
     assert not _step(b, pack, s, 2999)
     assert _step(b, pack, s, 3000) and b.state == B.BLEED and b.windows == 1
     assert b.masks == [1 << 2, 1 << 3] and b.bleeding == 2
-    assert b.bleed_ms[2] == 7 * 20000 and b.bleed_ms[9] == 27 * 20000
+    assert 10 * b.bleed_10ms[2] == 7 * 20000 and 10 * b.bleed_10ms[9] == 27 * 20000
     assert b.window_ms == 27 * 20000, "the window lasts as long as the longest bleed"
     _step(b, pack, s, 3000 + 140000)
     assert b.masks == [0, 1 << 3], "cell 2 had its share of the window"
     pack.cells[9] = 4200                  # a big excess is capped at 10 min per window
     _step(b, pack, s, 3000 + 540000)
     _step(b, pack, s, 3000 + 543000)
-    assert b.bleed_ms[9] == B.WINDOW_MAX_MS == b.window_ms
+    assert 10 * b.bleed_10ms[9] == B.WINDOW_MAX_MS == b.window_ms
     assert b.wanted
 
 
@@ -92,7 +92,7 @@ def test_hysteresis_keeps_a_chosen_cell_down_to_the_target():
     pack.cells[0] = 4055                  # below start, above target (4053)
     _step(b, pack, s, 3000 + 140000)      # the 7 mV window (140 s) ends
     _step(b, pack, s, 3000 + 143000)
-    assert b.masks[0] == 1 and b.bleed_ms[0] == 2 * 20000 and b.window_ms == 60000
+    assert b.masks[0] == 1 and 10 * b.bleed_10ms[0] == 2 * 20000 and b.window_ms == 60000
     pack.cells[0] = 4053                  # at the target: done
     _step(b, pack, s, 146000 + 60000)
     _step(b, pack, s, 146000 + 63000)
