@@ -128,7 +128,7 @@ class Rig:
         self.reset_pin = MemoryPin("reset", value=1)      # pull-up: released reads 1
         self.connect_pin = MemoryPin("connect", value=0)  # switch closed: connect
         t0 = self.clock.ms()
-        self.ring = RingStream(16384)
+        self.ring = RingStream(8192)   # ~80 records: what the tests read back
         self.store = store
         self.wall = wall
         self.persist = Persist(store, wall) if store is not None else None
