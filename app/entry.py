@@ -37,10 +37,18 @@ def start(argv, machine=None):
     return app
 
 
-def run(argv=None, passes=None, machine=None):
+def run(argv=None, passes=None, machine=None, out=None):
     """Build, start with everything open, loop for ever (or `passes` passes, for
-    tests)."""
-    app = start(sys.argv[1:] if argv is None else argv, machine)
+    tests). A board file or command line the BMS cannot be built from (an unknown
+    board, a missing link, voltage-mode precharge without a bus-voltage sense:
+    boards.hal.BoardError and load's ValueError) is said in one line and ends the
+    program (SystemExit 2) before any output is driven; a refused configuration is
+    not this: it boots into Fault and says why (app.boot.config_or_defaults)."""
+    try:
+        app = start(sys.argv[1:] if argv is None else argv, machine)
+    except ValueError as e:
+        (out or print)("pybms: cannot start: %s" % e)
+        raise SystemExit(2)
     from drivers.clock import sleep_ms
     n = 0
     while passes is None or n < passes:

@@ -107,3 +107,15 @@ def test_a_refused_configuration_through_the_entry_faults_and_still_drops_the_sc
         app.run_pass()
     assert app.machine.state_name == "Fault", app.machine.state_name
     assert app.contactors.all_open() and app.limits.ccl_da == 0 and app.limits.dcl_da == 0
+
+
+def test_a_board_the_bms_cannot_be_built_from_is_one_line_and_exit_2():
+    for argv, why in ((["--board", "no_such_board"], "unknown board"),
+                      (["--board", "unix"], "module bus pty")):
+        said = []
+        try:
+            _run_isolated(lambda: entry.run(argv, passes=1, out=said.append))
+            raise AssertionError("started")
+        except SystemExit as e:
+            assert e.args[0] == 2 if e.args else False, e.args
+        assert len(said) == 1 and said[0].startswith("pybms: cannot start: ") and why in said[0], said
