@@ -25,6 +25,7 @@
 #   the channel is closed or listen-only are refused (rx_refused, BEL), as an
 #   adapter puts nothing on the bus then.
 
+from drivers.ascii_hex import HEX, nibble
 from drivers.can import CanBus
 
 try:
@@ -39,7 +40,6 @@ LINE_MAX = const(32)          # longest line kept; T + 8 id + dlc + 16 data = 26
 
 SLCAN_COUNTERS = ("commands", "answers_dropped", "recv_bounded", "rx_refused")
 
-_HEX = b"0123456789ABCDEF"
 _CR = const(0x0D)
 _LF = const(0x0A)
 _OK = b"\r"
@@ -53,15 +53,6 @@ _STATUS = b"F00\r"
 # Y<n> data bitrate; s<4 hex> bit timing, M/m<8 hex> acceptance code/mask.
 _COMMAND_LEN = {0x4F: 1, 0x4C: 1, 0x43: 1, 0x56: 1, 0x76: 1, 0x4E: 1, 0x46: 1,
                 0x53: 2, 0x5A: 2, 0x57: 2, 0x59: 2, 0x73: 5, 0x4D: 9, 0x6D: 9}
-
-
-def _nibble(c):
-    if 0x30 <= c <= 0x39:
-        return c - 0x30
-    c |= 0x20
-    if 0x61 <= c <= 0x66:
-        return c - 0x61 + 10
-    return -1
 
 
 class SlcanBus(CanBus):
@@ -133,9 +124,9 @@ class SlcanBus(CanBus):
         """t<id><dlc><data>\r into tx_frame."""
         b = self.tx_frame
         b[0] = 0x74  # 't'
-        b[1] = _HEX[(can_id >> 8) & 0xF]
-        b[2] = _HEX[(can_id >> 4) & 0xF]
-        b[3] = _HEX[can_id & 0xF]
+        b[1] = HEX[(can_id >> 8) & 0xF]
+        b[2] = HEX[(can_id >> 4) & 0xF]
+        b[3] = HEX[can_id & 0xF]
         b[4] = 0x30 + n
         b[5 + 2 * n] = _CR
         self._encode_data(data, n)
@@ -146,8 +137,8 @@ class SlcanBus(CanBus):
         j = 5
         while i < n:
             v = data[i]
-            b[j] = _HEX[v >> 4]
-            b[j + 1] = _HEX[v & 0xF]
+            b[j] = HEX[v >> 4]
+            b[j + 1] = HEX[v & 0xF]
             i += 1
             j += 2
 
@@ -273,12 +264,12 @@ class SlcanBus(CanBus):
     def _parse_id(self, end, top_max):
         """The id in _line[1:end], or -1 for a bad digit or a top digit > top_max."""
         line = self._line
-        can_id = _nibble(line[1])
+        can_id = nibble(line[1])
         if can_id < 0 or can_id > top_max:
             return -1
         i = 2
         while i < end:
-            v = _nibble(line[i])
+            v = nibble(line[i])
             if v < 0:
                 return -1
             can_id = (can_id << 4) | v
@@ -288,7 +279,7 @@ class SlcanBus(CanBus):
     def _all_hex(self, i, end):
         line = self._line
         while i < end:
-            if _nibble(line[i]) < 0:
+            if nibble(line[i]) < 0:
                 return False
             i += 1
         return True
@@ -298,6 +289,6 @@ class SlcanBus(CanBus):
         d = self.rx_data
         i = 0
         while i < length:
-            d[i] = (_nibble(line[at]) << 4) | _nibble(line[at + 1])
+            d[i] = (nibble(line[at]) << 4) | nibble(line[at + 1])
             i += 1
             at += 2

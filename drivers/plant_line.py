@@ -4,6 +4,8 @@
 # objects raise, as machine.I2C does. Shared with the plant's end
 # (simulator/pin_link.py).
 
+from drivers.ascii_hex import HEX, nibble
+
 try:
     from micropython import const
 except ImportError:  # CPython
@@ -14,16 +16,6 @@ LINE_MAX = const(80)
 ENODEV = const(19)         # machine.I2C: no device acknowledged
 ETIMEDOUT = const(110)     # machine.I2C: the bus timed out
 EIO = const(5)             # an answer of the wrong shape
-HEX = b"0123456789ABCDEF"
-
-
-def nibble(c):
-    if 0x30 <= c <= 0x39:
-        return c - 0x30
-    c |= 0x20
-    if 0x61 <= c <= 0x66:
-        return c - 0x61 + 10
-    return -1
 
 
 def seal(buf, n):

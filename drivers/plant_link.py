@@ -32,8 +32,8 @@ except ImportError:  # CPython
 
 from drivers.clock import ticks_add, ticks_diff, ticks_ms
 # EIO, ENODEV, ETIMEDOUT and checked_body are imported from here by users, too.
-from drivers.plant_line import (EIO, ENODEV, ETIMEDOUT, HEX, LINE_MAX,
-                                checked_body, nibble, seal)
+from drivers.ascii_hex import HEX, nibble
+from drivers.plant_line import EIO, ENODEV, ETIMEDOUT, LINE_MAX, checked_body, seal
 from drivers.plant_parts import PlantAnalog, PlantI2C, PlantPin
 
 REFRESH_MS = const(1000)   # outputs are re-sent this often (a lost line heals)
