@@ -14,10 +14,10 @@
 #                PYBMS_EVENTS
 # (`pybms sim --scenario NAME` prints the pty paths to use).
 #
-# Stages, for a board that loads .mpy files (their code is in RAM): (1) the
-# configuration, checked against bms.config's schema, which is then dropped; (2)
-# the parts, through boards.hal, then dropped; (3) the application's own code and
-# objects. Each stage's imports happen inside it, and `drop` (app.entry.unload)
+# Stages, for a board that loads .mpy files (their code is in RAM): (0) the code
+# the loop runs; (1) the configuration, checked against bms.config's schema, which
+# is then dropped; (2) the parts, through boards.hal, then dropped; (3) the App,
+# made by app.entry.finish() once this module is dropped too. Each stage's imports happen inside it, and `drop` (app.entry.unload)
 # forgets what only that stage used, so the heap is never asked to hold the
 # schema, the HAL and the loop's code at once (pybms bench app; docs/architecture.md).
 # Tests and host tools pass no `drop`: nothing is unloaded for them. Loading a .mpy
@@ -189,10 +189,10 @@ def parts(board, cfg, opts=None, machine=None, now_ms=None, log_stream=None):
 
 
 def application(cfg, parts, now_ms=None, now_us=None, setting_units=None):
-    """Stage 3: the App (not started) from `parts`. Its objects hold the largest
-    single blocks (per-cell arrays and lists): the garbage of everything built so
-    far is collected first, so they find contiguous room (on a 64 KB heap this
-    decides whether 62 modules fit; tools/mpy/app_workload.py builds through here)."""
+    """The App (not started) from `parts`, for build() (tests and host tools; a
+    board's boot makes it in app.entry.finish(), once this module is gone). The
+    garbage of everything built so far is collected first, so the App's per-cell
+    arrays find contiguous room."""
     from app.application import App
     from drivers import clock
     gc.collect()
@@ -220,16 +220,25 @@ def code():
     gc.collect()
 
 
+def prepare(board, opts, machine=None, out=None, drop=None):
+    """Stages 0-2: (cfg, refused, setting_units, parts, the event ring), the
+    configuration or the defaults with the reason it was refused. Stage 3 (the
+    App) is app.entry.finish(), run after this module is dropped: its ~4 KB then
+    leave before the App's objects need the room (pybms bench app)."""
+    from app.events import RingStream
+    # The event ring is the largest single block the boot makes: made while the
+    # heap is empty, it cannot find the heap already cut up by the .mpy loads.
+    ring = RingStream(board.get("event_ring_bytes", RING_BYTES))
+    code()
+    cfg, refused, setting_units = configuration(opts.get("--config"), out, drop)
+    p, ring = parts(board, cfg, opts, machine, log_stream=ring)
+    if drop is not None:
+        drop(HAL_ONLY)
+    return cfg, refused, setting_units, p, ring
+
+
 def start(board, opts, machine=None, out=None, drop=None):
     """The configuration (or the defaults and config_invalid when it is refused),
     the whole BMS built for `board`, started with every contactor open."""
-    code()
-    cfg, refused, setting_units = configuration(opts.get("--config"), out, drop)
-    app = build(board, cfg, opts, machine, setting_units=setting_units, drop=drop)
-    from bms import diagnosis as D
-    from drivers import clock
-    t = clock.ticks_ms()
-    app.start(t)
-    if refused is not None:
-        app.diag.report(D.CONFIG_INVALID, True, t)   # Fault before anything can close
-    return app
+    from app.entry import finish
+    return finish(prepare(board, opts, machine, out, drop))

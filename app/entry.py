@@ -22,19 +22,37 @@ def unload(names):
             delattr(parent, name[dot + 1:])
 
 
+def finish(prepared):
+    """Stage 3 of the boot: the App from app.boot.prepare()'s (cfg, refused,
+    setting_units, parts, ring), started with every contactor open; a refused
+    configuration raises config_invalid before anything can close."""
+    cfg, refused, setting_units, parts, ring = prepared
+    prepared = None
+    from app.application import App
+    from bms import diagnosis as D
+    from drivers import clock
+    gc.collect()   # the boot's garbage, before the App's per-cell arrays look for room
+    app = App(cfg, parts, clock.ticks_ms, clock.ticks_us, setting_units)
+    app.ring = ring
+    t = clock.ticks_ms()
+    app.start(t)
+    if refused is not None:
+        app.diag.report(D.CONFIG_INVALID, True, t)
+    return app
+
+
 def start(argv, machine=None):
     """The BMS built from the board file and the configuration, started with every
-    contactor open, and what only boot needed forgotten."""
+    contactor open, and what only boot needed forgotten before the App is made."""
     from app import boot
     from boards import load
     opts = boot.options(argv)
     name = boot.board_name(opts)
     forget = boot.BOOT_ONLY + ("boards." + name,)
-    app = boot.start(load(name), opts, machine, drop=unload)
+    prepared = boot.prepare(load(name), opts, machine, drop=unload)
     boot = load = None
     unload(forget)
-    gc.collect()
-    return app
+    return finish(prepared)
 
 
 def run(argv=None, passes=None, machine=None, out=None):

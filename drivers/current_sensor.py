@@ -18,8 +18,7 @@
 from bms import diagnosis as D
 from bms import units
 from drivers.clock import ticks_add, ticks_diff
-from drivers.ina228 import WRONG_CHIP, Ina228
-from drivers.mcp3421 import CONFIG_LOST, I2C_ERROR, OK, Mcp3421
+from drivers.mcp3421 import CONFIG_LOST, I2C_ERROR, OK, WRONG_CHIP, Mcp3421
 
 try:
     from micropython import const
@@ -105,6 +104,7 @@ class CurrentSensor:
             self.code_lo = int((zero_mv - swing_mv) * per_mv)
             self.code_hi = int((zero_mv + swing_mv) * per_mv) + 1
         elif kind == "ina228_shunt":
+            from drivers.ina228 import Ina228   # only the configured chip's driver in RAM
             chip = Ina228(i2c, address or 0x40, cfg["current_shunt_uohm"], cfg["current_max_a"],
                           cfg["current_shunt_avg"])
             self.num, self.den = chip.ma_num, chip.ma_den

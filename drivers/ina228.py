@@ -19,7 +19,7 @@ except ImportError:  # CPython
     def const(x):
         return x
 
-from drivers.mcp3421 import CONFIG_LOST, I2C_ERROR, NOT_READY, OK
+from drivers.mcp3421 import CONFIG_LOST, I2C_ERROR, NOT_READY, OK, WRONG_CHIP
 
 REG_CONFIG = const(0x00)
 REG_ADC_CONFIG = const(0x01)
@@ -40,7 +40,6 @@ DIE_ID = const(0x228)
 MODE_SHUNT_BUS = const(0xB)      # continuous shunt and bus voltage
 CT_1052US = const(5)             # conversion-time code for 1052 us
 CHECK_EVERY = const(20)          # results between CONFIG checks
-WRONG_CHIP = const(4)            # start(): the ids are not an INA228's
 
 AVERAGES = (1, 4, 16, 64, 128, 256, 512, 1024)
 RANGE_UV = (163840, 40960)        # full scale per ADCRANGE, uV

@@ -22,6 +22,8 @@ OK = const(0)
 NOT_READY = const(1)     # no conversion finished since the last read
 I2C_ERROR = const(2)     # the chip did not answer (OSError from the bus)
 CONFIG_LOST = const(3)   # the chip reports another configuration (it was reset)
+WRONG_CHIP = const(4)    # start(), INA228: the ids are not an INA228's (here so the
+                         # sensor needs only the chip it is configured for loaded)
 
 BITS = (12, 14, 16, 18)
 GAINS = (1, 2, 4, 8)

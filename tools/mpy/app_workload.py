@@ -1,6 +1,7 @@
 # The whole application (app/) on MicroPython for `pybms bench app`: built for N
-# modules with every part wired (bus master on canned replies, current sensor off,
-# SoC, persistence in memory, event ring, memory pins and CAN), then run pass by pass.
+# modules with every part wired (bus master on canned replies, an MCP3421 hall
+# current sensor on a canned I2C, SoC, persistence of state and SoC in memory, event
+# ring, memory pins and CAN), then run pass by pass.
 # Prints one APP line (heap held after start, high-water of gc.mem_alloc() over the
 # run, bytes allocated per steady pass, all above `base`: the workload's own bytecode
 # and canned boards, which a board does not carry) and a TASK line per task (period,
@@ -81,6 +82,26 @@ class Canned:
         return n
 
 
+class CannedI2C:
+    """An MCP3421 answering every read with one ready 16-bit result (`code`, set
+    to the sensor's zero-current code once it is built): no model, no allocation."""
+
+    def __init__(self):
+        self.config = 0
+        self.code = 0
+
+    def writeto(self, addr, data):
+        self.config = data[0]
+        return 1
+
+    def readfrom_into(self, addr, buf):
+        buf[0] = (self.code >> 8) & 0xFF
+        buf[1] = self.code & 0xFF
+        buf[2] = self.config & 0x7F        # RDY clear: a new result
+        if len(buf) > 3:
+            buf[3] = buf[2]
+
+
 class Files:
     def __init__(self):
         self.d = {}
@@ -107,25 +128,29 @@ def build(n, clock):
     files) as the parts. Returns (app, link, bytes the canned boards hold: the
     bench's, not the firmware's)."""
     global boot                       # dropped at the end, as app.entry.start() does
-    boot.code()                       # stage 0, as app.boot.start()
+    from app.events import RingStream
+    ring = RingStream(boot.RING_BYTES)  # first, as app.boot.prepare()
+    boot.code()                       # stage 0, as app.boot.prepare()
     # Stage 1, as app.boot.configuration() with the bench's settings for a file.
     from bms import config
     cfg = config.make({"module_count": n, "precharge_mode": "time", "precharge_ms": 500,
-                       "bus_reset_wait_ms": 0})
+                       "bus_reset_wait_ms": 0, "current_sensor": "mcp3421_hall"})
     setting_units = config.units()
     config = None
     entry.unload(boot.CONFIG_ONLY)
     gc.collect()
     # Stage 2: the parts (the bench's own), the pack through boards.hal as a board's.
-    from app.events import RingStream, TickFilter
+    from app.events import TickFilter
     from app.parts import Parts
     from app.persist import SIZE, Persist
     from bms.diagnosis import Diagnosis
+    from bms.soc_record import SIZE as SOC_SIZE
     from boards import hal
     from boards.unix import BOARD
     from drivers.allow_outputs import AllowOutputs
     from drivers.can import MemoryBus
     from drivers.contactors import Contactors
+    from drivers.current_sensor import CurrentSensor
     from drivers.gpio import MemoryPin
     from drivers.storage import RecordStore
     from fsm.eventlog import EventLog
@@ -133,22 +158,29 @@ def build(n, clock):
     gc.collect()
     before = gc.mem_alloc()
     link = Canned(n)
+    i2c = CannedI2C()
     gc.collect()
     link_bytes = gc.mem_alloc() - before
     diag = Diagnosis()
     pins = [MemoryPin(k) for k in ("negative", "precharge", "positive")]
+    files = Files()
+    sensor = CurrentSensor(cfg, i2c, diag)
+    i2c.code = (sensor.code_lo + sensor.code_hi) // 2      # no current flows
     parts = Parts(hal.pack(BOARD, cfg, diag, link), MemoryBus(record=False),
                   Contactors(pins[0], pins[1], pins[2]),
                   allow=AllowOutputs(MemoryPin("c"), MemoryPin("d")), heater=MemoryPin("h"),
-                  store=Persist(RecordStore("s", SIZE, 60000, Files())),
-                  log=TickFilter(EventLog(RingStream(boot.RING_BYTES))), diag=diag)
+                  store=Persist(RecordStore("s", SIZE, 60000, files)), current=sensor,
+                  log=TickFilter(EventLog(ring)), diag=diag,
+                  soc_store=RecordStore("s_soc", SOC_SIZE, 60000, files))
     hal = BOARD = None
     entry.unload(boot.HAL_ONLY)
-    # Stage 3.
-    app = boot.application(cfg, parts, clock.ms, time.ticks_us, setting_units)
+    # Stage 3, as app.entry.finish(): app.boot and the board file forgotten first.
     forget = boot.BOOT_ONLY + ("boards.unix",)
     boot = None                       # as app.entry.start(): nothing keeps app.boot
     entry.unload(forget)
+    from app.application import App
+    gc.collect()
+    app = App(cfg, parts, clock.ms, time.ticks_us, setting_units)
     gc.collect()
     pack = parts.pack
     pack.discovered = True            # discovered (the canned boards do not answer probes)

