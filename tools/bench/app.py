@@ -13,6 +13,10 @@
 #   the largest gap between Victron cycles (the GX gives up past ~1.2 s here).
 # Workload: tools/mpy/app_workload.py (+ app_m0.py on the M0). --quick: .mpy only, no
 # frozen build, no M0.
+# The figures in the last line are what the application needs on a board: the
+# smallest heap that runs the workload, less the workload's own share (its code,
+# canned boards and I2C), plus, for .mpy files, the native code an RP2040 loads into
+# its heap (tools/mpy/native_size.py; the unix port keeps it outside its heap).
 # Last line: app_min_heap_kb_frozen_62=... app_min_heap_kb_mpy_62=...
 # app_alloc_bytes_per_pass=... loop_pass_minstr_m0_62=... loop_pass_minstr_m0_16=...
 # max_task_block_ms_62=... can_gap_ms_max=...
@@ -165,13 +169,15 @@ def min_heap_kb(exe, path, modules, lo=16, hi=1024):
 
 
 def details(exe, path, modules):
-    r = _run(exe, path, 1024, (modules, 3000))
+    r = _run(exe, path, 1024, (modules, 3000, "loaded"))
     m = _APP.search(r.stdout)
     if not m:
         raise UsageError("the app workload failed: %s" % (r.stderr or r.stdout)[-2000:])
     tasks = [t.groups() for t in _TASK.finditer(r.stdout)]
+    loaded = re.findall(r"LOADED (\S+)", r.stdout)
     return {"state": m.group(2), "held": int(m.group(3)), "peak": int(m.group(4)),
-            "alloc": int(m.group(5)), "base": int(m.group(6)), "tasks": tasks}
+            "alloc": int(m.group(5)), "base": int(m.group(6)), "tasks": tasks,
+            "loaded": sorted(loaded)}
 
 
 def realtime(exe, path, modules, ms=6000):
@@ -277,6 +283,19 @@ def run(args):
     block, gap, rt_tasks = realtime(exe, path, 62)
     m0 = None if args.quick else m0_counts()
 
+    from tools.mpy.native_size import native_bytes
+    native = {}
+    for n in (16, 62):
+        sizes = native_bytes(det[(".mpy", n)]["loaded"])
+        native[n] = sum(sizes.values()) if sizes is not None else None
+    need = {}
+    for name, _e, _p in runtimes:
+        for n in (16, 62):
+            h = heaps[(name, n)]
+            extra = native[n] if name == ".mpy" else 0
+            need[(name, n)] = None if h is None or extra is None else \
+                -(-(h * 1024 - det[(name, n)]["base"] + extra) // 1024)
+
     print("32-bit MicroPython, whole application (16 / 62 modules); held and peak are")
     print("bytes above the workload's own (its bytecode and the canned boards: 'bench')")
     print("%-10s %8s %10s %10s %10s %10s %12s" % ("firmware", "modules", "min heap", "held B",
@@ -288,6 +307,19 @@ def run(args):
             print("%-10s %8d %9sK %10d %10d %10d %12d" % (
                 name, n, h if h is not None else ">1024", d["held"], d["peak"], d["base"],
                 d["alloc"]))
+    print("\nthe heap the application needs on a board: the smallest heap that runs the")
+    print("bench, less the bench's own share (its code, canned boards and I2C: a board has")
+    print("a two-line main.py), plus for .mpy files the native code (@micropython.viper)")
+    print("an RP2040 loads into its heap (armv6m; the unix port maps it outside the heap;")
+    print("frozen, it stays in flash)")
+    print("%-10s %8s %10s %10s %12s %10s" % ("firmware", "modules", "min heap", "bench B",
+                                            "native B", "needs"))
+    for name, _e, _p in runtimes:
+        for n in (16, 62):
+            extra = native[n] if name == ".mpy" else 0
+            print("%-10s %8d %9sK %10d %12s %9sK" % (
+                name, n, heaps[(name, n)], det[(name, n)]["base"],
+                extra if extra is not None else "unknown", need[(name, n)]))
     print("\nheap held by each module's import (dependency order; 'protocols.tesla' includes")
     print("the submodules its __init__ imports; a module whose names open a new pool of")
     print("interned names carries that pool, ~9 KB as .mpy: MicroPython doubles the pools):")
@@ -324,11 +356,11 @@ def run(args):
                                              lo / 1e6, hi / 1e6))
             print("    " + ", ".join("%s %.2f M" % (name, ins / 1e6)
                                      for name, ins in m0[(n, "tasks")]))
-    fz = heaps.get(("frozen", 62))
+    fz = need.get(("frozen", 62))
     print("app_min_heap_kb_frozen_62=%s app_min_heap_kb_mpy_62=%s app_alloc_bytes_per_pass=%d "
           "loop_pass_minstr_m0_62=%s loop_pass_minstr_m0_16=%s max_task_block_ms_62=%d "
           "can_gap_ms_max=%d" % (
-              fz if fz is not None else "na", heaps[(".mpy", 62)], max(d16["alloc"], d62["alloc"]),
+              fz if fz is not None else "na", need[(".mpy", 62)], max(d16["alloc"], d62["alloc"]),
               "%.2f" % (m0[62] / 1e6) if m0 else "na", "%.2f" % (m0[16] / 1e6) if m0 else "na",
               block, gap))
     return 0

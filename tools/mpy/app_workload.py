@@ -11,6 +11,7 @@
 # runs the workload precompiled, as `-m app_workload`, so its own code costs little):
 #   micropython -X heapsize=K tools/mpy/app_workload.py MODULES [PASSES] [silent|realtime]
 # silent: every board stops answering after the start (the bus master's worst case);
+# loaded: also lists the modules loaded at the end (LOADED lines, for the native code);
 # realtime: the loop runs on the real clock for PASSES ms and reports the largest gap
 # between Victron cycles and the longest task (CAN_GAP and BLOCK lines).
 import gc
@@ -242,6 +243,9 @@ def main(args):
             clock.t += 10
         alloc = gc.mem_alloc() - before
         gc.enable()
+        if mode == "loaded":
+            for name in sys.modules:
+                print("LOADED " + name)
         print("APP modules=%d state=%s held=%d peak=%d alloc_per_pass=%d base=%d"
               % (n, app.machine.state_name, held, peak - BASE - link_bytes, alloc // steady,
                  BASE + link_bytes))
