@@ -1,9 +1,9 @@
 # Tesla module bus framing, reply checks and conversions (both runtimes).
 
 from bms.pack import TEMP_INVALID
-from protocols.tesla import (E_ADDRESS, E_CRC, E_LENGTH, E_LONG, E_REGISTER, E_SHORT,
-                             E_TIMEOUT, OK, cell_mv, crc8, module_mv,
-                             parse_reply, read_frame, temp_dc, write_frame)
+from protocols.tesla.convert import cell_mv, module_mv, temp_dc
+from protocols.tesla.frame import (E_ADDRESS, E_CRC, E_LENGTH, E_LONG, E_REGISTER, E_SHORT,
+                                   E_TIMEOUT, OK, crc8, parse_reply, read_frame, write_frame)
 from protocols.tesla import convert as C
 from protocols.tesla import frame as F
 from tests.fw.support import raises
