@@ -108,10 +108,6 @@ class ChargeControl:
         self._full_ms = 0         # how long the full condition has held
         self._rebulk_ms = 0
 
-    def cap_mv(self):
-        """Highest CVL this phase may ever send."""
-        return self.series * (self.target_mv[self.phase] + self.margin_mv)
-
     def update(self, t_ms, summary, current_ma=None, soc_x100=None):
         """One decision; returns cvl_dv. current_ma (+ = charging) and soc_x100 are
         None when unknown. Stale data changes nothing (CVL holds)."""

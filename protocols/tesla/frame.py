@@ -94,11 +94,6 @@ ERROR_NAMES = ("ok", "timeout", "short", "long", "address", "register", "length"
 ERROR_COUNT = const(10)
 
 
-def reply_length(count, write=False):
-    """Bytes the chain returns for a request: 4 for a write echo, count + 4 for a read."""
-    return 4 if write else count + 4
-
-
 @micropython.viper
 def check_frame(rx, tx, n: int, need: int) -> int:
     """Check the n bytes in rx against the request in tx, whose reply is `need` bytes:

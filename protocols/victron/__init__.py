@@ -201,7 +201,6 @@ def _fast_arrays():
 
 
 _BUF, _LO, _HI = _fast_arrays()
-_POW10 = (1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000)
 
 
 class FrameSet:
@@ -246,23 +245,3 @@ class FrameSet:
         text = check_text(f[F_NAME], text, n)
         for k in range(n):
             buf[i + k] = text[k] if k < len(text) else 0
-
-    def put_name(self, fi, prefix, number, width):
-        """Write prefix (bytes) and `number` as `width` decimal digits, zero padded
-        to the field; returns False when it does not fit. Allocates nothing."""
-        f = FIELDS[fi]
-        buf = self.bufs[_BUF[fi] & 0x0F]
-        i = f[F_START] >> 3
-        n = f[F_BITS] >> 3
-        lp = len(prefix)
-        if lp + width > n or number < 0 or number >= _POW10[width]:
-            self.range_errors += 1
-            return False
-        for k in range(lp):
-            buf[i + k] = prefix[k]
-        for k in range(width - 1, -1, -1):
-            buf[i + lp + k] = 0x30 + number % 10
-            number //= 10
-        for k in range(lp + width, n):
-            buf[i + k] = 0
-        return True

@@ -304,3 +304,14 @@ def test_a_cycle_allocates_nothing_on_micropython():
         gc.enable()
     assert rep.completed >= 50
     assert used == 0, "50 transmit cycles allocated %d bytes" % used
+
+
+def test_name_frames_spell_module_and_cell_or_a_pack_wide_number():
+    from protocols.victron.reporter import _write_name
+    buf = bytearray(b"\xff" * 8)
+    _write_name(buf, 0x43, 13, 6)              # cell 14 of a pack of 6-cell modules
+    assert bytes(buf) == b"M03C02\x00\x00"
+    _write_name(buf, 0x54, 11, 0)              # no per-module count: a pack-wide number
+    assert bytes(buf) == b"T0012\x00\x00\x00"
+    _write_name(buf, 0x43, 9998, 0)
+    assert bytes(buf) == b"C9999\x00\x00\x00"
