@@ -356,7 +356,13 @@ class SocEstimator:
                 self._full_since = t_ms
             elif not self._full_done and ticks_diff(t_ms, self._full_since) >= self.anchor_ms:
                 self._full_done = True
-                self._anchor(A_FULL, U_FULL, True)
+                # The cells read, not 100 % by decree: with the highest cell up to
+                # _FULL_MARGIN_MV under the target and the current's I x R (rule 3b's
+                # R) in its voltage, a pack called full holds 98.5-100 % of what a
+                # rest at the target would give; the capacity learned between anchors
+                # (rules 3b, 7) would be low by that much.
+                drop = i * self.r_uohm // 1000000 if self.r_n >= LV.R_MIN_N else 0
+                self._anchor(A_FULL, self.pack_usable_u(s.v_min - drop, s.v_max - drop), True)
         else:
             self._full_timing = False
             if s.v_max < self.full_mv - self.hyst_mv:
@@ -374,7 +380,11 @@ class SocEstimator:
             self._empty_done = False
         # ... then read once the load is gone (the I x R drop is not charge)
         if self._empty_pending:
-            if -self.rest_ma < i < self.rest_ma:
+            # Settled: the load is gone. A charger's trickle below soc_full_taper_a
+            # (the tail the full anchor also calls tapered) does not spoil the reading
+            # (I x R under 5 A is a few mV), and one noisy sample above soc_rest_a is
+            # not a charger starting: only a current above the taper ends the wait.
+            if -self.rest_ma < i < self.taper_ma:
                 if not self._settle_timing:
                     self._settle_timing = True
                     self._settle_since = t_ms
@@ -390,7 +400,7 @@ class SocEstimator:
                         self.empty_rejected += 1
             else:
                 self._settle_timing = False
-                if i >= self.rest_ma or ticks_diff(t_ms, self._empty_cut) >= EMPTY_WAIT_MS:
+                if i >= self.taper_ma or ticks_diff(t_ms, self._empty_cut) >= EMPTY_WAIT_MS:
                     self._empty(0, False)
 
     def _empty(self, u, measured):

@@ -11,7 +11,7 @@
 #   seldom step, so the slow relaxation is partly in R, as it is in a loaded
 #   reading. Averaged (1/_R_GAIN), so it follows temperature; a measurement beyond
 #   _R_OUTLIER_X x the learned value either way is refused.
-# band: with R known (_R_MIN_N measurements), capacity not yet learned and |I| <=
+# band: with R known (R_MIN_N measurements), capacity not yet learned and |I| <=
 #   soc_loaded_max_a, the cells' OCV is V - I x R, give or take soc_loaded_tol_v (the
 #   table against real cells) plus |I| x R x _DROP_TOL_PCT % (R's error; near empty,
 #   where a cell's R rises steeply, _DROP_TOL_LOW_PCT %). The OCV table turns that
@@ -47,8 +47,9 @@ _PERIOD_MS = const(10000)
 _R_STEP_MA = const(6000)        # a current change this large measures R ...
 _R_WINDOW_MS = const(900000)    # ... within this time
 _R_DQ_MAX_U = const(5000)       # no more than 5 % counted meanwhile
+_R_STEADY_MA = const(3000)      # current moved less than this since the last reading
 _R_GAIN = const(8)
-_R_MIN_N = const(4)
+R_MIN_N = const(4)
 _R_MAX_UOHM = const(200000)     # 0.2 ohm per cell group: a wiring fault, not a cell
 _R_OUTLIER_X = const(3)
 _DROP_TOL_PCT = const(100)      # R's error: up to 100 % of I x R ...
@@ -76,6 +77,8 @@ def reset(est):
     est.r_n = 0
     est._lv_valid = False       # a band reading was taken (at _lv_t)
     est._lv_t = 0
+    est._lv_i = 0               # the current at the last update ...
+    est._lv_jump = False        # ... and whether it jumped since the last reading
     est._r_valid = False        # a resistance window is open (since _r_t)
     est._r_t = 0
     est._r_i = 0
@@ -116,12 +119,23 @@ def _gen(est):
 def step(est, t_ms, i, s, early_capacity=True):
     """One valid reading: i (mA, offset removed), s (valid PackSummary);
     early_capacity: the band may set the capacity (switch R_EARLY_CAP)."""
+    # The cell voltages come from the module poll, the current from a faster sensor:
+    # they line up only while the current is steady. A jump of more than _R_STEADY_MA
+    # from one update to the next since the last reading (an inverter hunting at the
+    # cut-off, a load stepping) keeps the next reading out of the resistance window.
+    d = i - est._lv_i
+    est._lv_i = i
+    if d > _R_STEADY_MA or d < -_R_STEADY_MA:
+        est._lv_jump = True
     if est._lv_valid and ticks_diff(t_ms, est._lv_t) < _PERIOD_MS:
         return
     est._lv_valid = True
     est._lv_t = t_ms
+    if est._lv_jump:            # nor into the bound: V and I would not match
+        est._lv_jump = False
+        return
     _window(est, t_ms, i, s)
-    if (est.r_n >= _R_MIN_N and not est.learned_as and est.loaded_max_ma
+    if (est.r_n >= R_MIN_N and not est.learned_as and est.loaded_max_ma
             and -est.loaded_max_ma <= i <= est.loaded_max_ma):
         _band(est, i, s, early_capacity)
 
@@ -157,7 +171,7 @@ def _resistance(est, r):
     """One measurement (uOhm per cell group: half the change of lowest + highest)."""
     if r <= 0 or r > _R_MAX_UOHM:
         return
-    if est.r_n >= _R_MIN_N and (r > est.r_uohm * _R_OUTLIER_X
+    if est.r_n >= R_MIN_N and (r > est.r_uohm * _R_OUTLIER_X
                                 or r * _R_OUTLIER_X < est.r_uohm):
         return
     if est.r_n == 0:
