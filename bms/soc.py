@@ -297,8 +297,17 @@ class SocEstimator:
             k = self._rem // unit
             if k:
                 self._rem -= k * unit
-                self.soc_u = _clip(self.soc_u + k, U_MIN, U_MAX)
-                self.shown = _clip(self.shown + k, U_MIN, U_MAX)
+                u = self.soc_u = _clip(self.soc_u + k, U_MIN, U_MAX)
+                sh = self.shown + k
+                # A correction that rule 8 kept from the shown SoC (it would have
+                # moved against the current) is caught up by the count itself: while
+                # the shown SoC is ahead of the estimate in the current's direction
+                # it stands still until the estimate reaches it, never going back.
+                if k > 0 and sh > u:
+                    sh = u if u > self.shown else self.shown
+                elif k < 0 and sh < u:
+                    sh = u if u < self.shown else self.shown
+                self.shown = _clip(sh, U_MIN, U_MAX)
                 self.q_since_u += k
                 if k < 0:
                     self.out_u -= k

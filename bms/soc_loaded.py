@@ -53,6 +53,7 @@ R_MIN_N = const(4)
 _R_MAX_UOHM = const(200000)     # 0.2 ohm per cell group: a wiring fault, not a cell
 _R_OUTLIER_X = const(3)
 _DROP_TOL_PCT = const(100)      # R's error: up to 100 % of I x R ...
+_DEV_X = const(3)               # ... or 3 x the scatter of R's measurements, if less
 _DROP_TOL_LOW_PCT = const(200)  # ... near empty, where R rises steeply, 200 %
 _LOW_X100 = const(2000)         # "near empty": the lowest cell below 20 % of the table
 _PULL = const(6)                # 1/6 of the excess per 10 s: most of it in a minute
@@ -75,6 +76,7 @@ def reset(est):
     est._start_band = 0
     est.r_uohm = 0
     est.r_n = 0
+    est.r_dev = 0               # mean deviation of R's measurements from their mean
     est._lv_valid = False       # a band reading was taken (at _lv_t)
     est._lv_t = 0
     est._lv_i = 0               # the current at the last update ...
@@ -177,13 +179,23 @@ def _resistance(est, r):
     if est.r_n == 0:
         est.r_uohm = r
     else:
-        est.r_uohm += (r - est.r_uohm) // (est.r_n + 1 if est.r_n < _R_GAIN else _R_GAIN)
+        d = r - est.r_uohm
+        g = est.r_n + 1 if est.r_n < _R_GAIN else _R_GAIN
+        est.r_uohm += d // g
+        est.r_dev += ((d if d > 0 else -d) - est.r_dev) // g   # their scatter
     est.r_n += 1
 
 
 def _band(est, i, s, early_capacity):
     drop = i * est.r_uohm // 1000000   # mA x uOhm = nV: a small int while I x R < 1 V
-    k = _DROP_TOL_PCT if s.v_min - drop > est._low_mv else _DROP_TOL_LOW_PCT
+    if s.v_min - drop <= est._low_mv:
+        k = _DROP_TOL_LOW_PCT
+    else:
+        # R's error: _DEV_X times the measurements' mean deviation (what changes with
+        # temperature and SoC shows there), once _R_GAIN are in; at most _DROP_TOL_PCT
+        k = _DEV_X * 100 * est.r_dev // est.r_uohm if est.r_n >= _R_GAIN else _DROP_TOL_PCT
+        if k > _DROP_TOL_PCT:
+            k = _DROP_TOL_PCT
     tol = est.loaded_tol_mv + (drop if drop > 0 else -drop) * k // 100
     lo_mv = s.v_min - drop
     hi_mv = s.v_max - drop

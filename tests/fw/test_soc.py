@@ -155,6 +155,24 @@ def test_reported_soc_never_moves_against_the_current():
     assert r.est.shown == r.est.soc_u
 
 
+def test_a_held_correction_is_caught_up_by_the_count():
+    # The shown SoC ahead of the estimate in the current's direction (a correction
+    # rule 8 kept back) stands still until the count brings the estimate to it, then
+    # both move together: the error does not wait for the next rest.
+    for ma, gap in ((20000, -1000), (-20000, 1000)):
+        r = Run(cell_mv=3700)
+        r.est.soc_u = r.est.shown + gap
+        held = r.est.shown
+
+        def still_or_along(before, after):
+            assert after == held or after == r.est.soc_u, (before, after, r.est.soc_u)
+        # 20 A is 1 % of 206.5 Ah in 372 s: met within 400 s
+        r.go(400000, ma, check=still_or_along)
+        assert r.est.shown == r.est.soc_u and r.est.shown != held, ma
+        r.go(60000, ma)
+        assert r.est.shown == r.est.soc_u
+
+
 def test_full_anchor_needs_target_and_taper():
     r = Run(cell_mv=4000, soc_u=90000)
     r.s.set(4095)                                   # within 20 mV of 4.10 V
