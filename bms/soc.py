@@ -20,11 +20,13 @@
 #   learned, V - I x R (R learned from current changes) bounds the SoC, and a start
 #   from OCV or a narrow bound against the last anchor gives an early capacity;
 # 3 full anchor: highest cell within _FULL_MARGIN_MV of charge_cell_v and the current
-#   between -soc_rest_a and soc_full_taper_a for soc_anchor_s -> 100 %;
+#   between -soc_rest_a and soc_full_taper_a for soc_anchor_s -> what the cells then
+#   read (pack_usable_u) less the current's I x R: 98.5-100 %, not 100 % by decree;
 # 4 empty anchor: the first reading with the lowest cell at or below discharge_cell_v,
 #   not charging, is the cut-off (the limits latch DCL = 0 on that same reading). Under
 #   load that voltage includes the I x R drop, so the anchor waits until the current
-#   has rested EMPTY_SETTLE_MS and takes the pack's OCV-table value then (a little
+#   has rested EMPTY_SETTLE_MS (a charger's trickle below soc_full_taper_a counts as
+#   rested) and takes the pack's OCV-table value then (a little
 #   above 0 % after a heavy load); a settled value above EMPTY_MAX_U means a load surge
 #   pulled a cell down, not empty: no anchor. If no rest comes within EMPTY_WAIT_MS, or
 #   charging starts, it sets 0 % and that anchor does not count for capacity learning;
@@ -40,7 +42,9 @@
 #   offset known before by the number of readings. The learning (5-7): bms/soc_learn.py.
 # The SoC reported (`shown`) follows the estimate: coulomb counting moves both; a
 # correction moves `shown` at most soc_blend_pct_per_min and never against the sign
-# of the current (no jump down while charging, no jump up while discharging).
+# of the current (no jump down while charging, no jump up while discharging); one
+# held back that way is caught up by the count (`shown` stands still until the
+# estimate reaches it).
 # update() allocates nothing on MicroPython for packs up to ~2900 Ah usable.
 # Saving and restoring this state: bms/soc_record.py.
 

@@ -9,12 +9,16 @@
 #   _R_WINDOW_MS), R = (dV - dOCV) / dI per cell group, dOCV being the OCV table's
 #   slope times the charge counted meanwhile: home loads ramp over minutes, they
 #   seldom step, so the slow relaxation is partly in R, as it is in a loaded
-#   reading. Averaged (1/_R_GAIN), so it follows temperature; a measurement beyond
-#   _R_OUTLIER_X x the learned value either way is refused.
+#   reading. Averaged (1/_R_GAIN), so it follows temperature, with the measurements'
+#   mean deviation (r_dev); a measurement beyond _R_OUTLIER_X x the learned value
+#   either way is refused. Only steady readings: a current jump of _R_STEADY_MA
+#   between updates keeps the next reading out (voltages and current are not read
+#   at the same moment).
 # band: with R known (R_MIN_N measurements), capacity not yet learned and |I| <=
 #   soc_loaded_max_a, the cells' OCV is V - I x R, give or take soc_loaded_tol_v (the
-#   table against real cells) plus |I| x R x _DROP_TOL_PCT % (R's error; near empty,
-#   where a cell's R rises steeply, _DROP_TOL_LOW_PCT %). The OCV table turns that
+#   table against real cells) plus |I| x R's error: _DEV_X x r_dev once _R_GAIN
+#   measurements are in, at most _DROP_TOL_PCT % of R; near empty, where a cell's R
+#   rises steeply, _DROP_TOL_LOW_PCT % of R. The OCV table turns that
 #   voltage band into a SoC band (pack_usable_u: lowest and highest cell, as rule 3):
 #   wide in the flat middle, a few percent near the steep ends. An estimate outside
 #   the band moves 1/_PULL of the way to its edge per reading; inside nothing moves,
@@ -28,7 +32,7 @@
 #   _NOMINAL_SIG_PM) by the inverse of their variances; (b) the last measured anchor
 #   and the middle of a bound at most _CAP_BAND_U wide, at least _CAP_SPAN_U away,
 #   taken when surer than what is known (its readings follow one another: not
-#   independent). Used for counting (not SOH, not saved), refused outside soc_learn's
+#   independent). Used for counting (not SOH; saved: bms/soc_record.py), refused outside soc_learn's
 #   50-125 % of nominal; the first anchor-to-anchor learn (rule 7) replaces it. These
 #   run once per anchor or bound reading and may allocate on a 32-bit board (their
 #   products outgrow a small int), as soc_learn.capacity does.
