@@ -436,6 +436,9 @@ def test_update_allocates_nothing_on_micropython():
     for ma, step in ((-25000, 50), (0, 1000), (40000, 50), (100, 5000)):
         used = allocated_by(lambda: run(ma, 400, step))
         assert used == 0, "update allocated %d bytes at %d mA" % (used, ma)
+    est.soc_u -= 5000            # the shown SoC ahead while charging: caught up by the count
+    used = allocated_by(lambda: run(40000, 400, 50))
+    assert used == 0 and est.shown > est.soc_u, "catching up allocated %d bytes" % used
 
     def zero(n=1300):
         for k in range(n):

@@ -1,9 +1,10 @@
 # `pybms bench soc` on a short horizon (--quick: 2 simulated days, ~10 s): the
 # machinery runs end to end (plant, hall transducer, MCP3421 model, firmware driver,
 # every estimator variant, the voltage estimate), its figures are real numbers, the
-# full estimator beats a plain coulomb counter once it has anchored, and the last
-# line is the key=value line the team's tools read. The 30-day figures are the
-# bench's job, not this test's.
+# full estimator beats a plain coulomb counter once it has anchored, a second seed
+# runs beside the first (--seeds) and the last line is the key=value line the team's
+# tools read, with the worse seed's figures. The 30-day figures are the bench's job,
+# not this test's.
 
 import io
 import math
