@@ -255,6 +255,7 @@ class SocEstimator:
         self._since_ms = ms
         if current_ok:
             i = _clip(current_ma - self.offset_ma, -_I_CLAMP_MA, _I_CLAMP_MA)
+            i_prev = self.i_ma
             self.i_ma = i
             self._count(i, dt)
             self._rest(t_ms, current_ma, i, summary)
@@ -273,7 +274,7 @@ class SocEstimator:
                 self._ocv_next = ticks_add(t_ms, self.rest_ms)
                 self._correct_ocv(summary)
             if current_ok and self.rules & R_LOADED:
-                LV.step(self, t_ms, i, summary, self.rules & R_EARLY_CAP)
+                LV.step(self, t_ms, i, i_prev, summary, self.rules & R_EARLY_CAP)
         self._blend(dt, i)
 
     def open_sample(self, raw_ma):

@@ -83,8 +83,7 @@ def reset(est):
     est.r_dev = 0               # mean deviation of R's measurements from their mean
     est._lv_valid = False       # a band reading was taken (at _lv_t)
     est._lv_t = 0
-    est._lv_i = 0               # the current at the last update ...
-    est._lv_jump = False        # ... and whether it jumped since the last reading
+    est._lv_jump = False        # the current jumped between updates since the last reading
     est._r_valid = False        # a resistance window is open (since _r_t)
     est._r_t = 0
     est._r_i = 0
@@ -122,15 +121,14 @@ def _gen(est):
     return est.full_anchors + est.empty_anchors + est.early_capacity + est.learns
 
 
-def step(est, t_ms, i, s, early_capacity=True):
-    """One valid reading: i (mA, offset removed), s (valid PackSummary);
-    early_capacity: the band may set the capacity (switch R_EARLY_CAP)."""
+def step(est, t_ms, i, i_prev, s, early_capacity=True):
+    """One valid reading: i (mA, offset removed; i_prev at the update before), s
+    (valid PackSummary); early_capacity: the band may set the capacity (R_EARLY_CAP)."""
     # The cell voltages come from the module poll, the current from a faster sensor:
     # they line up only while the current is steady. A jump of more than _R_STEADY_MA
     # from one update to the next since the last reading (an inverter hunting at the
     # cut-off, a load stepping) keeps the next reading out of the resistance window.
-    d = i - est._lv_i
-    est._lv_i = i
+    d = i - i_prev
     if d > _R_STEADY_MA or d < -_R_STEADY_MA:
         est._lv_jump = True
     if est._lv_valid and ticks_diff(t_ms, est._lv_t) < _PERIOD_MS:
