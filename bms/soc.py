@@ -20,11 +20,13 @@
 #   learned, V - I x R (R learned from current changes) bounds the SoC, and a start
 #   from OCV or a narrow bound against the last anchor gives an early capacity;
 # 3 full anchor: highest cell within _FULL_MARGIN_MV of charge_cell_v and the current
-#   between -soc_rest_a and soc_full_taper_a for soc_anchor_s -> 100 %;
+#   between -soc_rest_a and soc_full_taper_a for soc_anchor_s -> what the cells then
+#   read (pack_usable_u) less the current's I x R: 98.5-100 %, not 100 % by decree;
 # 4 empty anchor: the first reading with the lowest cell at or below discharge_cell_v,
 #   not charging, is the cut-off (the limits latch DCL = 0 on that same reading). Under
 #   load that voltage includes the I x R drop, so the anchor waits until the current
-#   has rested EMPTY_SETTLE_MS and takes the pack's OCV-table value then (a little
+#   has rested EMPTY_SETTLE_MS (a charger's trickle below soc_full_taper_a counts as
+#   rested) and takes the pack's OCV-table value then (a little
 #   above 0 % after a heavy load); a settled value above EMPTY_MAX_U means a load surge
 #   pulled a cell down, not empty: no anchor. If no rest comes within EMPTY_WAIT_MS, or
 #   charging starts, it sets 0 % and that anchor does not count for capacity learning;
@@ -40,7 +42,9 @@
 #   offset known before by the number of readings. The learning (5-7): bms/soc_learn.py.
 # The SoC reported (`shown`) follows the estimate: coulomb counting moves both; a
 # correction moves `shown` at most soc_blend_pct_per_min and never against the sign
-# of the current (no jump down while charging, no jump up while discharging).
+# of the current (no jump down while charging, no jump up while discharging); one
+# held back that way is caught up by the count (`shown` stands still until the
+# estimate reaches it).
 # update() allocates nothing on MicroPython for packs up to ~2900 Ah usable.
 # Saving and restoring this state: bms/soc_record.py.
 
@@ -251,6 +255,7 @@ class SocEstimator:
         self._since_ms = ms
         if current_ok:
             i = _clip(current_ma - self.offset_ma, -_I_CLAMP_MA, _I_CLAMP_MA)
+            i_prev = self.i_ma
             self.i_ma = i
             self._count(i, dt)
             self._rest(t_ms, current_ma, i, summary)
@@ -269,7 +274,7 @@ class SocEstimator:
                 self._ocv_next = ticks_add(t_ms, self.rest_ms)
                 self._correct_ocv(summary)
             if current_ok and self.rules & R_LOADED:
-                LV.step(self, t_ms, i, summary, self.rules & R_EARLY_CAP)
+                LV.step(self, t_ms, i, i_prev, summary, self.rules & R_EARLY_CAP)
         self._blend(dt, i)
 
     def open_sample(self, raw_ma):
@@ -297,8 +302,17 @@ class SocEstimator:
             k = self._rem // unit
             if k:
                 self._rem -= k * unit
-                self.soc_u = _clip(self.soc_u + k, U_MIN, U_MAX)
-                self.shown = _clip(self.shown + k, U_MIN, U_MAX)
+                u = self.soc_u = _clip(self.soc_u + k, U_MIN, U_MAX)
+                sh = self.shown + k
+                # A correction that rule 8 kept from the shown SoC (it would have
+                # moved against the current) is caught up by the count itself: while
+                # the shown SoC is ahead of the estimate in the current's direction
+                # it stands still until the estimate reaches it, never going back.
+                if k > 0 and sh > u:
+                    sh = u if u > self.shown else self.shown
+                elif k < 0 and sh < u:
+                    sh = u if u < self.shown else self.shown
+                self.shown = _clip(sh, U_MIN, U_MAX)
                 self.q_since_u += k
                 if k < 0:
                     self.out_u -= k
@@ -356,7 +370,13 @@ class SocEstimator:
                 self._full_since = t_ms
             elif not self._full_done and ticks_diff(t_ms, self._full_since) >= self.anchor_ms:
                 self._full_done = True
-                self._anchor(A_FULL, U_FULL, True)
+                # The cells read, not 100 % by decree: with the highest cell up to
+                # _FULL_MARGIN_MV under the target and the current's I x R (rule 3b's
+                # R) in its voltage, a pack called full holds 98.5-100 % of what a
+                # rest at the target would give; the capacity learned between anchors
+                # (rules 3b, 7) would be low by that much.
+                drop = i * self.r_uohm // 1000000 if self.r_n >= LV.R_MIN_N else 0
+                self._anchor(A_FULL, self.pack_usable_u(s.v_min - drop, s.v_max - drop), True)
         else:
             self._full_timing = False
             if s.v_max < self.full_mv - self.hyst_mv:
@@ -374,7 +394,11 @@ class SocEstimator:
             self._empty_done = False
         # ... then read once the load is gone (the I x R drop is not charge)
         if self._empty_pending:
-            if -self.rest_ma < i < self.rest_ma:
+            # Settled: the load is gone. A charger's trickle below soc_full_taper_a
+            # (the tail the full anchor also calls tapered) does not spoil the reading
+            # (I x R under 5 A is a few mV), and one noisy sample above soc_rest_a is
+            # not a charger starting: only a current above the taper ends the wait.
+            if -self.rest_ma < i < self.taper_ma:
                 if not self._settle_timing:
                     self._settle_timing = True
                     self._settle_since = t_ms
@@ -390,7 +414,7 @@ class SocEstimator:
                         self.empty_rejected += 1
             else:
                 self._settle_timing = False
-                if i >= self.rest_ma or ticks_diff(t_ms, self._empty_cut) >= EMPTY_WAIT_MS:
+                if i >= self.taper_ma or ticks_diff(t_ms, self._empty_cut) >= EMPTY_WAIT_MS:
                     self._empty(0, False)
 
     def _empty(self, u, measured):

@@ -9,12 +9,16 @@
 #   _R_WINDOW_MS), R = (dV - dOCV) / dI per cell group, dOCV being the OCV table's
 #   slope times the charge counted meanwhile: home loads ramp over minutes, they
 #   seldom step, so the slow relaxation is partly in R, as it is in a loaded
-#   reading. Averaged (1/_R_GAIN), so it follows temperature; a measurement beyond
-#   _R_OUTLIER_X x the learned value either way is refused.
-# band: with R known (_R_MIN_N measurements), capacity not yet learned and |I| <=
+#   reading. Averaged (1/_R_GAIN), so it follows temperature, with the measurements'
+#   mean deviation (r_dev); a measurement beyond _R_OUTLIER_X x the learned value
+#   either way is refused. Only steady readings: a current jump of _R_STEADY_MA
+#   between updates keeps the next reading out (voltages and current are not read
+#   at the same moment).
+# band: with R known (R_MIN_N measurements), capacity not yet learned and |I| <=
 #   soc_loaded_max_a, the cells' OCV is V - I x R, give or take soc_loaded_tol_v (the
-#   table against real cells) plus |I| x R x _DROP_TOL_PCT % (R's error; near empty,
-#   where a cell's R rises steeply, _DROP_TOL_LOW_PCT %). The OCV table turns that
+#   table against real cells) plus |I| x R's error: _DEV_X x r_dev once _R_GAIN
+#   measurements are in, at most _DROP_TOL_PCT % of R; near empty, where a cell's R
+#   rises steeply, _DROP_TOL_LOW_PCT % of R. The OCV table turns that
 #   voltage band into a SoC band (pack_usable_u: lowest and highest cell, as rule 3):
 #   wide in the flat middle, a few percent near the steep ends. An estimate outside
 #   the band moves 1/_PULL of the way to its edge per reading; inside nothing moves,
@@ -28,7 +32,7 @@
 #   _NOMINAL_SIG_PM) by the inverse of their variances; (b) the last measured anchor
 #   and the middle of a bound at most _CAP_BAND_U wide, at least _CAP_SPAN_U away,
 #   taken when surer than what is known (its readings follow one another: not
-#   independent). Used for counting (not SOH, not saved), refused outside soc_learn's
+#   independent). Used for counting (not SOH; saved: bms/soc_record.py), refused outside soc_learn's
 #   50-125 % of nominal; the first anchor-to-anchor learn (rule 7) replaces it. These
 #   run once per anchor or bound reading and may allocate on a 32-bit board (their
 #   products outgrow a small int), as soc_learn.capacity does.
@@ -47,11 +51,13 @@ _PERIOD_MS = const(10000)
 _R_STEP_MA = const(6000)        # a current change this large measures R ...
 _R_WINDOW_MS = const(900000)    # ... within this time
 _R_DQ_MAX_U = const(5000)       # no more than 5 % counted meanwhile
+_R_STEADY_MA = const(3000)      # current moved less than this since the last reading
 _R_GAIN = const(8)
-_R_MIN_N = const(4)
+R_MIN_N = const(4)
 _R_MAX_UOHM = const(200000)     # 0.2 ohm per cell group: a wiring fault, not a cell
 _R_OUTLIER_X = const(3)
 _DROP_TOL_PCT = const(100)      # R's error: up to 100 % of I x R ...
+_DEV_X = const(3)               # ... or 3 x the scatter of R's measurements, if less
 _DROP_TOL_LOW_PCT = const(200)  # ... near empty, where R rises steeply, 200 %
 _LOW_X100 = const(2000)         # "near empty": the lowest cell below 20 % of the table
 _PULL = const(6)                # 1/6 of the excess per 10 s: most of it in a minute
@@ -74,8 +80,10 @@ def reset(est):
     est._start_band = 0
     est.r_uohm = 0
     est.r_n = 0
+    est.r_dev = 0               # mean deviation of R's measurements from their mean
     est._lv_valid = False       # a band reading was taken (at _lv_t)
     est._lv_t = 0
+    est._lv_jump = False        # the current jumped between updates since the last reading
     est._r_valid = False        # a resistance window is open (since _r_t)
     est._r_t = 0
     est._r_i = 0
@@ -113,15 +121,25 @@ def _gen(est):
     return est.full_anchors + est.empty_anchors + est.early_capacity + est.learns
 
 
-def step(est, t_ms, i, s, early_capacity=True):
-    """One valid reading: i (mA, offset removed), s (valid PackSummary);
-    early_capacity: the band may set the capacity (switch R_EARLY_CAP)."""
+def step(est, t_ms, i, i_prev, s, early_capacity=True):
+    """One valid reading: i (mA, offset removed; i_prev at the update before), s
+    (valid PackSummary); early_capacity: the band may set the capacity (R_EARLY_CAP)."""
+    # The cell voltages come from the module poll, the current from a faster sensor:
+    # they line up only while the current is steady. A jump of more than _R_STEADY_MA
+    # from one update to the next since the last reading (an inverter hunting at the
+    # cut-off, a load stepping) keeps the next reading out of the resistance window.
+    d = i - i_prev
+    if d > _R_STEADY_MA or d < -_R_STEADY_MA:
+        est._lv_jump = True
     if est._lv_valid and ticks_diff(t_ms, est._lv_t) < _PERIOD_MS:
         return
     est._lv_valid = True
     est._lv_t = t_ms
+    if est._lv_jump:            # nor into the bound: V and I would not match
+        est._lv_jump = False
+        return
     _window(est, t_ms, i, s)
-    if (est.r_n >= _R_MIN_N and not est.learned_as and est.loaded_max_ma
+    if (est.r_n >= R_MIN_N and not est.learned_as and est.loaded_max_ma
             and -est.loaded_max_ma <= i <= est.loaded_max_ma):
         _band(est, i, s, early_capacity)
 
@@ -157,19 +175,29 @@ def _resistance(est, r):
     """One measurement (uOhm per cell group: half the change of lowest + highest)."""
     if r <= 0 or r > _R_MAX_UOHM:
         return
-    if est.r_n >= _R_MIN_N and (r > est.r_uohm * _R_OUTLIER_X
+    if est.r_n >= R_MIN_N and (r > est.r_uohm * _R_OUTLIER_X
                                 or r * _R_OUTLIER_X < est.r_uohm):
         return
     if est.r_n == 0:
         est.r_uohm = r
     else:
-        est.r_uohm += (r - est.r_uohm) // (est.r_n + 1 if est.r_n < _R_GAIN else _R_GAIN)
+        d = r - est.r_uohm
+        g = est.r_n + 1 if est.r_n < _R_GAIN else _R_GAIN
+        est.r_uohm += d // g
+        est.r_dev += ((d if d > 0 else -d) - est.r_dev) // g   # their scatter
     est.r_n += 1
 
 
 def _band(est, i, s, early_capacity):
     drop = i * est.r_uohm // 1000000   # mA x uOhm = nV: a small int while I x R < 1 V
-    k = _DROP_TOL_PCT if s.v_min - drop > est._low_mv else _DROP_TOL_LOW_PCT
+    if s.v_min - drop <= est._low_mv:
+        k = _DROP_TOL_LOW_PCT
+    else:
+        # R's error: _DEV_X times the measurements' mean deviation (what changes with
+        # temperature and SoC shows there), once _R_GAIN are in; at most _DROP_TOL_PCT
+        k = _DEV_X * 100 * est.r_dev // est.r_uohm if est.r_n >= _R_GAIN else _DROP_TOL_PCT
+        if k > _DROP_TOL_PCT:
+            k = _DROP_TOL_PCT
     tol = est.loaded_tol_mv + (drop if drop > 0 else -drop) * k // 100
     lo_mv = s.v_min - drop
     hi_mv = s.v_max - drop

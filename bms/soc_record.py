@@ -20,6 +20,12 @@ SIZE = struct.calcsize(FORMAT)
 VERSION = 1
 _F_LEARN_OK = 0x01
 _F_FROM_OCV = 0x02
+# Bits 2-7 of the flags: the early capacity's uncertainty (rule 3b, per mille, 1..63)
+# when the capacity field holds an early capacity; 0 (as in records written before):
+# it does not, the configured capacity is used. The layout is unchanged, so records
+# stay readable both ways: firmware before this reads and ignores the bits.
+_SIG_SHIFT = 2
+_SIG_MAX = 63
 SAVE_STEP_U = 1000      # save early once the reported SoC moved 1 % ...
 SAVE_MIN_MS = 60000     # ... but not more often than once a minute
 
@@ -27,6 +33,8 @@ SAVE_MIN_MS = 60000     # ... but not more often than once a minute
 def pack(est, buf):
     """Write the estimator's persistent state into buf (SIZE bytes); returns buf."""
     flags = (_F_LEARN_OK if est.learn_ok else 0) | (_F_FROM_OCV if est.from_ocv else 0)
+    if not est.learned_as and est.early_capacity and est.cap_sig_pm <= _SIG_MAX:
+        flags |= est.cap_sig_pm << _SIG_SHIFT
     struct.pack_into(FORMAT, buf, 0, VERSION, flags, est.anchor, est.soc_u, est.shown,
                      est.cap_as, est.learned_as, est.offset_ma, est.q_since_u, est.anchor_u,
                      est.out_u, est.cycles, est.full_anchors & 0xFFFF,
@@ -48,9 +56,16 @@ def restore(est, buf):
             or not 0 <= anchor_u <= S.U_FULL
             or (learned_as and not lo <= learned_as <= hi)):
         return False
+    sig = flags >> _SIG_SHIFT
     if learned_as:
         est.learned_as = learned_as
         est.set_capacity(learned_as)
+    elif sig and lo <= cap_as <= hi:
+        # an early capacity (rule 3b), measured before the first learn: a reboot
+        # would otherwise fall back to the configured one for the next cycles
+        est.set_capacity(cap_as)
+        est.cap_sig_pm = sig
+        est.early_capacity = 1
     # else: keep the capacity the configuration gives (it may have been changed)
     est.offset_ma = max(-est.offset_max_ma, min(est.offset_max_ma, offset_ma))
     est.soc_u = soc_u

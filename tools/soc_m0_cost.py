@@ -1,7 +1,9 @@
 # Guest script for the emulated Cortex-M0 (../shared/micropython/qemu-m0.sh): what one
 # SoC update and one INA228 sample cost in instructions on an RP2040-class core.
 # docs/soc.md quotes its output. Run (about 3 minutes, most of it the build):
-#   printf 'package("%s", base_path="%s")\n' bms $PWD drivers $PWD > build/m0_manifest.py
+#   (bms/pack.py holds native code, which this frozen build does not link: freeze
+#   only the modules the script imports)
+#   printf 'package("bms", files=("__init__.py","config.py","diagnosis.py","ocv.py","soc.py","soc_learn.py","soc_loaded.py","soc_record.py","ticks.py","units.py"), base_path="%s")\npackage("drivers", files=("__init__.py","clock.py","current_sensor.py","ina228.py","mcp3421.py","ntp.py","wall_clock.py"), base_path="%s")\n' $PWD $PWD > build/m0_manifest.py
 #   /work/shared/micropython/qemu-m0.sh build build/m0 build/m0_manifest.py
 #   PYTHON=.venv/bin/python /work/shared/micropython/qemu-m0.sh run build/m0/firmware.elf tools/soc_m0_cost.py
 # (The I2C bus here is a Python stand-in: a real machine.I2C moves the bytes in C.)

@@ -155,6 +155,24 @@ def test_reported_soc_never_moves_against_the_current():
     assert r.est.shown == r.est.soc_u
 
 
+def test_a_held_correction_is_caught_up_by_the_count():
+    # The shown SoC ahead of the estimate in the current's direction (a correction
+    # rule 8 kept back) stands still until the count brings the estimate to it, then
+    # both move together: the error does not wait for the next rest.
+    for ma, gap in ((20000, -1000), (-20000, 1000)):
+        r = Run(cell_mv=3700)
+        r.est.soc_u = r.est.shown + gap
+        held = r.est.shown
+
+        def still_or_along(before, after):
+            assert after == held or after == r.est.soc_u, (before, after, r.est.soc_u)
+        # 20 A is 1 % of 206.5 Ah in 372 s: met within 400 s
+        r.go(400000, ma, check=still_or_along)
+        assert r.est.shown == r.est.soc_u and r.est.shown != held, ma
+        r.go(60000, ma)
+        assert r.est.shown == r.est.soc_u
+
+
 def test_full_anchor_needs_target_and_taper():
     r = Run(cell_mv=4000, soc_u=90000)
     r.s.set(4095)                                   # within 20 mV of 4.10 V
@@ -163,10 +181,25 @@ def test_full_anchor_needs_target_and_taper():
     r.go(59000, 3000)
     assert r.est.full_anchors == 0                  # tapered, but not for 60 s yet
     r.go(2000, 3000)
-    assert r.est.full_anchors == 1 and r.est.soc_u == S.U_FULL and r.est.anchor == S.A_FULL
+    u = r.est.pack_usable_u(4095, 4095)             # no R learned yet: the cells as read
+    assert 99000 < u < S.U_FULL
+    assert r.est.full_anchors == 1 and r.est.soc_u == u and r.est.anchor == S.A_FULL
     assert r.est.origin == S.ORIGIN_ANCHOR and not r.est.from_ocv
     r.go(600000, 3000)
-    assert r.est.soc_x100() == 10000 and r.est.full_anchors == 1   # once per full
+    assert r.est.soc_x100() >= u // 10 and r.est.full_anchors == 1   # once per full
+
+
+def test_full_anchor_reads_the_cells_without_the_taper_currents_drop():
+    # 4 A through 1 mOhm per cell group is 4 mV above the open-circuit voltage: the
+    # anchor takes the cells' reading less that drop, not 100 % by decree.
+    r = Run(cell_mv=4000, soc_u=90000)
+    r.est.r_uohm = 1000
+    r.est.r_n = 8
+    r.s.set(4098, v_min=4080)
+    r.go(62000, 4000)
+    assert r.est.full_anchors == 1
+    assert r.est.anchor_u == r.est.pack_usable_u(4076, 4094)
+    assert r.est.pack_usable_u(4076, 4094) < r.est.pack_usable_u(4080, 4098) < S.U_FULL
 
 
 def test_empty_anchor_at_the_discharge_cut_off_read_after_the_load():
@@ -184,6 +217,25 @@ def test_empty_anchor_at_the_discharge_cut_off_read_after_the_load():
     assert r.est.anchor == S.A_EMPTY and r.est.learn_ok
     r.go(600000, 0)
     assert r.est.soc_x100() == (u + 5) // 10
+
+
+def test_empty_anchor_is_read_through_a_trickle_charge_and_sensor_noise():
+    # After the cut-off a charger may trickle (a GX recharging from the grid) and a
+    # noisy sensor reads above soc_rest_a now and then: the load is gone all the same,
+    # so the anchor is measured. A current above soc_full_taper_a is a charger at work.
+    r = Run(cell_mv=3400, soc_u=8000)
+    r.s.set(3300, v_min=3250)
+    r.go(1500, -50000, step=250)
+    r.s.set(3300)
+    for k in range(S.EMPTY_SETTLE_MS // 10000 + 2):
+        r.go(10000, 2600 if k % 3 == 0 else 1200)
+    assert r.est.empty_anchors == 1 and r.est.learn_ok and r.est.anchor_u > 0
+    r = Run(cell_mv=3400, soc_u=8000)
+    r.s.set(3300, v_min=3250)
+    r.go(1500, -50000, step=250)
+    r.go(60000, 1200)
+    r.go(1000, r.cfg["soc_full_taper_a"] * 1000)
+    assert r.est.empty_anchors == 1 and r.est.anchor_u == 0 and not r.est.learn_ok
 
 
 def test_empty_anchor_falls_back_to_zero_without_a_rest():
@@ -330,7 +382,7 @@ def test_capacity_is_learned_between_anchors_and_gives_soh():
     r = Run({"soc_charge_efficiency_pct": 100.0}, cell_mv=4000, soc_u=95000)
     est = r.est
     nominal = est.nominal_as
-    r.s.set(4095)
+    r.s.set(4100)                                   # rested at the target: 100 %
     r.go(61000, 0)
     assert est.anchor == S.A_FULL and est.soh_pct() is None
     r.s.set(3700)
@@ -384,6 +436,9 @@ def test_update_allocates_nothing_on_micropython():
     for ma, step in ((-25000, 50), (0, 1000), (40000, 50), (100, 5000)):
         used = allocated_by(lambda: run(ma, 400, step))
         assert used == 0, "update allocated %d bytes at %d mA" % (used, ma)
+    est.soc_u -= 5000            # the shown SoC ahead while charging: caught up by the count
+    used = allocated_by(lambda: run(40000, 400, 50))
+    assert used == 0 and est.shown > est.soc_u, "catching up allocated %d bytes" % used
 
     def zero(n=1300):
         for k in range(n):

@@ -111,6 +111,19 @@ def test_bound_pulls_an_estimate_outside_it_to_its_edge_and_leaves_one_inside_al
     assert est1.soc_u == est2.soc_u and est1.loaded_corrections == 0
 
 
+def test_readings_right_after_a_current_jump_neither_measure_r_nor_bound():
+    # The cell voltages come from the module poll, the current from a faster sensor:
+    # with an inverter hunting (the current jumping from one update to the next) they
+    # do not belong together. The same pack and estimate with a steady current is
+    # bounded (previous test); hunting, nothing is measured and nothing pulled.
+    est, cell = make(u=12000)
+    est.r_uohm, est.r_n = R_UOHM, 4
+    est.soc_u = est.shown = 20000
+    for k in range(120):                    # ten minutes, 5 s updates, +/- 6 A jumps
+        cell.go(5000, 1000 if k % 2 else -5000, step=5000)
+    assert est.loaded_corrections == 0 and est.r_n == 4 and est.r_uohm == R_UOHM
+
+
 def test_bound_never_raises_what_the_gx_sees_while_discharging():
     est, cell = make(u=15000)
     est.r_uohm, est.r_n = R_UOHM, 4

@@ -87,3 +87,28 @@ def test_saves_come_at_the_period_or_after_one_percent_and_a_reboot_loses_little
     start = 1000 + 3600 * 1000
     during = [x for x in times if start < x <= start + 3600 * 1000]
     assert 45 <= len(during) <= 50, len(during)
+
+
+def test_an_early_capacity_survives_a_reboot_in_the_same_record_layout():
+    r = Run(cell_mv=3800, soc_u=61234)
+    est = r.est
+    early = est.nominal_as * 93 // 100
+    est.set_capacity(early)                         # rule 3b measured it, +/- 2.5 %
+    est.cap_sig_pm = 25
+    est.early_capacity = 1
+    buf = R.pack(est, bytearray(R.SIZE))
+    assert R.SIZE == 45 and buf[1] >> 2 == 25       # the same 45 bytes, flag bits 2-7
+    back = S.SocEstimator(r.cfg, SERIES)
+    assert R.restore(back, buf)
+    assert back.cap_as == early and back.cap_sig_pm == 25 and not back.learned_as
+    assert back.soh_pct() is None                   # an early capacity is not SOH
+    # a record written before (bits 2-7 zero) or an unsure early capacity: configured
+    est.cap_sig_pm = 80
+    for b in (R.pack(est, bytearray(R.SIZE)), bytearray(buf)):
+        b[1] &= 3
+        back = S.SocEstimator(r.cfg, SERIES)
+        assert R.restore(back, b) and back.cap_as == back.nominal_as * r.cfg["soh_pct"] // 100
+    # one outside 50-125 % of this configuration's nominal is not taken
+    small = config.make({"module_capacity_ah": 100})
+    back = S.SocEstimator(small, SERIES)
+    assert R.restore(back, buf) and back.cap_as != early and back.cap_sig_pm == 100

@@ -1,9 +1,10 @@
 # `pybms bench soc` on a short horizon (--quick: 2 simulated days, ~10 s): the
 # machinery runs end to end (plant, hall transducer, MCP3421 model, firmware driver,
 # every estimator variant, the voltage estimate), its figures are real numbers, the
-# full estimator beats a plain coulomb counter once it has anchored, and the last
-# line is the key=value line the team's tools read. The 30-day figures are the
-# bench's job, not this test's.
+# full estimator beats a plain coulomb counter once it has anchored, a second seed
+# runs beside the first (--seeds) and the last line is the key=value line the team's
+# tools read, with the worse seed's figures. The 30-day figures are the bench's job,
+# not this test's.
 
 import io
 import math
@@ -35,13 +36,24 @@ def _rows(text):
 def test_quick_bench_runs_and_ends_with_its_key_value_line():
     out = io.StringIO()
     with redirect_stdout(out):
-        assert B.run(SimpleNamespace(quick=True)) == 0
+        assert B.run(SimpleNamespace(quick=True, seeds="15,16")) == 0
     text = out.getvalue()
     last = text.strip().splitlines()[-1]
     figures = dict(kv.split("=") for kv in last.split())
-    assert tuple(figures) == KEYS, last
+    assert tuple(figures)[:len(KEYS)] == KEYS, last       # the team's keys first, as named
     for k in KEYS[:3]:
         assert math.isfinite(float(figures[k])) and float(figures[k]) >= 0, last
+    # two seeds: the second in the seed table, the last line the worse of the two
+    seed_rows = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if line.startswith("| 1") and len(cells) == 8:
+            seed_rows[int(cells[0])] = cells
+    assert sorted(seed_rows) == [15, 16], seed_rows
+    worst = max(seed_rows, key=lambda k: float(seed_rows[k][2]))
+    assert figures["seeds"] == "2" and int(figures["worst_seed"]) == worst, last
+    assert float(figures["soc_max_error_pct"]) == float(seed_rows[worst][2]), last
+    assert float(figures["soc_rms_error_pct"]) == max(float(r[1]) for r in seed_rows.values())
     rows = _rows(text)
     names = [v[0] for v in B.VARIANTS + B.CURVE_VARIANTS]
     for name in names:
