@@ -44,7 +44,11 @@
 # correction moves `shown` at most soc_blend_pct_per_min and never against the sign
 # of the current (no jump down while charging, no jump up while discharging); one
 # held back that way is caught up by the count (`shown` stands still until the
-# estimate reaches it).
+# estimate reaches it). From a full anchor until the pack next discharges, `shown`
+# goes to 100 % (blended), whatever the cells then read: full is what the GX is told
+# when the charge ends, as a battery monitor synchronises; the estimate keeps the
+# reading for the anchors and capacity learning, and `shown` rejoins it as the pack
+# discharges.
 # update() allocates nothing on MicroPython for packs up to ~2900 Ah usable.
 # Saving and restoring this state: bms/soc_record.py.
 
@@ -140,6 +144,7 @@ class SocEstimator:
         self.from_ocv = False    # started from OCV (no record) and not anchored since
         self.soc_u = 0           # best estimate
         self.shown = 0           # what is reported: follows soc_u, blended
+        self.full_shown = False  # 100 % shown since the full anchor, until a discharge
         self.offset_ma = 0       # learned sensor offset
         self.i_ma = 0            # newest corrected current
         self.anchor = A_NONE
@@ -443,13 +448,16 @@ class SocEstimator:
         else:
             self.empty_anchors += 1
         self.anchor = kind
+        self.full_shown = kind == A_FULL
         self.q_since_u = 0
         self.learn_ok = measured
         self.origin = ORIGIN_ANCHOR
         self.from_ocv = False
 
     def _blend(self, dt, i):
-        diff = self.soc_u - self.shown
+        if self.full_shown and i <= -self.rest_ma:
+            self.full_shown = False     # discharging: the GX follows the estimate again
+        diff = (U_FULL if self.full_shown else self.soc_u) - self.shown
         if diff == 0:
             self._blend_carry = 0
             return

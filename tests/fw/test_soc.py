@@ -463,3 +463,23 @@ def test_gaps_between_updates_are_bounded_and_time_never_runs_back():
         raise AssertionError("a flat OCV table was accepted")
     except ValueError:
         pass
+
+
+def test_the_gx_is_shown_full_from_the_full_anchor_until_the_pack_discharges():
+    # The anchor keeps the cells' reading (~99 %) for capacity learning; what the GX
+    # is told is 100 %, blended up, held at rest and while the charger trickles, and
+    # it rejoins the estimate once the pack discharges (never rising meanwhile).
+    r = Run(cell_mv=4000, soc_u=97000)
+    r.s.set(4095)
+    r.go(62000, 3000)
+    assert r.est.full_anchors == 1 and r.est.soc_u < S.U_FULL and r.est.full_shown
+    r.go(180000, 3000)                                # the blend: at most 1 %/min
+    assert r.est.soc_x100() == 10000
+    r.go(3600000, 0, step=10000)                      # an hour at rest, full
+    assert r.est.soc_x100() == 10000
+    r.s.set(4050)
+
+    def never_rises(before, after):
+        assert after <= before, (before, after)
+    r.go(600000, -20000, check=never_rises)           # 10 min at 20 A out
+    assert not r.est.full_shown and r.est.shown == r.est.soc_u < S.U_FULL - 2000
