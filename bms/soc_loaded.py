@@ -57,7 +57,8 @@ R_MIN_N = const(4)
 _R_MAX_UOHM = const(200000)     # 0.2 ohm per cell group: a wiring fault, not a cell
 _R_OUTLIER_X = const(3)
 _DROP_TOL_PCT = const(100)      # R's error: up to 100 % of I x R ...
-_DEV_X = const(3)               # ... or 3 x the scatter of R's measurements, if less
+_DEV_X = const(1)               # ... or 1 x the scatter of R's measurements, if less:
+                                # about 3 standard errors of their average (_band)
 _DROP_TOL_LOW_PCT = const(200)  # ... near empty, where R rises steeply, 200 %
 _LOW_X100 = const(2000)         # "near empty": the lowest cell below 20 % of the table
 _PULL = const(6)                # 1/6 of the excess per 10 s: most of it in a minute
@@ -193,8 +194,11 @@ def _band(est, i, s, early_capacity):
     if s.v_min - drop <= est._low_mv:
         k = _DROP_TOL_LOW_PCT
     else:
-        # R's error: _DEV_X times the measurements' mean deviation (what changes with
-        # temperature and SoC shows there), once _R_GAIN are in; at most _DROP_TOL_PCT
+        # R's error: the learned R is an average (gain 1/_R_GAIN: ~15 measurements'
+        # worth), so its own error is ~1/4 of one measurement's scatter; their mean
+        # deviation (what changes with temperature and SoC shows there too) times
+        # _DEV_X is about three of those standard errors. Once _R_GAIN are in; at
+        # most _DROP_TOL_PCT
         k = _DEV_X * 100 * est.r_dev // est.r_uohm if est.r_n >= _R_GAIN else _DROP_TOL_PCT
         if k > _DROP_TOL_PCT:
             k = _DROP_TOL_PCT
