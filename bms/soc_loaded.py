@@ -31,8 +31,9 @@
 #   weighed against the capacity counted with so far (the configured one: +/-
 #   _NOMINAL_SIG_PM) by the inverse of their variances; (b) the last measured anchor
 #   and the middle of a bound at most _CAP_BAND_U wide, at least _CAP_SPAN_U away,
-#   taken when surer than what is known (its readings follow one another: not
-#   independent). Used for counting (not SOH; saved: bms/soc_record.py), refused outside soc_learn's
+#   with a reading's _ANCHOR_SIG_U at both ends (the middle, too, reads an
+#   imbalanced pack's lowest and highest cell), taken when surer than what is known
+#   (its readings follow one another: not independent). Used for counting (not SOH; saved: bms/soc_record.py), refused outside soc_learn's
 #   50-125 % of nominal; the first anchor-to-anchor learn (rule 7) replaces it. These
 #   run once per anchor or bound reading and may allocate on a 32-bit board (their
 #   products outgrow a small int), as soc_learn.capacity does.
@@ -234,7 +235,10 @@ def _capacity(est, u, u_lo, u_hi):
         span = -span
     if not est.learn_ok or span < _CAP_SPAN_U:   # learn_ok: a measured anchor, no gap
         return
-    sig = ((u_hi - u_lo) // 2 + _ANCHOR_SIG_U) * 1000 // span
+    # Both ends are readings of an imbalanced pack's lowest and highest cell: the
+    # anchor's error and the bound's middle's own (seed 19: ~1 % low in SoC), plus
+    # half the band.
+    sig = ((u_hi - u_lo) // 2 + 2 * _ANCHOR_SIG_U) * 1000 // span
     if sig <= est.cap_sig_pm:
         _set_capacity(est, abs(est.q_since_u) * est.cap_as // span, sig, False)
 

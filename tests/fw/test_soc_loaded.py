@@ -204,6 +204,23 @@ def test_early_capacity_from_a_narrow_bound_after_a_measured_anchor():
     assert -1500 < est.soc_u - cell.u < 1500, (est.soc_u, cell.u)
 
 
+def test_a_bound_reading_carries_a_readings_error_at_both_ends():
+    # The anchor and the bound's middle are both readings of an imbalanced pack's
+    # lowest and highest cell (~1 % each): a 1 %-wide bound 80 % from the anchor is
+    # +/-3.1 %, not better than a capacity already known to +/-3 %; at +/-4 % it is.
+    from bms import soc_loaded as LV
+    for known_pm, taken in ((30, False), (40, True)):
+        est, _cell = make(u=50000)
+        est.learn_ok, est.anchor_u, est.q_since_u = True, S.U_FULL, -76000
+        est.cap_sig_pm = known_pm
+        before = est.cap_as
+        LV._capacity(est, 20000, 19500, 20500)
+        assert (est.early_capacity == 1) == taken, (known_pm, est.cap_sig_pm)
+        assert (est.cap_as != before) == taken
+        if taken:
+            assert est.cap_sig_pm == (500 + 2000) * 1000 // 80000
+
+
 def test_update_with_the_bound_active_allocates_nothing_on_micropython():
     if not MICROPYTHON:
         skip("gc.mem_alloc exists only on MicroPython")
