@@ -17,8 +17,8 @@
 # Stages, for a board that loads .mpy files (their code is in RAM): (0) the code
 # the loop runs; (1) the configuration, checked against bms.config's schema, which
 # is then dropped; (2) the parts, through boards.hal, then dropped; (3) the App,
-# made by app.entry.finish() once this module is dropped too. Each stage's imports happen inside it, and `drop` (app.entry.unload)
-# forgets what only that stage used, so the heap is never asked to hold the
+# made by app.entry.finish() once this module is dropped too. Each stage's imports
+# happen inside it, and `drop` (app.entry.unload) forgets what only that stage used, so the heap is never asked to hold the
 # schema, the HAL and the loop's code at once (pybms bench app; docs/architecture.md).
 # Tests and host tools pass no `drop`: nothing is unloaded for them. Loading a .mpy
 # leaves garbage behind (the file's buffers, the loader's tables): collected
@@ -188,17 +188,6 @@ def parts(board, cfg, opts=None, machine=None, now_ms=None, log_stream=None):
                  connect_at_boot=board.get("connect_level_at_boot", True)), ring
 
 
-def application(cfg, parts, now_ms=None, now_us=None, setting_units=None):
-    """The App (not started) from `parts`, for build() (tests and host tools; a
-    board's boot makes it in app.entry.finish(), once this module is gone). The
-    garbage of everything built so far is collected first, so the App's per-cell
-    arrays find contiguous room."""
-    from app.application import App
-    from drivers import clock
-    gc.collect()
-    return App(cfg, parts, now_ms or clock.ticks_ms, now_us or clock.ticks_us, setting_units)
-
-
 def build(board, cfg, opts=None, machine=None, now_ms=None, now_us=None, log_stream=None,
           setting_units=None, drop=None):
     """The whole BMS for `board` (a BOARD dict) and `cfg`; returns the App, not
@@ -206,9 +195,8 @@ def build(board, cfg, opts=None, machine=None, now_ms=None, now_us=None, log_str
     p, ring = parts(board, cfg, opts, machine, now_ms, log_stream)
     if drop is not None:
         drop(HAL_ONLY)
-    app = application(cfg, p, now_ms, now_us, setting_units)
-    app.ring = ring
-    return app
+    from app.entry import application
+    return application(cfg, p, ring, now_ms, now_us, setting_units)
 
 
 def code():

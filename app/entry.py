@@ -22,18 +22,26 @@ def unload(names):
             delattr(parent, name[dot + 1:])
 
 
+def application(cfg, parts, ring=None, now_ms=None, now_us=None, setting_units=None):
+    """The App (not started) from `parts`: the boot's stage 3, app.boot.build() for
+    tests and host tools, and the app bench. The garbage of everything built so far
+    is collected first, so the App's per-cell arrays find contiguous room."""
+    from app.application import App
+    from drivers import clock
+    gc.collect()
+    app = App(cfg, parts, now_ms or clock.ticks_ms, now_us or clock.ticks_us, setting_units)
+    app.ring = ring
+    return app
+
+
 def finish(prepared):
     """Stage 3 of the boot: the App from app.boot.prepare()'s (cfg, refused,
     setting_units, parts, ring), started with every contactor open; a refused
     configuration raises config_invalid before anything can close."""
     cfg, refused, setting_units, parts, ring = prepared
-    prepared = None
-    from app.application import App
     from bms import diagnosis as D
     from drivers import clock
-    gc.collect()   # the boot's garbage, before the App's per-cell arrays look for room
-    app = App(cfg, parts, clock.ticks_ms, clock.ticks_us, setting_units)
-    app.ring = ring
+    app = application(cfg, parts, ring, setting_units=setting_units)
     t = clock.ticks_ms()
     app.start(t)
     if refused is not None:

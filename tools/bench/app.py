@@ -288,13 +288,14 @@ def run(args):
     for n in (16, 62):
         sizes = native_bytes(det[(".mpy", n)]["loaded"])
         native[n] = sum(sizes.values()) if sizes is not None else None
+    extra = {}   # what a board holds beyond the bench's run: the native code, .mpy only
     need = {}
     for name, _e, _p in runtimes:
         for n in (16, 62):
             h = heaps[(name, n)]
-            extra = native[n] if name == ".mpy" else 0
-            need[(name, n)] = None if h is None or extra is None else \
-                -(-(h * 1024 - det[(name, n)]["base"] + extra) // 1024)
+            x = extra[(name, n)] = native[n] if name == ".mpy" else 0
+            need[(name, n)] = None if h is None or x is None else \
+                -(-(h * 1024 - det[(name, n)]["base"] + x) // 1024)
 
     print("32-bit MicroPython, whole application (16 / 62 modules); held and peak are")
     print("bytes above the workload's own (its bytecode and the canned boards: 'bench')")
@@ -316,10 +317,10 @@ def run(args):
                                             "native B", "needs"))
     for name, _e, _p in runtimes:
         for n in (16, 62):
-            extra = native[n] if name == ".mpy" else 0
+            x = extra[(name, n)]
             print("%-10s %8d %9sK %10d %12s %9sK" % (
                 name, n, heaps[(name, n)], det[(name, n)]["base"],
-                extra if extra is not None else "unknown", need[(name, n)]))
+                x if x is not None else "unknown", need[(name, n)]))
     print("\nheap held by each module's import (dependency order; 'protocols.tesla' includes")
     print("the submodules its __init__ imports; a module whose names open a new pool of")
     print("interned names carries that pool, ~9 KB as .mpy: MicroPython doubles the pools):")

@@ -9,7 +9,8 @@
 # drops as app.entry (the bench's stand-ins as the parts), so the heap it finds is
 # the staged boot's. Usage (32-bit build, firmware as .mpy or frozen; the bench
 # runs the workload precompiled, as `-m app_workload`, so its own code costs little):
-#   micropython -X heapsize=K tools/mpy/app_workload.py MODULES [PASSES] [silent|realtime]
+#   micropython -X heapsize=K tools/mpy/app_workload.py MODULES [PASSES]
+#               [silent|realtime|loaded]
 # silent: every board stops answering after the start (the bus master's worst case);
 # loaded: also lists the modules loaded at the end (LOADED lines, for the native code);
 # realtime: the loop runs on the real clock for PASSES ms and reports the largest gap
@@ -183,9 +184,7 @@ def build(n, clock):
     forget = boot.BOOT_ONLY + ("boards.unix",)
     boot = None                       # as app.entry.start(): nothing keeps app.boot
     entry.unload(forget)
-    from app.application import App
-    gc.collect()
-    app = App(cfg, parts, clock.ms, time.ticks_us, setting_units)
+    app = entry.application(cfg, parts, ring, clock.ms, time.ticks_us, setting_units)
     gc.collect()
     pack = parts.pack
     pack.discovered = True            # discovered (the canned boards do not answer probes)

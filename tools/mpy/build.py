@@ -12,7 +12,7 @@
 # Every file is compiled under its name in the repository (bms/soc.py), not its
 # path on this machine: the name is a string each module keeps in RAM. Every
 # build then names its string constants in each file's qstr table
-# (tools/mpy/intern_strings.py: ~10 KB less heap as .mpy), so the tests load
+# (tools/mpy/intern_strings.py: ~14 KB less heap as .mpy), so the tests load
 # what a board loads.
 
 import os

@@ -18,9 +18,12 @@ import tempfile
 from tools.mpy import i686
 
 BLOCK = 16   # GC block on a 32-bit port
+_TOOL = []   # mpy-tool.py, once loaded
 
 
 def _mpy_tool():
+    if _TOOL:
+        return _TOOL[0]
     path = os.path.join(i686.OUT, "src", "micropython", "tools", "mpy-tool.py")
     if not os.path.exists(path):
         return None
@@ -37,6 +40,7 @@ def _mpy_tool():
     c.MICROPY_QSTR_BYTES_IN_LEN, c.MICROPY_QSTR_BYTES_IN_HASH = 1, 1
     c.MICROPY_LONGINT_IMPL, c.MPZ_DIG_SIZE = c.MICROPY_LONGINT_IMPL_MPZ, 16
     tool.global_qstrs = tool.GlobalQStrList()
+    _TOOL.append(tool)
     return tool
 
 
