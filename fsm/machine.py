@@ -17,6 +17,8 @@ from states import balance, fault, init, precharge, run, shutdown
 # Same order as table.STATES.
 STATE_MODULES = (init, precharge, run, balance, fault, shutdown)
 FAULT = table.state_index("Fault")
+NO_DEST = 255                      # _dest of a row without destination (internal)
+_EVENT_COUNT = len(table.EVENTS)
 
 _INF = float("inf")
 _NINF = -_INF
@@ -76,7 +78,7 @@ class Machine:
         self.malformed = 0   # ... of which fields did not match EVENT_FIELDS
         self.denied = 0      # events whose rows' guards all failed
         self.exceptions = 0  # exceptions caught in guards, actions, entries, ticks
-        self._spec = dict(table.EVENT_FIELDS)
+        self._event_index = dict((table.EVENTS[i], i) for i in range(len(table.EVENTS)))
         self._enter = tuple(m.enter for m in STATE_MODULES)
         self._exit = tuple(getattr(m, "exit", _nothing) for m in STATE_MODULES)
         perms = [None] * len(table.STATES)
@@ -87,26 +89,45 @@ class Machine:
         for source, dest in table.FAIL_SAFE:
             safe[table.state_index(source)] = table.state_index(dest)
         self._fail_safe_state = tuple(safe)
-        rows = table.TRANSITIONS if transitions is None else transitions
-        guards = GUARDS if guards is None else guards
-        self._rows = tuple(self._index(s, rows, guards) for s in range(len(table.STATES)))
+        self._index(table.TRANSITIONS if transitions is None else transitions,
+                    GUARDS if guards is None else guards)
         ctx.contactors.interlock = self._contactors_permitted
 
-    def _index(self, s, rows, guards):
-        """event -> ((guard, action, dest), ...) for state s, in table order."""
-        name = table.STATES[s]
-        by_event = {}
-        for source, event, guard, action, dest in rows:
-            if source != name:
-                continue
+    def _index(self, rows, guards):
+        """The transition table resolved once, in flat tables (a tuple per row and a
+        dict per state took 2.7 KB of a board's heap; these take ~0.5 KB): the rows
+        of state s and event e, in table order, are _order[_start[s * E + e] :
+        _start[s * E + e + 1]]; row r's guard and action are _fns[2 r], _fns[2 r + 1]
+        (None: none), its destination _dest[r] (NO_DEST: an internal transition)."""
+        if len(rows) >= NO_DEST:
+            raise ValueError("fsm: %d transition rows, at most %d" % (len(rows), NO_DEST - 1))
+        keys = [table.state_index(row[0]) * _EVENT_COUNT + table.EVENTS.index(row[1])
+                for row in rows]
+        start = bytearray(len(table.STATES) * _EVENT_COUNT + 1)
+        for key in keys:
+            start[key + 1] += 1
+        for k in range(1, len(start)):
+            start[k] += start[k - 1]
+        order = bytearray(len(rows))   # bucket by key, table order kept within one
+        free = bytearray(start)
+        for r in range(len(rows)):
+            order[free[keys[r]]] = r
+            free[keys[r]] += 1
+        fns = []
+        dest = bytearray(len(rows))
+        for r in range(len(rows)):
+            source, _event, guard, action, to = rows[r]
             if action == "on_tick":
-                fn = self._tick_action(STATE_MODULES[s])
+                fn = self._tick_action(STATE_MODULES[table.state_index(source)])
             else:
                 fn = ACTIONS[action] if action is not None else None
-            entry = (guards[guard] if guard is not None else None, fn,
-                     table.state_index(dest) if dest is not None else None)
-            by_event[event] = by_event.get(event, ()) + (entry,)
-        return by_event
+            fns.append(guards[guard] if guard is not None else None)
+            fns.append(fn)
+            dest[r] = table.state_index(to) if to is not None else NO_DEST
+        self._order = bytes(order)
+        self._start = bytes(start)
+        self._fns = tuple(fns)
+        self._dest = bytes(dest)
 
     @staticmethod
     def _tick_action(module):
@@ -144,17 +165,22 @@ class Machine:
         log = self.log
         if log is not None:
             log.event(t_ms, event, fields)
-        spec = self._spec.get(event)
-        if spec is None:
+        ev = self._event_index.get(event)
+        if ev is None:
             return self._reject(t_ms, event, "unknown_event", None)
-        problem = field_problem(spec, fields)
+        problem = field_problem(table.EVENT_FIELDS[ev][1], fields)
         if problem is not None:
             self.malformed += 1
             return self._reject(t_ms, event, "malformed", problem)
-        rows = self._rows[self.state].get(event)
-        if rows is None:
+        at = self.state * _EVENT_COUNT + ev
+        first = self._start[at]
+        end = self._start[at + 1]
+        if first == end:
             return self._reject(t_ms, event, "no_row", None)
-        for guard, action, dest in rows:
+        fns = self._fns
+        for k in range(first, end):
+            r = self._order[k]
+            guard = fns[2 * r]
             if guard is not None:
                 try:
                     passed = guard(self.ctx, t_ms, fields)
@@ -163,7 +189,8 @@ class Machine:
                     return True
                 if not passed:
                     continue
-            self._fire(event, t_ms, fields, action, dest)
+            dest = self._dest[r]
+            self._fire(event, t_ms, fields, fns[2 * r + 1], dest if dest != NO_DEST else None)
             return True
         self.denied += 1
         if log is not None:
