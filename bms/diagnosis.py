@@ -131,6 +131,7 @@ def _check_ids():
 
 
 _check_ids()
+del _check_ids             # import-time only: its code would stay in a board's heap
 
 
 def index(diag_id):

@@ -17,6 +17,7 @@ def _make_table():
 
 
 CRC_TABLE = _make_table()  # CRC-8/SMBUS: poly 0x07, init 0, no reflection, no xor
+del _make_table            # import-time only: its code would stay in a board's heap
 
 
 @micropython.viper

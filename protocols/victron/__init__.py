@@ -201,6 +201,7 @@ def _fast_arrays():
 
 
 _BUF, _LO, _HI = _fast_arrays()
+del _fast_arrays           # import-time only: its code would stay in a board's heap
 
 
 class FrameSet:

@@ -98,6 +98,7 @@ def _build():
 
 
 _DIAG, _LIMITS, HEALTHY = _build()
+del _build                 # import-time only: its code would stay in a board's heap
 
 
 @micropython.viper
