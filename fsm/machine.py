@@ -113,16 +113,16 @@ class Machine:
         for r in range(len(rows)):
             order[free[keys[r]]] = r
             free[keys[r]] += 1
-        fns = []
+        fns = [None] * (2 * len(rows))   # sized once: no growth garbage at boot
         dest = bytearray(len(rows))
         for r in range(len(rows)):
             source, _event, guard, action, to = rows[r]
             if action == "on_tick":
-                fn = self._tick_action(STATE_MODULES[table.state_index(source)])
-            else:
-                fn = ACTIONS[action] if action is not None else None
-            fns.append(guards[guard] if guard is not None else None)
-            fns.append(fn)
+                fns[2 * r + 1] = self._tick_action(STATE_MODULES[table.state_index(source)])
+            elif action is not None:
+                fns[2 * r + 1] = ACTIONS[action]
+            if guard is not None:
+                fns[2 * r] = guards[guard]
             dest[r] = table.state_index(to) if to is not None else NO_DEST
         self._order = bytes(order)
         self._start = bytes(start)
