@@ -51,19 +51,22 @@ class App:
         self.diag.on_change = self._on_diag
         self.pack = p.pack
         self.contactors = p.contactors
-        self.machine = Machine(Context(cfg, p.contactors), log=p.log)
         strings = cfg["parallel_strings"]
         cells = p.pack.cell_count()
-        # The SoC estimator first: its attribute dict is the largest single block
-        # the App makes (~780 B, grown step by step as __init__ sets ~90 fields),
-        # and it finds room only while the heap is least fragmented (frozen, 62
-        # modules: the difference between 64 and 65 KB).
+        modules = cfg["module_count"]
+        # The App's largest blocks first, while the heap is least cut up by the
+        # boot's drops: the summary's and the balancer's per-cell arrays (744 B each
+        # with 62 modules), then the SoC estimator, whose attribute table grows in
+        # steps to ~780 B as __init__ sets ~90 fields (each step leaves the last
+        # table behind). Made later, they failed first at the smallest heaps (pybms
+        # bench app, 62 modules: .mpy 171 -> 169 KB, frozen 64 -> 62 KB).
+        self.summary = PackSummary(strings, cells, p.pack.temp_count())
+        self.balancer = Balancer(cfg, cells, cells // modules, p.pack.temp_count() // modules)
         self.soc = SocEstimator(cfg, cells // strings)
         self.soc_saver = Saver(self.soc, cfg, p.soc_store) if p.soc_store is not None else None
-        self.summary = PackSummary(strings, cells, p.pack.temp_count())
+        self.machine = Machine(Context(cfg, p.contactors), log=p.log)
         self.checks = LimitChecks(cfg, self.diag, setting_units)
         self.limits = Limits(cfg, cells // strings, setting_units)
-        modules = cfg["module_count"]
         self.reporter = Reporter(p.can, cfg, self.summary, self.limits, self.diag.active,
                                  self.machine.faults, cells // modules,
                                  p.pack.temp_count() // modules)
@@ -73,7 +76,6 @@ class App:
         self._phase = self.charge.phase          # as last logged
         self._phase_changes = 0
         self._heater_state = self.heating.state  # as last logged
-        self.balancer = Balancer(cfg, cells, cells // modules, p.pack.temp_count() // modules)
         self.recovery = Recovery(cfg)
         self.stale_ms = cfg["stale_ms"]
         self._bus_fields = {"v_bus": 0.0, "v_pack": 0.0}
