@@ -169,10 +169,11 @@ class SocEstimator:
         self._rest_since = 0
         self._ocv_next = 0
         self._off_sum = 0
-        self._off_n = 0
+        self._off_n = -1              # -1: no rest window open, none just before
         self._off_start = 0
         self._off_half_n = 0
         self._off_half_sum = 0
+        self._off_last = None         # the window just before: its second half's mean
         self.offset_unsteady = 0      # rest windows refused: the current was changing
         self._zero_sum = 0
         self._zero_n = 0
@@ -271,7 +272,7 @@ class SocEstimator:
             self.i_ma = 0
             self.learn_ok = self.start_ok = False
             self._resting = False
-            self._off_n = 0
+            self._off_n = -1
         if summary.valid:
             self._anchors(t_ms, i, summary)
             if (self._resting and current_ok and self.rules & R_OCV
@@ -331,7 +332,7 @@ class SocEstimator:
                 self._resting = True
                 self._rest_since = t_ms
                 self._ocv_next = ticks_add(t_ms, self.rest_ms)
-                self._off_n = 0
+                self._off_n = -1
             # Only where the pack is known to be idle: after the empty anchor, until
             # the lowest cell has risen limit_hysteresis_v, the limits hold DCL at 0,
             # so no load draws. Elsewhere "below soc_rest_a" in a home system is
@@ -345,7 +346,7 @@ class SocEstimator:
                 L.offset_sample(self, t_ms, raw_ma)
         else:
             self._resting = False
-            self._off_n = 0
+            self._off_n = -1
 
     def _correct_ocv(self, summary):
         if self._ocv_replace:

@@ -3,8 +3,12 @@
 #
 # offset_sample: the sensor's offset from steady 10-minute windows of readings where
 #   the pack is known idle (bms/soc.py decides where: resting after the empty anchor);
-#   a window whose two halves differ by more than _OFFSET_STEADY_MA is a changing, real
-#   current and is refused; blended in by 1/_OFFSET_GAIN, bounded by soc_offset_max_a.
+#   a window is taken only when its two halves and the first half and the end of the
+#   window before (the same rest) agree within _OFFSET_STEADY_MA: an offset is the
+#   same for 15 minutes, while a charge the sun or a charger starts at the cut-off
+#   may rise and fall within one window and leave its halves alike (`pybms bench
+#   soc` seed 22). The first window of a rest is only that reference. Blended in by
+#   1/_OFFSET_GAIN, bounded by soc_offset_max_a.
 # drift: two measured anchors of the same kind (full and full again, or empty and
 #   empty) with no gap or reboot between: the pack's true change is the difference of
 #   their values, so what the counter moved beyond that, over the time between them,
@@ -53,30 +57,42 @@ def _clip(x, lo, hi):
 
 def offset_sample(est, t_ms, raw_ma):
     """One raw reading (mA, before the learned offset) of an idle pack."""
-    if est._off_n == 0:
+    n = est._off_n
+    if n <= 0:          # a window opens; -1: the rest began anew, no window before
+        if n:
+            est._off_last = None
         est._off_start = t_ms
         est._off_sum = 0
         est._off_half_n = 0
+        n = 0
     est._off_sum += raw_ma
-    est._off_n += 1
-    if (est._off_half_n == 0 and (est._off_n >= _OFFSET_WINDOW_MAX // 2
+    n += 1
+    est._off_n = n
+    if (est._off_half_n == 0 and (n >= _OFFSET_WINDOW_MAX // 2
             or ticks_diff(t_ms, est._off_start) >= _OFFSET_WINDOW_MS // 2)):
-        est._off_half_n = est._off_n
+        est._off_half_n = n
         est._off_half_sum = est._off_sum
-    if (est._off_n >= _OFFSET_WINDOW_MAX
-            or ticks_diff(t_ms, est._off_start) >= _OFFSET_WINDOW_MS):
+    if n >= _OFFSET_WINDOW_MAX or ticks_diff(t_ms, est._off_start) >= _OFFSET_WINDOW_MS:
         n1 = est._off_half_n
-        n2 = est._off_n - n1
-        if n1 and n2:
+        n2 = n - n1
+        if n2:
             first = est._off_half_sum // n1
             second = (est._off_sum - est._off_half_sum) // n2
-            if -_OFFSET_STEADY_MA <= first - second <= _OFFSET_STEADY_MA:
-                mean = est._off_sum // est._off_n
-                off = est.offset_ma + (mean - est.offset_ma) // _OFFSET_GAIN
+            last = est._off_last
+            est._off_last = second
+            # an idle current is the same in both halves and in the window before
+            if last is None:
+                pass
+            elif _steady(first - second) and _steady(first - last):
+                off = est.offset_ma + (est._off_sum // n - est.offset_ma) // _OFFSET_GAIN
                 est.offset_ma = _clip(off, -est.offset_max_ma, est.offset_max_ma)
             else:
                 est.offset_unsteady += 1
         est._off_n = 0
+
+
+def _steady(d):
+    return -_OFFSET_STEADY_MA <= d <= _OFFSET_STEADY_MA
 
 
 def zero_sample(est, raw_ma):
