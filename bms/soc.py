@@ -85,7 +85,6 @@ ORIGIN_NONE = 0         # no valid cell voltages yet: nothing to report
 ORIGIN_RECORD = 1       # restored from the saved record
 ORIGIN_OCV = 2          # no valid record at start: estimated from the cell voltage
 ORIGIN_ANCHOR = 3       # set by a full or empty anchor since
-ORIGIN_NAMES = ("none", "record", "ocv", "anchor")
 
 A_NONE = 0
 A_FULL = 1
@@ -214,17 +213,11 @@ class SocEstimator:
             return None
         return _clip(self.learned_as * 100 // self.nominal_as, 1, 100)
 
-    def usable_u(self, cell_mv):
-        """Usable SoC (units of 1e-5) of a rested cell at cell_mv."""
-        p = O.soc_x100(self.curve, cell_mv) - self.e_x100
-        return p * U_FULL // (self.f_x100 - self.e_x100)
-
     def pack_usable_u(self, v_min, v_max):
         """Usable SoC (units of 1e-5, 0..U_FULL) of a rested pack from its lowest and
         highest cell: the lowest cell says how much can still be taken out before the
         cut-off, the highest how much can still go in before the charge target, so an
-        imbalanced pack reads on the same scale the anchors define. A balanced pack
-        gives usable_u(cell)."""
+        imbalanced pack reads on the same scale the anchors define."""
         remaining = O.soc_x100(self.curve, v_min) - self.e_x100
         room = self.f_x100 - O.soc_x100(self.curve, v_max)
         if remaining <= 0:
@@ -364,6 +357,13 @@ class SocEstimator:
         u = self.pack_usable_u(summary.v_min, summary.v_max)
         self.soc_u += (u - self.soc_u) * w // 1000
         self.ocv_corrections += 1
+        if self.anchor == A_NONE:
+            # before the first anchor a rested reading is as good a point as the
+            # start's: it measures the early capacity (rule 3b (a)) and is the point
+            # the next measurement counts from
+            if self.rules & R_EARLY_CAP:
+                LV.from_start(self, u)
+            LV.start(self, summary, u)
 
     def _anchors(self, t_ms, i, s):
         rules = self.rules
@@ -452,6 +452,9 @@ class SocEstimator:
         self.full_shown = kind == A_FULL
         self.q_since_u = 0
         self.learn_ok = measured
+        # the capacity known now: what bound readings (rule 3b (b)) are weighed against
+        self._cap0 = self.cap_as
+        self._sig0 = self._b_sig = self.cap_sig_pm
         self.origin = ORIGIN_ANCHOR
         self.from_ocv = False
 
@@ -476,7 +479,7 @@ class SocEstimator:
         self.soc_u = self.pack_usable_u(summary.v_min, summary.v_max)
         self.shown = self.soc_u
         self._ocv_replace = True
-        LV.start(self, summary)
+        LV.start(self, summary, self.soc_u)
         self.origin = ORIGIN_OCV
         self.from_ocv = True
         self.learn_ok = False

@@ -51,8 +51,10 @@ LEARN_MIN_PCT = 50      # a measured capacity outside this share of nominal is r
 LEARN_MAX_PCT = 125
 
 
-def _clip(x, lo, hi):
-    return lo if x < lo else hi if x > hi else x
+def _offset(est, off):
+    """A new offset, bounded by soc_offset_max_a."""
+    m = est.offset_max_ma
+    est.offset_ma = -m if off < -m else m if off > m else off
 
 
 def offset_sample(est, t_ms, raw_ma):
@@ -81,18 +83,14 @@ def offset_sample(est, t_ms, raw_ma):
             last = est._off_last
             est._off_last = second
             # an idle current is the same in both halves and in the window before
-            if last is None:
-                pass
-            elif _steady(first - second) and _steady(first - last):
-                off = est.offset_ma + (est._off_sum // n - est.offset_ma) // _OFFSET_GAIN
-                est.offset_ma = _clip(off, -est.offset_max_ma, est.offset_max_ma)
-            else:
-                est.offset_unsteady += 1
+            if last is not None:
+                if (abs(first - second) <= _OFFSET_STEADY_MA
+                        and abs(first - last) <= _OFFSET_STEADY_MA):
+                    off = est.offset_ma + (est._off_sum // n - est.offset_ma) // _OFFSET_GAIN
+                    _offset(est, off)
+                else:
+                    est.offset_unsteady += 1
         est._off_n = 0
-
-
-def _steady(d):
-    return -_OFFSET_STEADY_MA <= d <= _OFFSET_STEADY_MA
 
 
 def zero_sample(est, raw_ma):
@@ -110,7 +108,7 @@ def zero_sample(est, raw_ma):
         mean = est._zero_sum // n
         base = est._zero_base
         off = mean if base == 0 else base + (mean - base) * n // (n + _ZERO_PRIOR_N)
-        est.offset_ma = _clip(off, -est.offset_max_ma, est.offset_max_ma)
+        _offset(est, off)
         if n == _ZERO_MIN_N:
             est.zero_learns += 1
     if n >= _ZERO_MAX_N:
@@ -123,14 +121,18 @@ def drift(est, u):
     excess_u = est.q_since_u - (u - est.anchor_u)
     excess_ma = excess_u * est.unit_mams // (est._since_s * 1000)
     off = est.offset_ma + excess_ma // _DRIFT_GAIN
-    est.offset_ma = _clip(off, -est.offset_max_ma, est.offset_max_ma)
+    _offset(est, off)
     est.drift_learns += 1
+
+
+def plausible(est, cap_as):
+    """A capacity (As) within LEARN_MIN_PCT..LEARN_MAX_PCT of the nominal usable one."""
+    return est.nominal_as * LEARN_MIN_PCT // 100 <= cap_as <= est.nominal_as * LEARN_MAX_PCT // 100
 
 
 def capacity(est, measured_as):
     """One anchor-to-anchor measurement of the usable capacity; True if taken."""
-    if not (est.nominal_as * LEARN_MIN_PCT // 100 <= measured_as
-            <= est.nominal_as * LEARN_MAX_PCT // 100):
+    if not plausible(est, measured_as):
         return False
     if est.learned_as:
         measured_as = (est.learned_as + measured_as) // 2

@@ -55,7 +55,7 @@ def test_starts_from_ocv_only_with_valid_cells_and_says_so():
     e, f = O.soc_x100(O.NCA, 3250), O.soc_x100(O.NCA, 4100)
     u = (5000 - e) * S.U_FULL // (f - e)
     assert est.soc_u == u and est.soc_x100() == (u + 5) // 10, est.soc_x100()
-    assert S.ORIGIN_NAMES[est.origin] == "ocv"
+    assert est.origin == S.ORIGIN_OCV
 
 
 def test_counting_is_exact_in_integers():
@@ -116,7 +116,8 @@ def test_first_rested_reading_after_a_start_from_ocv_replaces_it():
 def test_rested_pack_reads_from_its_lowest_and_highest_cell():
     est = Run().est
     e, f = est.e_x100, est.f_x100
-    assert est.pack_usable_u(3700, 3700) == est.usable_u(3700)
+    p = O.soc_x100(O.NCA, 3700) - e                  # balanced: the table's value
+    assert est.pack_usable_u(3700, 3700) == p * S.U_FULL // (f - e)
     # imbalanced: the lowest cell 5 % of the cell above its cut-off, the highest 5 % below
     # its charge target: half way on the usable scale, whatever the average says
     lo = O.NCA[[p[0] for p in O.NCA].index(1000)][1]      # 10 % of the cell: 3430 mV
@@ -212,7 +213,7 @@ def test_empty_anchor_at_the_discharge_cut_off_read_after_the_load():
     r.go(S.EMPTY_SETTLE_MS - 1000, 0)
     assert r.est.empty_anchors == 0
     r.go(2000, 0)
-    u = r.est.usable_u(3300)
+    u = r.est.pack_usable_u(3300, 3300)
     assert r.est.empty_anchors == 1 and r.est.soc_u == u and 0 < u < S.EMPTY_MAX_U
     assert r.est.anchor == S.A_EMPTY and r.est.learn_ok
     r.go(600000, 0)
