@@ -26,15 +26,20 @@
 #   blending rule (never against the current's sign).
 # early capacity (switch R_EARLY_CAP): the charge counted between two measured SoC
 #   points over the SoC between them, with an uncertainty of (half the first point's
-#   band + _ANCHOR_SIG_U) / span: (a) a start from OCV (no record; band +/-
-#   soc_loaded_tol_v) and the next measured anchor, at least _START_SPAN_U away,
-#   weighed against the capacity counted with so far (the configured one: +/-
-#   _NOMINAL_SIG_PM) by the inverse of their variances; (b) the last measured anchor
-#   and the middle of a bound at most _CAP_BAND_U wide, at least _CAP_SPAN_U away,
-#   with a reading's _ANCHOR_SIG_U at both ends (the middle, too, reads an
-#   imbalanced pack's lowest and highest cell), taken when surer than what is known
-#   (its readings follow one another: not independent). Used for counting (not SOH; saved: bms/soc_record.py), refused outside soc_learn's
-#   50-125 % of nominal; the first anchor-to-anchor learn (rule 7) replaces it. These
+#   band + _ANCHOR_SIG_U for each of the two readings of an imbalanced pack) / span:
+#   (a) a start from OCV (no record; band +/- soc_loaded_tol_v) or a rested reading
+#   (rule 3) before the first anchor, and the next measured point (anchor or rested
+#   reading) at least _START_SPAN_U away, weighed against the capacity counted with
+#   so far (the configured one: +/- _NOMINAL_SIG_PM) by the inverse of their
+#   variances; each rested reading before the first anchor is then the point the
+#   next one counts from (less counting between: the offset's error grows with
+#   time); (b) the last measured anchor and the middle of a bound at most
+#   _CAP_BAND_U wide, at least _CAP_SPAN_U away: the surest since the anchor is
+#   weighed against the capacity known at the anchor (_cap0, _sig0: independent of
+#   it), never stacked on an earlier reading of the same span (they follow one
+#   another). Used for counting (not SOH; saved: bms/soc_record.py), refused outside
+#   soc_learn's 50-125 % of nominal; the first anchor-to-anchor learn (rule 7)
+#   replaces it. These
 #   run once per anchor or bound reading and may allocate on a 32-bit board (their
 #   products outgrow a small int), as soc_learn.capacity does.
 
@@ -112,9 +117,10 @@ def start(est, s, u):
 
 
 def from_start(est, u):
-    """A measured anchor at u after a start from OCV: the charge counted since the
-    start over the SoC between them is a measurement of the capacity, weighed
-    against the capacity known so far by their uncertainties."""
+    """A measured point at u (an anchor, or a rested reading before the first one)
+    after a start from OCV: the charge counted since the start point over the SoC
+    between them is a measurement of the capacity, weighed against the capacity
+    known so far by their uncertainties."""
     if est.start_ok and est.from_ocv:
         span = u - est._start_u
         if span < 0:
