@@ -32,7 +32,8 @@
 #   charging starts, it sets 0 % and that anchor does not count for capacity learning;
 # 5 current offset: learned where the pack is known idle (resting after the empty
 #   anchor, until the lowest cell has risen limit_hysteresis_v: the limits hold DCL at
-#   0), not mid-SoC, where a home pack below soc_rest_a mostly carries real current;
+#   0; resting after the full anchor, until the highest cell has fallen as much), not
+#   mid-SoC, where a home pack below soc_rest_a mostly carries real current;
 #   5b: and from two same-kind anchors >= _DRIFT_MIN_S apart (the drift between them);
 # 6 capacity: the charge counted from one anchor to the other (no sensor gap between),
 #   divided by the SoC span between the two anchors' values; SOH = learned / nominal.
@@ -328,14 +329,19 @@ class SocEstimator:
                 self._off_n = -1
             # Only where the pack is known to be idle: after the empty anchor, until
             # the lowest cell has risen limit_hysteresis_v, the limits hold DCL at 0,
-            # so no load draws. Elsewhere "below soc_rest_a" in a home system is
+            # so no load draws; after the full anchor, until the highest cell has
+            # fallen limit_hysteresis_v, the charge control holds it at its target
+            # and the sun carries the loads (a charge tail or a cloud's load changes:
+            # the windows' steadiness test). Elsewhere "below soc_rest_a" in a home system is
             # mostly a load the sun half covers or a charger's constant-voltage tail:
             # real current (`pybms bench soc` measured such windows learning 0.3-1.2 A
             # of real current as offset). Offsets elsewhere: rule 5b (soc_learn.drift).
             if (self.offset_max_ma and self.rules & R_OFFSET and s.valid
                     and ticks_diff(t_ms, self._rest_since) >= _OFFSET_SETTLE_MS
-                    and self.anchor == A_EMPTY and self._empty_done
-                    and s.v_min <= self.discharge_mv + self.hyst_mv):
+                    and (self.anchor == A_EMPTY and self._empty_done
+                         and s.v_min <= self.discharge_mv + self.hyst_mv
+                         or self.anchor == A_FULL and self._full_done
+                         and s.v_max >= self.full_mv - self.hyst_mv)):
                 L.offset_sample(self, t_ms, raw_ma)
         else:
             self._resting = False

@@ -2,7 +2,8 @@
 # per function, each called on the estimator's state (docs/soc.md, rules 6, 6b, 7):
 #
 # offset_sample: the sensor's offset from steady 10-minute windows of readings where
-#   the pack is known idle (bms/soc.py decides where: resting after the empty anchor);
+#   the pack is known idle (bms/soc.py decides where: resting after the empty or the
+#   full anchor, near it);
 #   a window is taken only when its two halves and the first half and the end of the
 #   window before (the same rest) agree within _OFFSET_STEADY_MA: an offset is the
 #   same for 15 minutes, while a charge the sun or a charger starts at the cut-off
@@ -70,11 +71,11 @@ def offset_sample(est, t_ms, raw_ma):
     est._off_sum += raw_ma
     n += 1
     est._off_n = n
-    if (est._off_half_n == 0 and (n >= _OFFSET_WINDOW_MAX // 2
-            or ticks_diff(t_ms, est._off_start) >= _OFFSET_WINDOW_MS // 2)):
+    age = ticks_diff(t_ms, est._off_start)
+    if est._off_half_n == 0 and (n >= _OFFSET_WINDOW_MAX // 2 or age >= _OFFSET_WINDOW_MS // 2):
         est._off_half_n = n
         est._off_half_sum = est._off_sum
-    if n >= _OFFSET_WINDOW_MAX or ticks_diff(t_ms, est._off_start) >= _OFFSET_WINDOW_MS:
+    if n >= _OFFSET_WINDOW_MAX or age >= _OFFSET_WINDOW_MS:
         n1 = est._off_half_n
         n2 = n - n1
         if n2:

@@ -328,6 +328,26 @@ def test_offset_is_not_learned_from_a_charge_that_rises_and_falls_within_a_windo
     assert r2.est.offset_ma == 900 // 4, r2.est.offset_ma
 
 
+def test_offset_is_learned_resting_at_the_top_after_the_full_anchor():
+    # After the full anchor the charge control holds the highest cell at its target
+    # and the sun covers the loads: hours with no current worth the name. A steady
+    # sensor reading there is its offset (the windows' steadiness test as at empty);
+    # once the highest cell has fallen limit_hysteresis_v, no longer.
+    r = Run(cell_mv=4000, soc_u=90000)
+    est = r.est
+    r.s.set(4095)
+    r.go(62000, 3000)                               # the full anchor
+    assert est.anchor == S.A_FULL and est.offset_ma == 0
+    r.go(40 * 600000, 500, step=5000)               # the sensor reads its 0.5 A
+    assert abs(est.offset_ma - 500) <= 5, est.offset_ma
+    r2 = Run(cell_mv=4000, soc_u=90000)
+    r2.s.set(4095)
+    r2.go(62000, 3000)
+    r2.s.set(4095 - 70)                             # the pack has been used since
+    r2.go(20 * 600000, 500, step=5000)
+    assert r2.est.offset_ma == 0
+
+
 def test_offset_is_read_while_every_contactor_is_open():
     r = Run(cell_mv=3650)
     est = r.est
