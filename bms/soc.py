@@ -32,7 +32,8 @@
 #   charging starts, it sets 0 % and that anchor does not count for capacity learning;
 # 5 current offset: learned where the pack is known idle (resting after the empty
 #   anchor, until the lowest cell has risen limit_hysteresis_v: the limits hold DCL at
-#   0), not mid-SoC, where a home pack below soc_rest_a mostly carries real current;
+#   0; resting after the full anchor, until the highest cell has fallen as much), not
+#   mid-SoC, where a home pack below soc_rest_a mostly carries real current;
 #   5b: and from two same-kind anchors >= _DRIFT_MIN_S apart (the drift between them);
 # 6 capacity: the charge counted from one anchor to the other (no sensor gap between),
 #   divided by the SoC span between the two anchors' values; SOH = learned / nominal.
@@ -85,7 +86,6 @@ ORIGIN_NONE = 0         # no valid cell voltages yet: nothing to report
 ORIGIN_RECORD = 1       # restored from the saved record
 ORIGIN_OCV = 2          # no valid record at start: estimated from the cell voltage
 ORIGIN_ANCHOR = 3       # set by a full or empty anchor since
-ORIGIN_NAMES = ("none", "record", "ocv", "anchor")
 
 A_NONE = 0
 A_FULL = 1
@@ -169,10 +169,11 @@ class SocEstimator:
         self._rest_since = 0
         self._ocv_next = 0
         self._off_sum = 0
-        self._off_n = 0
+        self._off_n = -1              # -1: no rest window open, none just before
         self._off_start = 0
         self._off_half_n = 0
         self._off_half_sum = 0
+        self._off_last = None         # the window just before: its second half's mean
         self.offset_unsteady = 0      # rest windows refused: the current was changing
         self._zero_sum = 0
         self._zero_n = 0
@@ -213,17 +214,11 @@ class SocEstimator:
             return None
         return _clip(self.learned_as * 100 // self.nominal_as, 1, 100)
 
-    def usable_u(self, cell_mv):
-        """Usable SoC (units of 1e-5) of a rested cell at cell_mv."""
-        p = O.soc_x100(self.curve, cell_mv) - self.e_x100
-        return p * U_FULL // (self.f_x100 - self.e_x100)
-
     def pack_usable_u(self, v_min, v_max):
         """Usable SoC (units of 1e-5, 0..U_FULL) of a rested pack from its lowest and
         highest cell: the lowest cell says how much can still be taken out before the
         cut-off, the highest how much can still go in before the charge target, so an
-        imbalanced pack reads on the same scale the anchors define. A balanced pack
-        gives usable_u(cell)."""
+        imbalanced pack reads on the same scale the anchors define."""
         remaining = O.soc_x100(self.curve, v_min) - self.e_x100
         room = self.f_x100 - O.soc_x100(self.curve, v_max)
         if remaining <= 0:
@@ -271,7 +266,7 @@ class SocEstimator:
             self.i_ma = 0
             self.learn_ok = self.start_ok = False
             self._resting = False
-            self._off_n = 0
+            self._off_n = -1
         if summary.valid:
             self._anchors(t_ms, i, summary)
             if (self._resting and current_ok and self.rules & R_OCV
@@ -331,21 +326,26 @@ class SocEstimator:
                 self._resting = True
                 self._rest_since = t_ms
                 self._ocv_next = ticks_add(t_ms, self.rest_ms)
-                self._off_n = 0
+                self._off_n = -1
             # Only where the pack is known to be idle: after the empty anchor, until
             # the lowest cell has risen limit_hysteresis_v, the limits hold DCL at 0,
-            # so no load draws. Elsewhere "below soc_rest_a" in a home system is
+            # so no load draws; after the full anchor, until the highest cell has
+            # fallen limit_hysteresis_v, the charge control holds it at its target
+            # and the sun carries the loads (a charge tail or a cloud's load changes:
+            # the windows' steadiness test). Elsewhere "below soc_rest_a" in a home system is
             # mostly a load the sun half covers or a charger's constant-voltage tail:
             # real current (`pybms bench soc` measured such windows learning 0.3-1.2 A
             # of real current as offset). Offsets elsewhere: rule 5b (soc_learn.drift).
             if (self.offset_max_ma and self.rules & R_OFFSET and s.valid
                     and ticks_diff(t_ms, self._rest_since) >= _OFFSET_SETTLE_MS
-                    and self.anchor == A_EMPTY and self._empty_done
-                    and s.v_min <= self.discharge_mv + self.hyst_mv):
+                    and (self.anchor == A_EMPTY and self._empty_done
+                         and s.v_min <= self.discharge_mv + self.hyst_mv
+                         or self.anchor == A_FULL and self._full_done
+                         and s.v_max >= self.full_mv - self.hyst_mv)):
                 L.offset_sample(self, t_ms, raw_ma)
         else:
             self._resting = False
-            self._off_n = 0
+            self._off_n = -1
 
     def _correct_ocv(self, summary):
         if self._ocv_replace:
@@ -363,6 +363,13 @@ class SocEstimator:
         u = self.pack_usable_u(summary.v_min, summary.v_max)
         self.soc_u += (u - self.soc_u) * w // 1000
         self.ocv_corrections += 1
+        if self.anchor == A_NONE:
+            # before the first anchor a rested reading is as good a point as the
+            # start's: it measures the early capacity (rule 3b (a)) and is the point
+            # the next measurement counts from
+            if self.rules & R_EARLY_CAP:
+                LV.from_start(self, u)
+            LV.start(self, summary, u)
 
     def _anchors(self, t_ms, i, s):
         rules = self.rules
@@ -451,6 +458,9 @@ class SocEstimator:
         self.full_shown = kind == A_FULL
         self.q_since_u = 0
         self.learn_ok = measured
+        # the capacity known now: what bound readings (rule 3b (b)) are weighed against
+        self._cap0 = self.cap_as
+        self._sig0 = self._b_sig = self.cap_sig_pm
         self.origin = ORIGIN_ANCHOR
         self.from_ocv = False
 
@@ -475,7 +485,7 @@ class SocEstimator:
         self.soc_u = self.pack_usable_u(summary.v_min, summary.v_max)
         self.shown = self.soc_u
         self._ocv_replace = True
-        LV.start(self, summary)
+        LV.start(self, summary, self.soc_u)
         self.origin = ORIGIN_OCV
         self.from_ocv = True
         self.learn_ok = False

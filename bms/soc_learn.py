@@ -2,9 +2,14 @@
 # per function, each called on the estimator's state (docs/soc.md, rules 6, 6b, 7):
 #
 # offset_sample: the sensor's offset from steady 10-minute windows of readings where
-#   the pack is known idle (bms/soc.py decides where: resting after the empty anchor);
-#   a window whose two halves differ by more than _OFFSET_STEADY_MA is a changing, real
-#   current and is refused; blended in by 1/_OFFSET_GAIN, bounded by soc_offset_max_a.
+#   the pack is known idle (bms/soc.py decides where: resting after the empty or the
+#   full anchor, near it);
+#   a window is taken only when its two halves and the first half and the end of the
+#   window before (the same rest) agree within _OFFSET_STEADY_MA: an offset is the
+#   same for 15 minutes, while a charge the sun or a charger starts at the cut-off
+#   may rise and fall within one window and leave its halves alike (`pybms bench
+#   soc` seed 22). The first window of a rest is only that reference. Blended in by
+#   1/_OFFSET_GAIN, bounded by soc_offset_max_a.
 # drift: two measured anchors of the same kind (full and full again, or empty and
 #   empty) with no gap or reboot between: the pack's true change is the difference of
 #   their values, so what the counter moved beyond that, over the time between them,
@@ -47,35 +52,45 @@ LEARN_MIN_PCT = 50      # a measured capacity outside this share of nominal is r
 LEARN_MAX_PCT = 125
 
 
-def _clip(x, lo, hi):
-    return lo if x < lo else hi if x > hi else x
+def _offset(est, off):
+    """A new offset, bounded by soc_offset_max_a."""
+    m = est.offset_max_ma
+    est.offset_ma = -m if off < -m else m if off > m else off
 
 
 def offset_sample(est, t_ms, raw_ma):
     """One raw reading (mA, before the learned offset) of an idle pack."""
-    if est._off_n == 0:
+    n = est._off_n
+    if n <= 0:          # a window opens; -1: the rest began anew, no window before
+        if n:
+            est._off_last = None
         est._off_start = t_ms
         est._off_sum = 0
         est._off_half_n = 0
+        n = 0
     est._off_sum += raw_ma
-    est._off_n += 1
-    if (est._off_half_n == 0 and (est._off_n >= _OFFSET_WINDOW_MAX // 2
-            or ticks_diff(t_ms, est._off_start) >= _OFFSET_WINDOW_MS // 2)):
-        est._off_half_n = est._off_n
+    n += 1
+    est._off_n = n
+    age = ticks_diff(t_ms, est._off_start)
+    if est._off_half_n == 0 and (n >= _OFFSET_WINDOW_MAX // 2 or age >= _OFFSET_WINDOW_MS // 2):
+        est._off_half_n = n
         est._off_half_sum = est._off_sum
-    if (est._off_n >= _OFFSET_WINDOW_MAX
-            or ticks_diff(t_ms, est._off_start) >= _OFFSET_WINDOW_MS):
+    if n >= _OFFSET_WINDOW_MAX or age >= _OFFSET_WINDOW_MS:
         n1 = est._off_half_n
-        n2 = est._off_n - n1
-        if n1 and n2:
+        n2 = n - n1
+        if n2:
             first = est._off_half_sum // n1
             second = (est._off_sum - est._off_half_sum) // n2
-            if -_OFFSET_STEADY_MA <= first - second <= _OFFSET_STEADY_MA:
-                mean = est._off_sum // est._off_n
-                off = est.offset_ma + (mean - est.offset_ma) // _OFFSET_GAIN
-                est.offset_ma = _clip(off, -est.offset_max_ma, est.offset_max_ma)
-            else:
-                est.offset_unsteady += 1
+            last = est._off_last
+            est._off_last = second
+            # an idle current is the same in both halves and in the window before
+            if last is not None:
+                if (abs(first - second) <= _OFFSET_STEADY_MA
+                        and abs(first - last) <= _OFFSET_STEADY_MA):
+                    off = est.offset_ma + (est._off_sum // n - est.offset_ma) // _OFFSET_GAIN
+                    _offset(est, off)
+                else:
+                    est.offset_unsteady += 1
         est._off_n = 0
 
 
@@ -94,7 +109,7 @@ def zero_sample(est, raw_ma):
         mean = est._zero_sum // n
         base = est._zero_base
         off = mean if base == 0 else base + (mean - base) * n // (n + _ZERO_PRIOR_N)
-        est.offset_ma = _clip(off, -est.offset_max_ma, est.offset_max_ma)
+        _offset(est, off)
         if n == _ZERO_MIN_N:
             est.zero_learns += 1
     if n >= _ZERO_MAX_N:
@@ -107,14 +122,18 @@ def drift(est, u):
     excess_u = est.q_since_u - (u - est.anchor_u)
     excess_ma = excess_u * est.unit_mams // (est._since_s * 1000)
     off = est.offset_ma + excess_ma // _DRIFT_GAIN
-    est.offset_ma = _clip(off, -est.offset_max_ma, est.offset_max_ma)
+    _offset(est, off)
     est.drift_learns += 1
+
+
+def plausible(est, cap_as):
+    """A capacity (As) within LEARN_MIN_PCT..LEARN_MAX_PCT of the nominal usable one."""
+    return est.nominal_as * LEARN_MIN_PCT // 100 <= cap_as <= est.nominal_as * LEARN_MAX_PCT // 100
 
 
 def capacity(est, measured_as):
     """One anchor-to-anchor measurement of the usable capacity; True if taken."""
-    if not (est.nominal_as * LEARN_MIN_PCT // 100 <= measured_as
-            <= est.nominal_as * LEARN_MAX_PCT // 100):
+    if not plausible(est, measured_as):
         return False
     if est.learned_as:
         measured_as = (est.learned_as + measured_as) // 2

@@ -26,15 +26,20 @@
 #   blending rule (never against the current's sign).
 # early capacity (switch R_EARLY_CAP): the charge counted between two measured SoC
 #   points over the SoC between them, with an uncertainty of (half the first point's
-#   band + _ANCHOR_SIG_U) / span: (a) a start from OCV (no record; band +/-
-#   soc_loaded_tol_v) and the next measured anchor, at least _START_SPAN_U away,
-#   weighed against the capacity counted with so far (the configured one: +/-
-#   _NOMINAL_SIG_PM) by the inverse of their variances; (b) the last measured anchor
-#   and the middle of a bound at most _CAP_BAND_U wide, at least _CAP_SPAN_U away,
-#   with a reading's _ANCHOR_SIG_U at both ends (the middle, too, reads an
-#   imbalanced pack's lowest and highest cell), taken when surer than what is known
-#   (its readings follow one another: not independent). Used for counting (not SOH; saved: bms/soc_record.py), refused outside soc_learn's
-#   50-125 % of nominal; the first anchor-to-anchor learn (rule 7) replaces it. These
+#   band + _ANCHOR_SIG_U for each of the two readings of an imbalanced pack) / span:
+#   (a) a start from OCV (no record; band +/- soc_loaded_tol_v) or a rested reading
+#   (rule 3) before the first anchor, and the next measured point (anchor or rested
+#   reading) at least _START_SPAN_U away, weighed against the capacity counted with
+#   so far (the configured one: +/- _NOMINAL_SIG_PM) by the inverse of their
+#   variances; each rested reading before the first anchor is then the point the
+#   next one counts from (less counting between: the offset's error grows with
+#   time); (b) the last measured anchor and the middle of a bound at most
+#   _CAP_BAND_U wide, at least _CAP_SPAN_U away: the surest since the anchor is
+#   weighed against the capacity known at the anchor (_cap0, _sig0: independent of
+#   it), never stacked on an earlier reading of the same span (they follow one
+#   another). Used for counting (not SOH; saved: bms/soc_record.py), refused outside
+#   soc_learn's 50-125 % of nominal; the first anchor-to-anchor learn (rule 7)
+#   replaces it. These
 #   run once per anchor or bound reading and may allocate on a 32-bit board (their
 #   products outgrow a small int), as soc_learn.capacity does.
 
@@ -77,6 +82,9 @@ def reset(est):
         if soc <= _LOW_X100:
             est._low_mv = mv
     est.cap_sig_pm = _NOMINAL_SIG_PM   # how sure the capacity counted with is
+    est._cap0 = 0               # the capacity at the last anchor ...
+    est._sig0 = 0               # ... and how sure (0: no anchor since the start)
+    est._b_sig = _NOMINAL_SIG_PM  # the surest bound reading (b) since then
     est.start_ok = False        # started from a rested OCV reading, no gap since
     est._start_u = 0
     est._start_band = 0
@@ -94,27 +102,33 @@ def reset(est):
     est._r_gen = 0
 
 
-def start(est, s):
-    """The estimator starts from the cells' voltage (no record): remember where and
-    how sure that reading is, for from_start()."""
+def start(est, s, u):
+    """A rested reading u of the cells s: the start from OCV (no record), or rule 3's
+    before the first anchor. The early capacity (a) counts from the newest one: it is
+    as good as the start's and less counting lies between it and the anchor (the
+    offset's error grows with the time, the gain's with the charge moved)."""
     tol = est.loaded_tol_mv
-    est._start_u = est.soc_u
+    est._start_u = u
     est._start_band = (est.pack_usable_u(s.v_min + tol, s.v_max + tol)
                        - est.pack_usable_u(s.v_min - tol, s.v_max - tol))
     est.start_ok = True
+    est.q_since_u = 0           # no anchor yet: the count since this reading
+    est._r_valid = False
 
 
 def from_start(est, u):
-    """A measured anchor at u after a start from OCV: the charge counted since the
-    start over the SoC between them is a measurement of the capacity, weighed
-    against the capacity known so far by their uncertainties."""
+    """A measured point at u (an anchor, or a rested reading before the first one)
+    after a start from OCV: the charge counted since the start point over the SoC
+    between them is a measurement of the capacity, weighed against the capacity
+    known so far by their uncertainties."""
     if est.start_ok and est.from_ocv:
         span = u - est._start_u
         if span < 0:
             span = -span
         if span >= _START_SPAN_U:
-            sig = (est._start_band // 2 + _ANCHOR_SIG_U) * 1000 // span
-            _set_capacity(est, abs(est.q_since_u) * est.cap_as // span, sig, True)
+            sig = (est._start_band // 2 + 2 * _ANCHOR_SIG_U) * 1000 // span
+            _set_capacity(est, abs(est.q_since_u) * est.cap_as // span, sig, est.cap_as,
+                          est.cap_sig_pm)
     est.start_ok = False
 
 
@@ -239,22 +253,24 @@ def _capacity(est, u, u_lo, u_hi):
     # anchor's error and the bound's middle's own (seed 19: ~1 % low in SoC), plus
     # half the band.
     sig = ((u_hi - u_lo) // 2 + 2 * _ANCHOR_SIG_U) * 1000 // span
-    if sig <= est.cap_sig_pm:
-        _set_capacity(est, abs(est.q_since_u) * est.cap_as // span, sig, False)
+    if sig < est._b_sig:        # the surest bound reading since the anchor ...
+        est._b_sig = sig
+        # ... weighed against the capacity known at the anchor (an independent
+        # measurement: the start's, or the configured one), not what an earlier
+        # reading of this span set (they follow one another: not independent)
+        _set_capacity(est, abs(est.q_since_u) * est.cap_as // span, sig, est._cap0, est._sig0)
 
 
-def _set_capacity(est, cap, sig, weigh):
-    """A measured capacity with its uncertainty sig (per mille): weighed against the
-    one known so far (weigh) or taken (a bound's readings follow one another, they
-    are not independent measurements)."""
-    if not (est.nominal_as * L.LEARN_MIN_PCT // 100 <= cap
-            <= est.nominal_as * L.LEARN_MAX_PCT // 100):
+def _set_capacity(est, cap, sig, cap0, sig0):
+    """A measured capacity with its uncertainty sig (per mille), weighed against
+    cap0 known to sig0 by the inverse of their variances (sig0 = 0: taken as it is)."""
+    if not L.plausible(est, cap):
         return
-    if weigh:
-        old = est.cap_sig_pm * est.cap_sig_pm
+    if sig0:
+        old = sig0 * sig0
         new = sig * sig
-        cap = (cap * old + est.cap_as * new) // (old + new)
-        sig = est.cap_sig_pm * sig // _isqrt(old + new)
+        cap = (cap * old + cap0 * new) // (old + new)
+        sig = sig0 * sig // _isqrt(old + new)
     est.cap_sig_pm = sig
     # the count since the anchor is in units of the capacity: rescale it
     est.q_since_u = est.q_since_u * est.cap_as // cap

@@ -12,20 +12,26 @@ from bms import soc as S
 from bms import soc_learn as L
 from bms.ticks import ticks_diff
 
+try:
+    from micropython import const
+except ImportError:  # CPython
+    def const(x):
+        return x
+
 # version, flags, last anchor, soc, shown, capacity, learned capacity, offset, count
 # since the anchor, the anchor's SoC, discharged units, cycles, full anchors, empty
 # anchors, capacity learns.
 FORMAT = ">BBBiiiiiiiiIHHH"
 SIZE = struct.calcsize(FORMAT)
 VERSION = 1
-_F_LEARN_OK = 0x01
-_F_FROM_OCV = 0x02
+_F_LEARN_OK = const(0x01)
+_F_FROM_OCV = const(0x02)
 # Bits 2-7 of the flags: the early capacity's uncertainty (rule 3b, per mille, 1..63)
 # when the capacity field holds an early capacity; 0 (as in records written before):
 # it does not, the configured capacity is used. The layout is unchanged, so records
 # stay readable both ways: firmware before this reads and ignores the bits.
-_SIG_SHIFT = 2
-_SIG_MAX = 63
+_SIG_SHIFT = const(2)
+_SIG_MAX = const(63)
 SAVE_STEP_U = 1000      # save early once the reported SoC moved 1 % ...
 SAVE_MIN_MS = 60000     # ... but not more often than once a minute
 
@@ -49,22 +55,20 @@ def restore(est, buf):
         return False
     (version, flags, anchor, soc_u, shown, cap_as, learned_as, offset_ma, q_since_u,
      anchor_u, out_u, cycles, fulls, empties, learns) = struct.unpack_from(FORMAT, buf, 0)
-    lo = est.nominal_as * L.LEARN_MIN_PCT // 100
-    hi = est.nominal_as * L.LEARN_MAX_PCT // 100
     if (version != VERSION or anchor > S.A_EMPTY or not S.U_MIN <= soc_u <= S.U_MAX
             or not S.U_MIN <= shown <= S.U_MAX or not 0 <= out_u < S.U_FULL
             or not 0 <= anchor_u <= S.U_FULL
-            or (learned_as and not lo <= learned_as <= hi)):
+            or (learned_as and not L.plausible(est, learned_as))):
         return False
     sig = flags >> _SIG_SHIFT
     if learned_as:
         est.learned_as = learned_as
         est.set_capacity(learned_as)
-    elif sig and lo <= cap_as <= hi:
+    elif sig and L.plausible(est, cap_as):
         # an early capacity (rule 3b), measured before the first learn: a reboot
         # would otherwise fall back to the configured one for the next cycles
         est.set_capacity(cap_as)
-        est.cap_sig_pm = sig
+        est.cap_sig_pm = est._b_sig = sig   # a bound reading (b) must be surer
         est.early_capacity = 1
     # else: keep the capacity the configuration gives (it may have been changed)
     est.offset_ma = max(-est.offset_max_ma, min(est.offset_max_ma, offset_ma))

@@ -165,15 +165,45 @@ def test_early_capacity_from_a_start_from_ocv_to_the_full_anchor():
     nominal = est.cap_as
     full_charge(est, cell)
     assert est.early_capacity == 1
-    # measured ~89.5 % (the count includes the 99.5 % charge efficiency), +/- 3.4 %
-    # (half the start's band and 1 % for the anchor over the 50 % span), weighed
-    # against the nominal's +/- 10 %: ~90.6 %, and surer than the nominal
-    assert nominal * 89 // 100 <= est.cap_as <= nominal * 92 // 100, est.cap_as * 100 // nominal
-    assert 0 < est.cap_sig_pm < 40, est.cap_sig_pm
+    # measured ~89.5 % (the count includes the 99.5 % charge efficiency), +/- 5.4 %
+    # (half the start's band and 1 % for each of the two readings of an imbalanced
+    # pack over the 50 % span), weighed against the nominal's +/- 10 %: ~92 %, and
+    # surer than the nominal
+    assert nominal * 89 // 100 <= est.cap_as <= nominal * 93 // 100, est.cap_as * 100 // nominal
+    assert 0 < est.cap_sig_pm < 50, est.cap_sig_pm
     assert est.learned_as == 0 and est.soh_pct() is None    # not reported as SOH
     off, cell2 = make(u=50000, cap_pct=90, rules=S.R_ALL & ~S.R_EARLY_CAP)
     full_charge(off, cell2)
     assert off.cap_as == nominal and off.early_capacity == 0
+
+
+def test_early_capacity_counts_from_the_newest_rested_reading():
+    # The start at 50 %, a discharge to ~16 %, a rest there (rule 3 reads the cells):
+    # before the first anchor that reading measures the early capacity (34 % from the
+    # start), and the next measurement counts from it: 84 % to full instead of 50 %,
+    # with less counting between (in `pybms bench soc` seed 24 the count from the
+    # start crossed 60 % down and 94 % up in 36 h; the sensor offset's error in it made
+    # the early capacity 7 % high, and the charge before the anchor, counted with the
+    # configured capacity 4 % above the pack's, ran 2.6 % behind).
+    est, cell = make(u=50000, cap_pct=90)
+    nominal = est.nominal_as
+    cell.go(5760000, -40000, step=5000)            # 64 Ah: to ~16 %
+    cell.go(est.rest_ms + 60000, 0, step=5000)     # rested: rule 3 reads the cells
+    assert est.ocv_corrections == 1 and est.early_capacity == 1
+    assert nominal * 89 // 100 <= est.cap_as <= nominal * 94 // 100, est.cap_as * 100 // nominal
+    assert est.q_since_u == 0 and est.start_ok
+    assert -300 < est._start_u - cell.u < 300, (est._start_u, cell.u)
+    full_charge(est, cell)
+    assert est.early_capacity == 2
+    assert nominal * 89 // 100 <= est.cap_as <= nominal * 91 // 100, est.cap_as * 100 // nominal
+    assert est.cap_sig_pm < 30, est.cap_sig_pm
+    start, cell = make(u=50000, cap_pct=90)        # straight from the start to full
+    full_charge(start, cell)
+    assert start.cap_sig_pm > 40, start.cap_sig_pm
+    off, cell = make(u=50000, cap_pct=90, rules=S.R_ALL & ~S.R_EARLY_CAP)
+    cell.go(5760000, -40000, step=5000)
+    cell.go(est.rest_ms + 60000, 0, step=5000)
+    assert off.early_capacity == 0 and off.cap_as == nominal
 
 
 def test_early_capacity_refuses_a_short_span_and_weighs_an_unsure_start_less():
@@ -207,18 +237,39 @@ def test_early_capacity_from_a_narrow_bound_after_a_measured_anchor():
 def test_a_bound_reading_carries_a_readings_error_at_both_ends():
     # The anchor and the bound's middle are both readings of an imbalanced pack's
     # lowest and highest cell (~1 % each): a 1 %-wide bound 80 % from the anchor is
-    # +/-3.1 %, not better than a capacity already known to +/-3 %; at +/-4 % it is.
+    # +/-3.1 %.
     from bms import soc_loaded as LV
-    for known_pm, taken in ((30, False), (40, True)):
-        est, _cell = make(u=50000)
-        est.learn_ok, est.anchor_u, est.q_since_u = True, S.U_FULL, -76000
-        est.cap_sig_pm = known_pm
-        before = est.cap_as
-        LV._capacity(est, 20000, 19500, 20500)
-        assert (est.early_capacity == 1) == taken, (known_pm, est.cap_sig_pm)
-        assert (est.cap_as != before) == taken
-        if taken:
-            assert est.cap_sig_pm == (500 + 2000) * 1000 // 80000
+    est, _cell = make(u=50000)
+    est.learn_ok, est.anchor_u, est.q_since_u = True, S.U_FULL, -76000
+    LV._capacity(est, 20000, 19500, 20500)
+    assert est.early_capacity == 1 and est._b_sig == (500 + 2000) * 1000 // 80000
+
+
+def test_bound_readings_are_weighed_against_the_capacity_known_at_the_anchor():
+    # seed 26 of `pybms bench soc`: the start gave 203.7 Ah (+3.5 %, +/-4.3 %), a bound
+    # reading then 191.3 Ah (-2.8 %, +/-4.2 %) and replaced it; the next charge ran
+    # 3.8 % ahead. Two independent measurements: weighed, ~197.5 Ah.
+    from bms import soc_loaded as LV
+    est, _cell = make(u=50000)
+    nominal = est.cap_as
+    est.cap_as, est.cap_sig_pm = nominal * 110 // 100, 40   # what the start gave
+    est.learn_ok, est.anchor_u = True, S.U_FULL
+    est._cap0 = est.cap_as                                   # the full anchor
+    est._sig0 = est._b_sig = est.cap_sig_pm
+    est.q_since_u = -80000 * 90 // 110                       # 80 % of 0.9 x nominal
+    LV._capacity(est, 20000, 19500, 20500)                   # +/- 3.1 %: 90 % of nominal
+    assert nominal * 96 // 100 <= est.cap_as <= nominal * 100 // 100, est.cap_as * 100 // nominal
+    assert est.cap_sig_pm < 31 and est.early_capacity == 1
+    weighed = est.cap_as
+    # a later reading of the same span, less sure: not taken; one as sure again (the
+    # readings follow one another): weighed against the anchor's, not stacked
+    LV._capacity(est, 20000, 19000, 21000)
+    assert est.cap_as == weighed and est.early_capacity == 1
+    LV._capacity(est, 20000, 19501, 20500)
+    assert est.early_capacity == 1
+    est._b_sig += 1
+    LV._capacity(est, 20000, 19500, 20500)
+    assert est.early_capacity == 2 and -2 <= est.cap_as - weighed <= 2, (est.cap_as, weighed)
 
 
 def test_update_with_the_bound_active_allocates_nothing_on_micropython():

@@ -62,7 +62,7 @@ def test_reboot_restores_the_record_or_starts_from_ocv_and_says_so():
     assert not RecordStore("soc", R.SIZE, 600000, files).load(buf)
     est.update(10, 0, True, Summary(3800))
     assert est.origin == S.ORIGIN_OCV and est.from_ocv
-    assert est.soc_x100() == (est.usable_u(3800) + 5) // 10
+    assert est.soc_x100() == (est.pack_usable_u(3800, 3800) + 5) // 10
 
 
 def test_saves_come_at_the_period_or_after_one_percent_and_a_reboot_loses_little():

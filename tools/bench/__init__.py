@@ -19,7 +19,8 @@ def add_arguments(parser):
     parser.add_argument("--quick", action="store_true",
                         help="a short run (used by the tests); figures are less steady")
     parser.add_argument("--seeds", default="",
-                        help="soc: comma-separated seeds (default 15,16,17); the last line reports the worst")
+                        help="soc: comma-separated seeds (default 15,16,17,18,19); the last "
+                        "line reports the worst")
     parser.add_argument("--frames", type=int, default=0,
                         help="frames per error case (tesla; default 1000000, --quick 3000)")
 
