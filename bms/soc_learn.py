@@ -1,12 +1,14 @@
 # What the SoC estimator (bms/soc.py) learns about the pack and its sensor, one rule
 # per function, each called on the estimator's state (docs/soc.md, rules 6, 6b, 7):
 #
-# offset_sample: the sensor's offset from steady 10-minute windows of readings where
+# offset_sample: the sensor's offset from steady windows of readings (10 minutes or
+#   _OFFSET_WINDOW_MAX readings, whichever ends first: 3.4 minutes at the default
+#   50 ms sampling; the sums then stay small ints on a board) where
 #   the pack is known idle (bms/soc.py decides where: resting after the empty or the
 #   full anchor, near it);
 #   a window is taken only when its two halves and the first half and the end of the
 #   window before (the same rest) agree within _OFFSET_STEADY_MA: an offset is the
-#   same for 15 minutes, while a charge the sun or a charger starts at the cut-off
+#   same for minutes on end, while a charge the sun or a charger starts at the cut-off
 #   may rise and fall within one window and leave its halves alike (`pybms bench
 #   soc` seed 22). The first window of a rest is only that reference. Blended in by
 #   1/_OFFSET_GAIN, bounded by soc_offset_max_a.
