@@ -80,6 +80,7 @@ class App:
         self.stale_ms = cfg["stale_ms"]
         self._bus_fields = {"v_bus": 0.0, "v_pack": 0.0}
         self._pack_ready_sent = False
+        self._zero_until = None       # no pack_ready before (ticks): tasks.ZERO_FIRST_MS
         self._started_ms = 0
         self.last_pass_ok = False
         self.task_errors = 0
@@ -118,8 +119,10 @@ class App:
         store = self.parts.store
         if store is not None:
             store.restore(t_ms, self)
-        if self.soc_saver is not None:
-            self.soc_saver.load()   # else the SoC starts from the cells' OCV
+        # else the SoC starts from the cells' OCV and the sensor's zero is unknown
+        restored = self.soc_saver is not None and self.soc_saver.load()
+        if self.parts.current is not None and not restored:
+            self._zero_until = ticks_add(t_ms, T.ZERO_FIRST_MS)
         sw = self.parts.connect
         if sw is not None and self.parts.connect_at_boot:
             m.dispatch("connect" if sw.on else "disconnect", t_ms)
@@ -240,8 +243,14 @@ class App:
             self.checks.evaluate(s, t)
         cur = self.parts.current
         # No connecting before the current sensor's first reading (it may answer late
-        # at boot: drivers/current_sensor.py START_GRACE_MS).
-        if not self._pack_ready_sent and s.valid and (cur is None or cur.samples):
+        # at boot: drivers/current_sensor.py START_GRACE_MS), nor, when nothing stored
+        # says its zero, before it has read it (tasks.ZERO_FIRST_MS; cleared once
+        # passed, so a long wait never wraps the ticks).
+        z = self._zero_until
+        if z is not None and ticks_diff(t, z) >= 0:
+            self._zero_until = z = None
+        if not self._pack_ready_sent and s.valid and (cur is None or cur.samples) \
+                and z is None:
             self._pack_ready_sent = True
             self.queue.put(EV_PACK_READY)
         self._dispatch(t)

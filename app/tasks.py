@@ -33,6 +33,12 @@ BUDGET = 2
 
 STARTUP_GRACE_MS = 5000  # no stale-data fault before the first discovery had a chance
 OPEN_SETTLE_MS = 500     # every contactor open this long: the sensor reads its zero
+# A boot with a current sensor and no SoC record (nothing stored says the sensor's
+# zero): the pack is not "ready", so no contactor closes, before the sensor has read
+# its zero this long with every contactor open: ~80 conversions at 15/s instead of
+# the ~8 a prompt start gives, whose mean was 155-285 mA off in `pybms bench soc`
+# and carried the first day's count (docs/soc.md, rule 7). Later boots restore it.
+ZERO_FIRST_MS = 6000
 
 
 def period_ms(row, cfg):

@@ -37,6 +37,7 @@ from bms import soc as S
 from bms import soc_record
 from drivers.current_sensor import CurrentSensor
 from drivers.storage import RecordStore
+from app import tasks as T
 from app.tasks import OPEN_SETTLE_MS
 from bms.ticks import ticks_diff
 from simulator import cells
@@ -59,6 +60,10 @@ OUTAGE_S = 30.0          # a rebooting board drops the contactor coils this long
 MPPT_RESET_S = 60.0      # the owner resets the MPPTs' error #67 this long after
 BOOT_OPEN_S = 1.05       # contactors open at boot until main positive closes (the
                          # in-process `normal` run of the application, 2S pack)
+# A boot without a SoC record: the application holds pack_ready until the sensor has
+# read its zero (app.tasks.ZERO_FIRST_MS); main closes as long after that as after a
+# prompt pack_ready (~0.5 s into a boot: BOOT_OPEN_S less that).
+FIRST_BOOT_OPEN_S = T.ZERO_FIRST_MS / 1000.0 + BOOT_OPEN_S - 0.5
 STORE_PERIOD_MS = 60000  # as app/boot.py (STATE_PERIOD_MS)
 # Day types: (share, solar peak W, clouds); house load scaled by 0.6..1.6.
 WEATHER = ((0.45, 5000.0, 0.25), (0.35, 2500.0, 0.6), (0.2, 700.0, 0.8))
@@ -123,7 +128,8 @@ class Variant:
             self.est = S.SocEstimator(self.cfg, self.series, self.curve, rules=self.rules)
         store = RecordStore("soc", soc_record.SIZE, STORE_PERIOD_MS, self.files)
         self.saver = soc_record.Saver(self.est, self.cfg, store)
-        if self.saver.load():
+        self.loaded = self.saver.load()
+        if self.loaded:
             self.restored += 1
 
     def step(self, t_ms, ma, ok, summary):
@@ -253,14 +259,16 @@ class SocBench:
 
     def _boot_open(self):
         """The application's first moments after a boot: every contactor open while
-        it discovers the pack and precharges, the sensor sampled every
-        current_sample_ms; after app.tasks.OPEN_SETTLE_MS its readings go to the
-        estimators as the sensor's zero (bms/soc.py rule 7). Then main closes."""
+        it discovers the pack and precharges (longer without a SoC record: the
+        sensor's zero is read first), the sensor sampled every current_sample_ms;
+        after app.tasks.OPEN_SETTLE_MS its readings go to the estimators as the
+        sensor's zero (bms/soc.py rule 7). Then main closes."""
         plant = self.loop.plant
         plant.set_coils(0, 0, 0)
         step_ms = self.cfg["current_sample_ms"]
         t0 = self.loop.clock.ticks()
-        for _ in range(int(BOOT_OPEN_S * 1000) // step_ms):
+        open_s = BOOT_OPEN_S if self.variants[0].loaded else FIRST_BOOT_OPEN_S
+        for _ in range(int(open_s * 1000) // step_ms):
             plant.step(step_ms / 1000.0)
             t = self.loop.clock.ticks()
             self.sensor.poll(t)
