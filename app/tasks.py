@@ -37,7 +37,8 @@ OPEN_SETTLE_MS = 500     # every contactor open this long: the sensor reads its 
 # zero): the pack is not "ready", so no contactor closes, before the sensor has read
 # its zero this long with every contactor open: ~80 conversions at 15/s instead of
 # the ~8 a prompt start gives, whose mean was 155-285 mA off in `pybms bench soc`
-# and carried the first day's count (docs/soc.md, rule 7). Later boots restore it.
+# and carried the first day's count (docs/soc.md rule 6c; bms/soc.py R_ZERO).
+# Later boots restore it.
 ZERO_FIRST_MS = 6000
 
 

@@ -95,15 +95,18 @@ def relative_files(root=ROOT):
     return out
 
 
+def module_name(rel):
+    """The dotted name of a module file: bms/soc.py -> bms.soc, a package's
+    __init__ as the package (protocols/tesla/__init__.py -> protocols.tesla)."""
+    name = rel[:-3].replace("/", ".")
+    if name.endswith(".__init__"):
+        name = name[:-9]
+    return name
+
+
 def module_names(root=ROOT):
     """Dotted names of every firmware module (a package's __init__ as the package)."""
-    out = []
-    for rel in relative_files(root):
-        name = rel[:-3].replace("/", ".")
-        if name.endswith(".__init__"):
-            name = name[:-9]
-        out.append(name)
-    return out
+    return [module_name(rel) for rel in relative_files(root)]
 
 
 def firmware_files(root=ROOT):

@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 
-from tools.mpy.build import module_name
+from tools.manifest import module_name
 
 BIN = os.path.dirname(sys.executable)
 

@@ -38,7 +38,6 @@ from bms import soc_record
 from drivers.current_sensor import CurrentSensor
 from drivers.storage import RecordStore
 from app import tasks as T
-from app.tasks import OPEN_SETTLE_MS
 from bms.ticks import ticks_diff
 from simulator import cells
 from simulator import scenario as scenario_mod
@@ -272,7 +271,7 @@ class SocBench:
             plant.step(step_ms / 1000.0)
             t = self.loop.clock.ticks()
             self.sensor.poll(t)
-            if self.sensor.valid() and ticks_diff(t, t0) >= OPEN_SETTLE_MS:
+            if self.sensor.valid() and ticks_diff(t, t0) >= T.OPEN_SETTLE_MS:
                 for v in self.variants:
                     v.est.open_sample(self.sensor.ma)
         for v in self.variants:

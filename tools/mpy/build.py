@@ -13,7 +13,7 @@
 # Every file is compiled under a name, not its path on this machine: the name is a
 # string each module keeps in RAM for good. With line numbers (the tests) it is the
 # file's name in the repository (bms/soc.py); deployed, the module's name, which
-# the import has interned already (63 file names, ~1.7 KB of heap less). Every
+# the import has interned already (63 file names, ~1.2 KB of heap less). Every
 # build then names its string constants in each file's qstr table
 # (tools/mpy/intern_strings.py: ~14 KB less heap as .mpy), so the tests load
 # what a board loads.
@@ -53,14 +53,6 @@ def sources(firmware_only=False):
         yield rel
 
 
-def module_name(rel):
-    """bms/soc.py -> bms.soc; protocols/tesla/__init__.py -> protocols.tesla."""
-    rel = rel[:-3]
-    if rel.endswith("/__init__"):
-        rel = rel[:-9]
-    return rel.replace("/", ".")
-
-
 def dropped_at_boot():
     """The modules a board forgets once the BMS is built (app.entry.unload)."""
     from app import boot
@@ -84,7 +76,7 @@ def main(out, exe=None, deploy=False):
         # host (x64) for the PyPI port; the i686 build's mpy-cross runs on the x64
         # host too, so its callers set PYBMS_MPY_MARCH=x86.
         march = "-march=" + os.environ.get("PYBMS_MPY_MARCH", "host")
-        name = module_name(rel) if deploy else rel
+        name = manifest.module_name(rel) if deploy else rel
         r = subprocess.run([exe, march] + lines + ["-s", name, "-o", target, rel],
                            capture_output=True, text=True, cwd=ROOT)
         if r.returncode != 0:
