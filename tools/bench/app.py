@@ -114,8 +114,9 @@ _QSTR = re.compile(r"n_qstr=(\d+), n_str_data_bytes=(\d+), n_total_bytes=(\d+)")
 
 def import_costs(exe, path):
     """({module: bytes held}, total, (qstrs, qstr bytes) added by the imports)."""
+    cwd, micropypath = _where(path)
     r = subprocess.run([exe, "-X", "heapsize=1024K", IMPORT_COST] + import_order(),
-                       cwd="/", env=dict(os.environ, MICROPYPATH=path),
+                       cwd=cwd, env=dict(os.environ, MICROPYPATH=micropypath),
                        capture_output=True, text=True, timeout=120)
     costs = dict((m, int(b)) for m, b in re.findall(r"IMPORT (\S+) (-?\d+)", r.stdout))
     total = re.search(r"IMPORTS (\d+)", r.stdout)
@@ -138,10 +139,23 @@ def _workload_mpy():
         raise UsageError("mpy-cross failed on the workload: %s" % r.stderr.strip())
 
 
+def _where(path, extra=()):
+    """(cwd, MICROPYPATH) that find the firmware in `path` as a board finds it.
+    Deployed .mpy files sit at the root of a board's filesystem and load through
+    sys.path's '' entry: each module's __file__ ("bms/soc.mpy"), an interned name
+    held for good, is as long as on the board, not this machine's build folder
+    (~2 KB more over ~70 modules). Frozen firmware is found through ".frozen" from
+    a neutral folder, where no .mpy can shadow it."""
+    if path == ".frozen":
+        return "/", ":".join((path,) + tuple(extra))
+    return path, ":".join(("",) + tuple(extra))
+
+
 def _run(exe, path, heap_kb, args, timeout=300):
+    cwd, micropypath = _where(path, (WORKLOAD_DIR,))
     return subprocess.run([exe, "-X", "heapsize=%dK" % heap_kb, "-m", "app_workload"] +
                           [str(a) for a in args],
-                          cwd="/", env=dict(os.environ, MICROPYPATH=path + ":" + WORKLOAD_DIR),
+                          cwd=cwd, env=dict(os.environ, MICROPYPATH=micropypath),
                           capture_output=True, text=True, timeout=timeout)
 
 
