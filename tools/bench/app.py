@@ -114,8 +114,9 @@ _QSTR = re.compile(r"n_qstr=(\d+), n_str_data_bytes=(\d+), n_total_bytes=(\d+)")
 
 def import_costs(exe, path):
     """({module: bytes held}, total, (qstrs, qstr bytes) added by the imports)."""
-    cwd, micropypath = _where(path)
-    r = subprocess.run([exe, "-X", "heapsize=1024K", IMPORT_COST] + import_order(),
+    # -m, not a script path: a script's folder would take sys.path's '' entry.
+    cwd, micropypath = _where(path, (os.path.dirname(IMPORT_COST),))
+    r = subprocess.run([exe, "-X", "heapsize=1024K", "-m", "import_cost"] + import_order(),
                        cwd=cwd, env=dict(os.environ, MICROPYPATH=micropypath),
                        capture_output=True, text=True, timeout=120)
     costs = dict((m, int(b)) for m, b in re.findall(r"IMPORT (\S+) (-?\d+)", r.stdout))
@@ -259,10 +260,11 @@ def _frozen(src):
 
 
 def _mpy(src):
-    """The 32-bit interpreter and the firmware as deploy copies it (build.py
-    --deploy: firmware only, no line numbers), in its own folder: the tests' .mpy
-    build keeps its line numbers."""
-    if not i686.build(src):
+    """The 32-bit interpreter as an RP2040 keeps interned names (i686.build_rp2)
+    and the firmware as deploy copies it (build.py --deploy: firmware only, no
+    line numbers), in its own folder: the tests' .mpy build keeps its line
+    numbers."""
+    if not (i686.build(src) and i686.build_rp2(src)):
         raise UsageError("building the 32-bit MicroPython failed")
     r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "mpy", "build.py"),
                         DEPLOY_MPY, os.path.join(i686.OUT, "mpy-cross"), "--deploy"],
@@ -271,7 +273,7 @@ def _mpy(src):
     if r.returncode != 0:
         raise UsageError("mpy-cross failed: %s" % r.stderr.strip())
     _workload_mpy()
-    return os.path.join(i686.OUT, "micropython"), DEPLOY_MPY
+    return os.path.join(i686.RP2_OUT, "micropython"), DEPLOY_MPY
 
 
 def run(args):
