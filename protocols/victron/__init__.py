@@ -38,6 +38,11 @@ FLAG_OK = 2
 _K = const(-273.15)  # 0x373 temperatures travel in kelvin; engineering value is degC
 
 # (frame_id, name, start_bit, bits, kind, div, offset, unit, low, high)
+# The 0x35A frame's 26 2-bit fields are not rows here: the layout rule says where
+# each flag goes (FLAGS[k] at bits 2k as an alarm, 32 + 2k as a warning),
+# protocols.victron.alarms writes them by that rule, and the host codec
+# (tools/victron_codec.FIELDS) adds their rows from FLAGS for the tools; as rows
+# here their names and tuples would hold ~2 KB of a board's heap for nothing it reads.
 #   engineering value = raw / div + offset; raw = round((value - offset) * div)
 #   low..high is the valid engineering range: FrameSet.put refuses raw values
 #   outside it, tools/victron_codec.pack refuses engineering values outside it.
@@ -52,33 +57,6 @@ FIELDS = (
     (0x356, "voltage", 0, 16, S, 100, 0, "V", -327.68, 327.67),
     (0x356, "current", 16, 16, S, 10, 0, "A", -3276.8, 3276.7),
     (0x356, "temperature", 32, 16, S, 10, 0, "degC", -273.1, 3276.7),
-    # 0x35A: FLAGS[k] at bits 2k (alarm) and 32 + 2k (warning); a test checks it.
-    (0x35A, "alarm_general", 0, 2, U, 1, 0, "", 0, 2),
-    (0x35A, "alarm_high_voltage", 2, 2, U, 1, 0, "", 0, 2),
-    (0x35A, "alarm_low_voltage", 4, 2, U, 1, 0, "", 0, 2),
-    (0x35A, "alarm_high_temp", 6, 2, U, 1, 0, "", 0, 2),
-    (0x35A, "alarm_low_temp", 8, 2, U, 1, 0, "", 0, 2),
-    (0x35A, "alarm_high_temp_charge", 10, 2, U, 1, 0, "", 0, 2),
-    (0x35A, "alarm_low_temp_charge", 12, 2, U, 1, 0, "", 0, 2),
-    (0x35A, "alarm_high_discharge_current", 14, 2, U, 1, 0, "", 0, 2),
-    (0x35A, "alarm_high_charge_current", 16, 2, U, 1, 0, "", 0, 2),
-    (0x35A, "alarm_contactor", 18, 2, U, 1, 0, "", 0, 2),
-    (0x35A, "alarm_short_circuit", 20, 2, U, 1, 0, "", 0, 2),
-    (0x35A, "alarm_bms_internal", 22, 2, U, 1, 0, "", 0, 2),
-    (0x35A, "alarm_cell_imbalance", 24, 2, U, 1, 0, "", 0, 2),
-    (0x35A, "warning_general", 32, 2, U, 1, 0, "", 0, 2),
-    (0x35A, "warning_high_voltage", 34, 2, U, 1, 0, "", 0, 2),
-    (0x35A, "warning_low_voltage", 36, 2, U, 1, 0, "", 0, 2),
-    (0x35A, "warning_high_temp", 38, 2, U, 1, 0, "", 0, 2),
-    (0x35A, "warning_low_temp", 40, 2, U, 1, 0, "", 0, 2),
-    (0x35A, "warning_high_temp_charge", 42, 2, U, 1, 0, "", 0, 2),
-    (0x35A, "warning_low_temp_charge", 44, 2, U, 1, 0, "", 0, 2),
-    (0x35A, "warning_high_discharge_current", 46, 2, U, 1, 0, "", 0, 2),
-    (0x35A, "warning_high_charge_current", 48, 2, U, 1, 0, "", 0, 2),
-    (0x35A, "warning_contactor", 50, 2, U, 1, 0, "", 0, 2),
-    (0x35A, "warning_short_circuit", 52, 2, U, 1, 0, "", 0, 2),
-    (0x35A, "warning_bms_internal", 54, 2, U, 1, 0, "", 0, 2),
-    (0x35A, "warning_cell_imbalance", 56, 2, U, 1, 0, "", 0, 2),
     (0x35E, "manufacturer", 0, 64, A, 1, 0, "", 0, 0),
     (0x35F, "model", 0, 16, U, 1, 0, "", 0, 65535),
     (0x35F, "firmware_major", 16, 8, U, 1, 0, "", 0, 255),

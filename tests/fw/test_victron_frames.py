@@ -43,7 +43,7 @@ def test_worked_alarm_example():
 
 def test_table_is_consistent():
     seen = []
-    for f in V.FIELDS:
+    for f in codec.FIELDS:
         assert f[V.F_NAME] not in seen, f
         seen.append(f[V.F_NAME])
         assert f[V.F_ID] in V.PERIODIC, f
@@ -59,7 +59,7 @@ def test_table_is_consistent():
 
 
 def test_every_field_round_trips_at_its_limits():
-    for f in V.FIELDS:
+    for f in codec.FIELDS:
         if f[V.F_KIND] == V.A:
             continue
         fid = f[V.F_ID]
@@ -87,7 +87,7 @@ def _defaults(fid):
 
 
 def test_out_of_range_is_an_error_never_wrapped():
-    for f in V.FIELDS:
+    for f in codec.FIELDS:
         if f[V.F_KIND] == V.A:
             continue
         fid = f[V.F_ID]
@@ -140,20 +140,27 @@ def test_fast_path_matches_pack_and_refuses_out_of_range():
     before = bytes(fs.buf(0x351))
     assert not fs.put(V.field("cvl"), 65536)
     assert not fs.put(V.field("ccl"), -1)
-    assert not fs.put(V.field("alarm_general"), 3)
+    assert not fs.put(V.field("soc"), 101)
     assert fs.range_errors == 3 and bytes(fs.buf(0x351)) == before
     fs.put_text(V.field("manufacturer"), b"pyBMS")
     assert codec.unpack(0x35E, fs.buf(0x35E))["manufacturer"] == "pyBMS"
 
 
 def test_alarm_rows_follow_flags():
-    # The 0x35A rows are written out (so the table is constant, in flash when frozen):
-    # flag k sits at bits 2k in the alarm half and 32 + 2k in the warning half.
-    rows = [f for f in V.FIELDS if f[V.F_ID] == 0x35A]
+    # The board's table leaves the 0x35A rows out (the alarm map writes them by
+    # rule); the host codec adds them: flag k at bits 2k in the alarm half and
+    # 32 + 2k in the warning half, each 0..2, where the table had them.
+    assert not [f for f in V.FIELDS if f[V.F_ID] == 0x35A]
+    rows = [f for f in codec.FIELDS if f[V.F_ID] == 0x35A]
     assert len(rows) == 2 * len(V.FLAGS)
     for k in range(len(V.FLAGS)):
         for prefix, base in (("alarm_", 0), ("warning_", 32)):
-            f = V.FIELDS[V.field(prefix + V.FLAGS[k])]
+            f = codec.FIELDS[codec.field(prefix + V.FLAGS[k])]
             assert (f[V.F_START], f[V.F_BITS], f[V.F_KIND], f[V.F_LOW], f[V.F_HIGH]) == \
                 (base + 2 * k, 2, V.U, 0, 2), f
+    ids = [f[V.F_ID] for f in codec.FIELDS]
+    assert ids == sorted(ids)   # the order the table had with its 0x35A rows
+    assert [f for f in codec.FIELDS if f[V.F_ID] != 0x35A] == list(V.FIELDS)
     raises(KeyError, V.field, "no_such_field")
+    raises(KeyError, V.field, "alarm_general")
+    raises(KeyError, codec.field, "no_such_field")
