@@ -5,8 +5,9 @@
 
 from drivers.clock import ticks_add, ticks_diff
 from protocols.tesla import convert as C
+from protocols.tesla import encode
 from protocols.tesla import registers as R
-from protocols.tesla.frame import crc8
+from protocols.tesla.codec import crc8
 
 CONV_MS = 1        # ADC conversion incl. reference start-up (~0.56 ms in the datasheet)
 DEFAULT_CELL_MV = 3700
@@ -27,17 +28,17 @@ class Board:
         self.duplicate = False   # each reply is sent twice, back to back
         self.open_therm = 0      # bit 0: TS1 reads open, bit 1: TS2
         self.short_therm = 0
-        self.regs = bytearray(R.REGISTER_SPACE)
+        self.regs = bytearray(encode.REGISTER_SPACE)
         self.reset(0)
 
     def reset(self, now):
         regs = self.regs
         for i in range(len(regs)):
             regs[i] = 0
-        for k in range(len(R.OTP_DEFAULTS)):
-            regs[R.FUNCTION_CONFIG + k] = R.OTP_DEFAULTS[k]
-        regs[R.ALERT_STATUS] = R.RESET_ALERT
-        regs[R.FAULT_STATUS] = R.RESET_FAULT
+        for k in range(len(encode.OTP_DEFAULTS)):
+            regs[R.FUNCTION_CONFIG + k] = encode.OTP_DEFAULTS[k]
+        regs[R.ALERT_STATUS] = encode.RESET_ALERT
+        regs[R.FAULT_STATUS] = encode.RESET_FAULT
         self.address = 0
         self.shdw = 0
         self.alert_hold = 0
@@ -69,9 +70,9 @@ class Board:
     def _convert(self):
         if self.stuck:
             return
-        self._put16(R.GPAI, C.module_raw(sum(self.cells_mv)))
+        self._put16(R.GPAI, encode.module_raw(sum(self.cells_mv)))
         for c in range(R.CELLS):
-            self._put16(R.VCELL1 + 2 * c, C.cell_raw(self.cells_mv[c]))
+            self._put16(R.VCELL1 + 2 * c, encode.cell_raw(self.cells_mv[c]))
         powered = self.regs[R.IO_CONTROL]
         for t in range(R.TEMPS):
             if self.open_therm & (1 << t) or not powered & (1 << t):
@@ -79,7 +80,7 @@ class Board:
             elif self.short_therm & (1 << t):
                 raw = C.ADC_MAX          # ratio saturates
             else:
-                raw = C.temp_raw(self.temps_dc[t], t)
+                raw = encode.temp_raw(self.temps_dc[t], t)
             self._put16(R.TEMPERATURE1 + 2 * t, raw)
 
     def _protect(self):
@@ -130,7 +131,7 @@ class Board:
             return self._status()
         if reg == R.SHDW_CONTROL:
             return self.shdw
-        if reg >= R.REGISTER_SPACE:
+        if reg >= encode.REGISTER_SPACE:
             return 0
         return self.regs[reg]
 
@@ -159,15 +160,15 @@ class Board:
                 self.drdy = False
         elif reg == R.CB_CTRL:
             regs[reg] = v & 0x3F
-            ms = C.cb_time_ms(regs[R.CB_TIME])
+            ms = encode.cb_time_ms(regs[R.CB_TIME])
             self.cb_until = ticks_add(now, ms) if v & 0x3F and ms else None
         elif reg == R.SHDW_CONTROL:
             self.shdw = v
-        elif R.FUNCTION_CONFIG <= reg < R.REGISTER_SPACE:
+        elif R.FUNCTION_CONFIG <= reg < encode.REGISTER_SPACE:
             if self.shdw == R.SHDW_UNLOCK:   # group 3: one write per unlock
                 regs[reg] = v
             self.shdw = 0
-        elif reg >= R.ADC_CONTROL and reg < R.REGISTER_SPACE:
+        elif reg >= R.ADC_CONTROL and reg < encode.REGISTER_SPACE:
             regs[reg] = v
         # 0x00..0x23 are read-only (status, measurements, COV/CUV bits)
         self.tick(now)

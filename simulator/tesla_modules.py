@@ -24,7 +24,7 @@
 from bms import units
 from drivers.clock import ticks_add, ticks_diff, ticks_ms
 from protocols.tesla import registers as R
-from protocols.tesla.frame import crc8
+from protocols.tesla.codec import crc8
 from simulator.tesla_board import Board  # noqa: F401  (part of this module's API)
 
 FRAME_GAP_MS = 3   # an incomplete frame older than this is dropped (parser resync)

@@ -1,5 +1,6 @@
-# Raw register values <-> integer engineering units (mV, 0.1 degC), plus the codes
-# of the boards' hardware protection thresholds. Integer arithmetic only: floats
+# Raw register values -> integer engineering units (mV, 0.1 degC), plus the codes
+# of the boards' hardware protection thresholds (the inverses, values as a board
+# reports them, are protocols.tesla.encode: the BMS never needs them). Integer arithmetic only: floats
 # are heap objects on MicroPython and a poll cycle converts 9 values per board.
 # Every intermediate product stays below 2**30 (small ints on 32-bit ports).
 
@@ -20,17 +21,6 @@ def cell_mv(raw):
 def module_mv(raw):
     """Module voltage in mV: raw x 33.333 V / 16383, rounded (2 + 567/16383 mV per count)."""
     return 2 * raw + (raw * 567 + 8191) // 16383
-
-
-def cell_raw(mv):
-    """Inverse of cell_mv (emulator, tests): the ADC count nearest to mv."""
-    raw = (mv * 16383 + 3125) // 6250
-    return 0 if raw < 0 else (ADC_MAX if raw > ADC_MAX else raw)
-
-
-def module_raw(mv):
-    raw = (mv * 16383 + 16666) // 33333
-    return 0 if raw < 0 else (ADC_MAX if raw > ADC_MAX else raw)
 
 
 # Thermistor: r = (1.78 / ((raw + 2) / 33046) - 3.57) kOhm, then Steinhart-Hart with
@@ -75,22 +65,6 @@ def temp_dc(raw, channel=0):
     return T_FIRST_DC + lo * T_STEP_DC + ((raw - r0) * T_STEP_DC * 2 + span) // (2 * span)
 
 
-def temp_raw(dc, channel=0):
-    """Inverse of temp_dc for the emulator: the count that reads as dc (clamped to the table)."""
-    i = (dc - T_FIRST_DC) // T_STEP_DC
-    if i < 0:
-        raw = RAW_MIN
-    elif i >= _LAST:
-        raw = RAW_MAX
-    else:
-        r0 = RAW_AT_T[i]
-        frac = dc - (T_FIRST_DC + i * T_STEP_DC)
-        raw = r0 + ((RAW_AT_T[i + 1] - r0) * frac * 2 + T_STEP_DC) // (2 * T_STEP_DC)
-    if channel:  # invert ts2_as_ts1 (nearest count)
-        raw = ((raw + 2) * 33068 + 16523) // 33046 - 9
-    return raw
-
-
 # --- hardware protection thresholds (group-3 registers) -----------------------
 # Each returns the register code, or -1 when the value cannot be represented
 # (callers treat -1 as a configuration error; nothing is ever wrapped or clamped).
@@ -133,12 +107,6 @@ def cb_time_code(seconds):
         return seconds
     minutes = seconds // 60
     return (0x80 | minutes) if 1 <= minutes <= 63 else -1
-
-
-def cb_time_ms(code):
-    """Balance time a CB_TIME code stands for, in ms."""
-    n = code & 0x3F
-    return n * 60000 if code & 0x80 else n * 1000
 
 
 # --- the whole measurement reply at once (the bus master's per-board path) ---------

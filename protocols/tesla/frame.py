@@ -1,9 +1,10 @@
-# Framing and CRC of the Tesla module bus. Everything here works on caller-owned
-# buffers (bytearray / memoryview) so the bus master's hot path allocates nothing;
-# write_frame/read_frame return new bytes objects for tests, tools and one-off use.
+# Framing and CRC of the Tesla module bus as the bus master uses them: the CRC-8
+# table, the CRC of a span and the reply check, on caller-owned buffers
+# (bytearray / memoryview) so its hot path allocates nothing. Frames one at a time
+# as bytes (requests, reply checks by field, error names) are protocols.tesla.codec,
+# which the BMS never imports.
 
 from bms.native import const, micropython, ptr8  # noqa: F401
-from protocols.tesla.registers import BROADCAST
 
 
 def _make_table():
@@ -33,52 +34,6 @@ def crc_span(data, start: int, end: int, crc: int) -> int:
     return crc
 
 
-def crc8(data, start=0, end=-1, crc=0):
-    """CRC-8 (poly 0x07) of data[start:end] without slicing; end=-1 means len(data)."""
-    if end < 0:
-        end = len(data)
-    return crc_span(data, start, end, crc)
-
-
-def pack_write(buf, addr, reg, value):
-    """Fill buf[0:4] with a write frame; returns 4. Raises ValueError on a bad field
-    (a wrapped address or value would talk to the wrong board or register)."""
-    if addr > BROADCAST or (addr | reg | value) >> 8:   # a negative one too (>> keeps -1)
-        raise ValueError("write field out of range")
-    buf[0] = (addr << 1) | 1
-    buf[1] = reg
-    buf[2] = value
-    buf[3] = crc_span(buf, 0, 3, 0)
-    return 4
-
-
-def pack_read(buf, addr, reg, count, with_crc=False):
-    """Fill buf with a read request; returns its length (3, or 4 with a CRC byte)."""
-    if addr > BROADCAST or (addr | reg) >> 8 or count < 1 or count > 0x7F:
-        raise ValueError("read field out of range")
-    buf[0] = addr << 1
-    buf[1] = reg
-    buf[2] = count
-    if with_crc:
-        buf[3] = crc_span(buf, 0, 3, 0)
-        return 4
-    return 3
-
-
-def write_frame(addr, reg, value):
-    """The 4 bytes of a register write: [addr<<1|1, reg, value, crc]."""
-    b = bytearray(4)
-    pack_write(b, addr, reg, value)
-    return bytes(b)
-
-
-def read_frame(addr, reg, count, with_crc=False):
-    """The 3 bytes of a read request, or 4 with with_crc=True (bjpirt-style masters)."""
-    b = bytearray(4)
-    n = pack_read(b, addr, reg, count, with_crc)
-    return bytes(b[:n])
-
-
 # Reply check results. OK is 0 so `if code:` reads as "failed".
 OK = const(0)
 E_TIMEOUT = const(1)   # nothing came back
@@ -90,9 +45,7 @@ E_LENGTH = const(6)    # count byte differs (read) / value differs (write echo)
 E_CRC = const(7)       # CRC byte wrong
 E_DATA = const(8)      # frame intact but a value is impossible (bits a 14-bit ADC cannot set)
 E_NOT_READY = const(9) # DEVICE_STATUS says the conversion was not finished
-ERROR_NAMES = ("ok", "timeout", "short", "long", "address", "register", "length",
-               "crc", "data", "not_ready")
-ERROR_COUNT = const(10)
+ERROR_COUNT = const(10)   # codec.ERROR_NAMES names them
 
 
 @micropython.viper
@@ -142,28 +95,3 @@ def check_frame(rx, tx, n: int, need: int) -> int:
         if crc == r[last]:
             return 0
     return 7           # E_CRC
-
-
-_REQUEST = bytearray(4)  # check_reply's request header (one-off use, not reentrant)
-
-
-def check_reply(buf, n, addr, reg, count, write=False, value=0):
-    """check_frame() for a request given by its fields (tools, tests, one-off use):
-    OK or the first failed check. Never raises for any n or buffer."""
-    h = _REQUEST
-    h[0] = ((addr << 1) | (1 if write else 0)) & 0xFF
-    h[1] = reg & 0xFF
-    h[2] = (value if write else count) & 0xFF
-    need = 4 if write else count + 4
-    if n > len(buf):
-        n = len(buf)
-    return check_frame(buf, h, n, need)
-
-
-def parse_reply(frame, addr, reg, count, write=False, value=0):
-    """check_reply() on a whole bytes-like frame; returns OK or an E_* code."""
-    return check_reply(frame, len(frame), addr, reg, count, write, value)
-
-
-def error_name(code):
-    return ERROR_NAMES[code] if 0 <= code < ERROR_COUNT else "unknown"

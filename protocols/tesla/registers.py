@@ -39,7 +39,6 @@ CONFIG_CUVT = const(0x45)
 CONFIG_OT = const(0x46)
 CONFIG_OTT = const(0x47)
 USER1 = const(0x48)
-REGISTER_SPACE = const(0x50)  # everything above reads as 0
 
 # Values written by the sequences proven on hardware.
 RESET_VALUE = const(0xA5)
@@ -75,25 +74,3 @@ FS_CRC = const(0x04)        # the board received a frame with a bad CRC
 FS_POR = const(0x08)        # power-on reset happened
 FS_FORCE = const(0x10)
 FS_I_FAULT = const(0x20)
-
-# Values after reset (bq76PL536A datasheet; the group-3 defaults are what Tesla
-# programmed into the OTP, as TeslaBMS read them: 4.45 V COV, 1.5 V CUV, 65 C OT).
-RESET_ALERT = AL_AR
-RESET_FAULT = FS_POR
-OTP_DEFAULTS = (0x10, 0x80, 0x31, 0x81, 0x08, 0x81, 0x66, 0xFF)  # 0x40..0x47
-
-# (register, name, bytes) in address order: what a poll cycle and the emulator use.
-# Meanings of every bit and code: docs/tesla-bus.md.
-REGISTERS = (
-    (DEVICE_STATUS, "DEVICE_STATUS", 1), (GPAI, "GPAI", 2), (VCELL1, "VCELL1..6", 12),
-    (TEMPERATURE1, "TEMPERATURE1", 2), (TEMPERATURE2, "TEMPERATURE2", 2),
-    (ALERT_STATUS, "ALERT_STATUS", 1), (FAULT_STATUS, "FAULT_STATUS", 1),
-    (COV_FAULT, "COV_FAULT", 1), (CUV_FAULT, "CUV_FAULT", 1),
-    (ADC_CONTROL, "ADC_CONTROL", 1), (IO_CONTROL, "IO_CONTROL", 1), (CB_CTRL, "CB_CTRL", 1),
-    (CB_TIME, "CB_TIME", 1), (ADC_CONVERT, "ADC_CONVERT", 1),
-    (SHDW_CONTROL, "SHDW_CONTROL", 1), (ADDRESS_CONTROL, "ADDRESS_CONTROL", 1),
-    (RESET, "RESET", 1), (FUNCTION_CONFIG, "FUNCTION_CONFIG", 1), (IO_CONFIG, "IO_CONFIG", 1),
-    (CONFIG_COV, "CONFIG_COV", 1), (CONFIG_COVT, "CONFIG_COVT", 1),
-    (CONFIG_CUV, "CONFIG_CUV", 1), (CONFIG_CUVT, "CONFIG_CUVT", 1),
-    (CONFIG_OT, "CONFIG_OT", 1), (CONFIG_OTT, "CONFIG_OTT", 1),
-)

@@ -7,7 +7,8 @@ from drivers.tesla_bus import TeslaBus  # first: the biggest module to compile
 from bms import config
 from bms import diagnosis
 from bms.diagnosis import Diagnosis
-from protocols.tesla import frame as F
+from protocols.tesla import codec
+from protocols.tesla import encode
 from protocols.tesla import registers as R
 from simulator.tesla_direct import ChainLink
 
@@ -77,23 +78,22 @@ class ReplayLink:
     for the allocation test of the bus master's steady-state cycle."""
 
     def __init__(self, count, cells_mv=3700):
-        from protocols.tesla import convert as C
         self.replies = {}
         for reg, value in ((R.ADC_CONTROL, R.ADC_ALL), (R.IO_CONTROL, R.IO_THERMISTORS),
                            (R.ADC_CONVERT, 1)):
-            self.replies[((R.BROADCAST << 1 | 1) << 8) | reg] = F.write_frame(R.BROADCAST, reg, value)
+            self.replies[((R.BROADCAST << 1 | 1) << 8) | reg] = codec.write_frame(R.BROADCAST, reg, value)
         for a in range(1, count + 1):
             r = bytearray(4 + 19)
             r[0] = a << 1
             r[1] = R.DEVICE_STATUS
             r[2] = 19
             r[3] = R.DS_DRDY | R.DS_ADDR_RQST
-            words = [C.module_raw(6 * cells_mv)] + [C.cell_raw(cells_mv)] * 6 + \
-                [C.temp_raw(250), C.temp_raw(250, 1)]
+            words = [encode.module_raw(6 * cells_mv)] + [encode.cell_raw(cells_mv)] * 6 + \
+                [encode.temp_raw(250), encode.temp_raw(250, 1)]
             for k in range(9):
                 r[4 + 2 * k] = words[k] >> 8
                 r[5 + 2 * k] = words[k] & 0xFF
-            r[22] = F.crc8(r, 0, 22)
+            r[22] = codec.crc8(r, 0, 22)
             self.replies[((a << 1) << 8) | R.DEVICE_STATUS] = bytes(r)
         self.cur = b""
         self.pos = 0

@@ -70,7 +70,7 @@ def test_balancing_sets_time_then_mask_and_stops():
 
 def test_balance_restarts_the_board_timer_the_proven_way():
     # TeslaBMS on real modules: CB_CTRL = 0 first, then CB_TIME, then the mask.
-    from protocols.tesla.frame import write_frame
+    from protocols.tesla.codec import write_frame
     bus, link, diag, _ = make_bus(1, {"balance_time_s": 120})
     run_cycles(bus, 1)
     frames = []

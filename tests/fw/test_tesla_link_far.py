@@ -4,6 +4,7 @@
 # UARTs), and never overruns rx.
 
 from drivers.tesla_link import VIEWS, TeslaLink
+from protocols.tesla import codec
 from protocols.tesla import frame as F
 
 COUNT = 40   # registers: a 44-byte reply, more than the views cover
@@ -16,7 +17,7 @@ def _reply(addr, count, fill):
     r[2] = count
     for k in range(count):
         r[3 + k] = (fill + k) & 0x3F
-    r[count + 3] = F.crc8(r, 0, count + 3)
+    r[count + 3] = codec.crc8(r, 0, count + 3)
     return bytes(r)
 
 

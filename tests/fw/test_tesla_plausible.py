@@ -2,6 +2,7 @@
 # and the confirming second read (both runtimes).
 
 import drivers.tesla_bus  # noqa: F401  first, while the heap is unfragmented (192K)
+from protocols.tesla import codec
 from protocols.tesla import frame as F
 from tests.fw.tesla_support import LOSS, make_bus, run_cycles
 
@@ -19,7 +20,7 @@ def _corrupt_next_reply(link, addr, flips, fix_crc=False):
             for pos, mask in flips:
                 b[pos] ^= mask
             if fix_crc:
-                b[22] = F.crc8(b, 0, 22)
+                b[22] = codec.crc8(b, 0, 22)
             data = bytes(b)
             state["done"] = True
             state["frame"] = data
@@ -36,7 +37,7 @@ def test_issue_reproduction_vcell1_bit13_and_crc_bit6_is_never_taken():
     t = run_cycles(bus, 1, t)
     frame = state["frame"]
     assert frame is not None
-    assert F.parse_reply(frame, 1, 0, 19) == F.OK        # CRC-8 cannot see it
+    assert codec.parse_reply(frame, 1, 0, 19) == F.OK        # CRC-8 cannot see it
     assert ((frame[6] << 8) | frame[7]) * 6250 // 16383 < 600   # 575 mV if taken
     assert bus.cell_mv(0) == 3700 and bus.board_age_ms(0, t) == 0   # the re-read was taken
     assert bus.link.stats[F.E_DATA] >= 1

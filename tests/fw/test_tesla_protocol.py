@@ -1,9 +1,12 @@
 # Tesla module bus framing, reply checks and conversions (both runtimes).
 
 from bms.pack import TEMP_INVALID
+from protocols.tesla import codec
+from protocols.tesla import encode
 from protocols.tesla.convert import cell_mv, module_mv, temp_dc
+from protocols.tesla.codec import crc8, parse_reply, read_frame, write_frame
 from protocols.tesla.frame import (E_ADDRESS, E_CRC, E_LENGTH, E_LONG, E_REGISTER, E_SHORT,
-                                   E_TIMEOUT, OK, crc8, parse_reply, read_frame, write_frame)
+                                   E_TIMEOUT, OK)
 from protocols.tesla import convert as C
 from protocols.tesla import frame as F
 from tests.fw.support import raises
@@ -94,9 +97,9 @@ def test_address_zero_replies_need_bit7_and_accept_either_crc_convention():
 
 
 def test_error_names():
-    assert F.error_name(F.E_CRC) == "crc"
-    assert F.error_name(99) == "unknown"
-    assert len(F.ERROR_NAMES) == F.ERROR_COUNT
+    assert codec.error_name(F.E_CRC) == "crc"
+    assert codec.error_name(99) == "unknown"
+    assert len(codec.ERROR_NAMES) == F.ERROR_COUNT
 
 
 def test_voltage_conversions():
@@ -106,9 +109,9 @@ def test_voltage_conversions():
     assert module_mv(16383) == 33333
     assert abs(module_mv(11000) - 22381) <= 1
     for mv in range(2500, 4400, 7):
-        assert abs(cell_mv(C.cell_raw(mv)) - mv) <= 1
+        assert abs(cell_mv(encode.cell_raw(mv)) - mv) <= 1
     for mv in range(15000, 26000, 37):
-        assert abs(module_mv(C.module_raw(mv)) - mv) <= 2
+        assert abs(module_mv(encode.module_raw(mv)) - mv) <= 2
 
 
 def test_temperature_conversion_and_sensor_faults():
@@ -125,7 +128,7 @@ def test_temperature_conversion_and_sensor_faults():
         last = t
     for dc in range(-400, 1300, 17):
         for ch in (0, 1):
-            assert abs(temp_dc(C.temp_raw(dc, ch), ch) - dc) <= 2, (dc, ch)
+            assert abs(temp_dc(encode.temp_raw(dc, ch), ch) - dc) <= 2, (dc, ch)
 
 
 def test_threshold_codes():
@@ -141,7 +144,7 @@ def test_threshold_codes():
     assert C.cb_time_code(10) == 10
     assert C.cb_time_code(120) == 0x82   # TeslaBMS: two minutes
     assert C.cb_time_code(0) == -1
-    assert C.cb_time_ms(0x82) == 120000
+    assert encode.cb_time_ms(0x82) == 120000
 
 
 def test_the_links_staging_packs_exactly_as_the_protocol_does():
@@ -150,12 +153,12 @@ def test_the_links_staging_packs_exactly_as_the_protocol_does():
         link = TeslaLink(None, 4, crc)
         for addr, reg, count in ((0, 0, 1), (5, 0, 19), (62, 0x20, 4), (63, 0x42, 127)):
             buf = bytearray(4)
-            n = F.pack_read(buf, addr, reg, count, crc)
+            n = codec.pack_read(buf, addr, reg, count, crc)
             link.stage_read(addr, reg, count)
             assert bytes(link.tx[:n]) == bytes(buf[:n]) and link.need == count + 4
         for addr, reg, value in ((63, 0x3C, 0xA5), (2, 0x33, 0x82), (0, 0x3B, 0x81)):
             buf = bytearray(4)
-            F.pack_write(buf, addr, reg, value)
+            codec.pack_write(buf, addr, reg, value)
             link.stage_write(addr, reg, value)
             assert link.tx == buf and link.need == 4
         for bad in ((64, 0, 1), (1, 256, 1), (-1, 0, 1), (1, 0, 0), (1, 0, 128)):

@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bms import diagnosis
+from protocols.tesla import codec
 from protocols.tesla import frame as F
 from tests.fw.tesla_support import bus_skip_discovery, make_bus, poll_checking
 
@@ -17,7 +18,7 @@ SETTINGS = settings(max_examples=300, deadline=None,
 
 def _reply(addr, reg, data):
     r = bytearray([addr << 1, reg, len(data)]) + bytearray(data)
-    return bytes(r + bytearray([F.crc8(r)]))
+    return bytes(r + bytearray([codec.crc8(r)]))
 
 
 replies = st.builds(_reply, st.integers(1, 62), st.integers(0, 0x4B),
@@ -33,14 +34,14 @@ def _expect(frame):
        st.booleans(), st.integers(0, 255))
 def test_random_bytes_never_raise_and_ok_means_every_check_passed(data, addr, reg, count,
                                                                    write, value):
-    code = F.parse_reply(data, addr, reg, count, write, value)
+    code = codec.parse_reply(data, addr, reg, count, write, value)
     assert 0 <= code < F.ERROR_COUNT
     if code == F.OK:
         need = 4 if write else count + 4
         assert len(data) == need and data[1] == reg
         assert data[0] & 0x7F == (addr << 1) | (1 if write else 0)
         assert data[2] == (value if write else count)
-        assert F.crc8(data[:-1]) == data[-1] or F.crc8(bytes([data[0] & 0x7F]) + data[1:-1]) == data[-1]
+        assert codec.crc8(data[:-1]) == data[-1] or codec.crc8(bytes([data[0] & 0x7F]) + data[1:-1]) == data[-1]
 
 
 @SETTINGS
@@ -50,7 +51,7 @@ def test_single_byte_corruption_is_always_caught(frame, data):
     x = data.draw(st.integers(1, 255))
     bad = bytearray(frame)
     bad[pos] ^= x
-    assert F.parse_reply(bytes(bad), *_expect(frame)) != F.OK
+    assert codec.parse_reply(bytes(bad), *_expect(frame)) != F.OK
 
 
 @SETTINGS
@@ -61,7 +62,7 @@ def test_dropped_inserted_and_truncated_bytes_are_always_caught(frame, data):
     inserted = frame[:pos] + bytes([data.draw(st.integers(0, 255))]) + frame[pos:]
     cut = frame[:data.draw(st.integers(0, len(frame) - 1))]
     for bad in (dropped, inserted, cut):
-        assert F.parse_reply(bad, *_expect(frame)) != F.OK
+        assert codec.parse_reply(bad, *_expect(frame)) != F.OK
 
 
 @SETTINGS
@@ -73,7 +74,7 @@ def test_odd_bit_errors_and_short_bursts_are_always_caught(frame, data):
     bad = bytearray(frame)
     for b in flips:          # x^8+x^2+x+1 has the factor x+1: every odd weight is caught
         bad[b // 8] ^= 0x80 >> (b % 8)
-    assert F.parse_reply(bytes(bad), *_expect(frame)) != F.OK
+    assert codec.parse_reply(bytes(bad), *_expect(frame)) != F.OK
     start = data.draw(st.integers(0, nbits - 8))
     pattern = data.draw(st.integers(1, 255)) | 0x81   # a burst of 2..8 bits
     bad = bytearray(frame)
@@ -81,7 +82,7 @@ def test_odd_bit_errors_and_short_bursts_are_always_caught(frame, data):
         if pattern & (0x80 >> k):
             b = start + k
             bad[b // 8] ^= 0x80 >> (b % 8)
-    assert F.parse_reply(bytes(bad), *_expect(frame)) != F.OK
+    assert codec.parse_reply(bytes(bad), *_expect(frame)) != F.OK
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -170,7 +171,7 @@ def test_a_corrupted_reply_with_a_valid_crc_never_reaches_the_pack(flips, every_
                 bit = 24 + (bit - 24 + state["shift"]) % (19 * 8)   # within the payload
                 b[bit >> 3] ^= 0x80 >> (bit & 7)
             state["shift"] += 1
-            b[len(b) - 1] = F.crc8(b, 0, len(b) - 1)
+            b[len(b) - 1] = codec.crc8(b, 0, len(b) - 1)
             data = bytes(b)
         return write(data)
     side.write = corrupting

@@ -12,6 +12,7 @@ from bms import config
 from bms.diagnosis import Diagnosis
 from drivers.posix_serial import PosixSerial
 from drivers.tesla_bus import TeslaBus
+from protocols.tesla import codec
 from protocols.tesla import frame as F
 from simulator.tesla_modules import ModuleChain
 from tests.fw.tesla_support import poll_checking
@@ -129,7 +130,7 @@ def test_sim_command_serves_the_ring_and_stops_on_ctrl_c():
     p, path = start_sim("--count", "3", "--stats")
     try:
         s = PosixSerial(path)
-        frame = F.write_frame(0x3F, 0x3C, 0xA5)    # broadcast reset comes back as its echo
+        frame = codec.write_frame(0x3F, 0x3C, 0xA5)    # broadcast reset comes back as its echo
         s.write(frame)
         got = b""
         for _ in range(50):

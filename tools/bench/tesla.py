@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 
+from protocols.tesla import codec
 from protocols.tesla import frame as F
 from tools import mpy_unix
 
@@ -79,7 +80,7 @@ def _reply(rng):
     count = rng.randint(1, 24)
     r = bytearray([rng.randint(1, 62) << 1, rng.randint(0, 0x4B), count])
     r += bytes(rng.randint(0, 255) for _ in range(count))
-    return bytes(r + bytes([F.crc8(r)]))
+    return bytes(r + bytes([codec.crc8(r)]))
 
 
 def _single_fault(rng, frame):
@@ -114,7 +115,7 @@ def fuzz_parser(frames, seed=1):
     detected = accepted = 0
     for _ in range(frames):
         good = _reply(rng)
-        if F.parse_reply(_single_fault(rng, good), good[0] >> 1, good[1], good[2]) == F.OK:
+        if codec.parse_reply(_single_fault(rng, good), good[0] >> 1, good[1], good[2]) == F.OK:
             accepted += 1
         else:
             detected += 1
@@ -126,7 +127,7 @@ def fuzz_random_streams(frames, seed=2):
     accepted = 0
     for _ in range(frames):
         data = bytes(rng.randint(0, 255) for _ in range(rng.randint(0, 30)))
-        if F.parse_reply(data, rng.randint(1, 62), rng.randint(0, 0x4B), rng.randint(1, 26)) == F.OK:
+        if codec.parse_reply(data, rng.randint(1, 62), rng.randint(0, 0x4B), rng.randint(1, 26)) == F.OK:
             accepted += 1
     return frames - accepted, accepted
 
@@ -140,7 +141,7 @@ def fuzz_multi(frames, seed=3):
         b = bytearray(good)
         for pos in rng.sample(range(len(b)), rng.randint(2, 4)):
             b[pos] ^= rng.randint(1, 255)
-        if F.parse_reply(bytes(b), good[0] >> 1, good[1], good[2]) == F.OK:
+        if codec.parse_reply(bytes(b), good[0] >> 1, good[1], good[2]) == F.OK:
             accepted += 1
     return frames - accepted, accepted
 

@@ -8,8 +8,8 @@ import time
 import drivers.tesla_bus as tb
 from bms import config
 from bms.diagnosis import Diagnosis
-from protocols.tesla import convert as C
-from protocols.tesla import frame as F
+from protocols.tesla import codec
+from protocols.tesla import encode
 from protocols.tesla import registers as R
 
 try:
@@ -26,9 +26,9 @@ class Canned:
         self.replies = {}
         for reg, value in ((R.ADC_CONTROL, R.ADC_ALL), (R.IO_CONTROL, R.IO_THERMISTORS),
                            (R.ADC_CONVERT, 1)):
-            self.replies[((R.BROADCAST << 1 | 1) << 8) | reg] = F.write_frame(R.BROADCAST, reg, value)
-        words = [C.module_raw(6 * 3700)] + [C.cell_raw(3700)] * 6 + \
-            [C.temp_raw(250), C.temp_raw(250, 1)]
+            self.replies[((R.BROADCAST << 1 | 1) << 8) | reg] = codec.write_frame(R.BROADCAST, reg, value)
+        words = [encode.module_raw(6 * 3700)] + [encode.cell_raw(3700)] * 6 + \
+            [encode.temp_raw(250), encode.temp_raw(250, 1)]
         for a in range(1, count + 1):
             r = bytearray(23)
             r[0] = a << 1
@@ -37,7 +37,7 @@ class Canned:
             for k in range(9):
                 r[4 + 2 * k] = words[k] >> 8
                 r[5 + 2 * k] = words[k] & 0xFF
-            r[22] = F.crc8(r, 0, 22)
+            r[22] = codec.crc8(r, 0, 22)
             self.replies[(a << 9)] = bytes(r)
         self.cur = b""
         self.n = 0
