@@ -66,7 +66,7 @@ class TeslaLink:
         self.skipped = 0          # complete foreign frames (late replies to earlier requests) dropped
 
     # --- requests --------------------------------------------------------------
-    # stage_read/stage_write fill tx as protocols.tesla.frame.pack_read/pack_write do
+    # stage_read/stage_write fill tx as protocols.tesla.codec.pack_read/pack_write do
     # (same checks, same bytes; a test holds them equal), without a second call per
     # frame on the poll path.
     def stage_read(self, addr, reg, count):

@@ -28,7 +28,6 @@ POLL_PATH = {
         "TeslaLink._foreign_length", "TeslaLink._fill",
         "TeslaLink._flush", "TeslaLink._resync"),
     "drivers/tesla_discovery.py": ("TeslaDiscovery.clear_flags",),
-    "protocols/tesla/frame.py": ("pack_read", "pack_write"),
     "bms/diagnosis.py": ("Diagnosis.report", "Diagnosis.latch"),
 }
 
