@@ -29,14 +29,14 @@ from bms.soc import SocEstimator
 from bms.soc_record import Saver
 from bms.ticks import ticks_add, ticks_diff
 from drivers.operator_inputs import OFF, ON
-from fsm import table
+from fsm.table import P_BALANCE, P_CAN_TX, P_CHARGE, P_DISCHARGE, STATES
 from fsm.context import Context
 from fsm.machine import Machine
 from protocols.victron.reporter import Reporter
 
-PRECHARGE = table.state_index("Precharge")
-RUN = table.state_index("Run")
-FAULT_STATE = table.state_index("Fault")
+PRECHARGE = STATES.index("Precharge")
+RUN = STATES.index("Run")
+FAULT_STATE = STATES.index("Fault")
 
 
 class App:
@@ -280,7 +280,7 @@ class App:
                 log.change(t, "phase", phase_name(c.phase), phase_name(self._phase),
                            CONDITION_NAMES[c.cause])
             self._phase = c.phase
-        self.limits.update(self.summary, m.allows(table.P_CHARGE), m.allows(table.P_DISCHARGE),
+        self.limits.update(self.summary, m.allows(P_CHARGE), m.allows(P_DISCHARGE),
                            t, self.soc_x100, self.charge.cvl_dv)
         if self.parts.allow is not None:
             self.parts.allow.update(self.limits)
@@ -292,8 +292,8 @@ class App:
         pack = self.pack
         top = self.charge.phase == ABSORPTION or self.charge.phase == FLOAT
         ma = self.current_da * 100 if self.current_da is not None else None
-        send = b.update(t, pack, self.summary, m.allows(table.P_BALANCE), top, ma)
-        if m.allows(table.P_BALANCE):
+        send = b.update(t, pack, self.summary, m.allows(P_BALANCE), top, ma)
+        if m.allows(P_BALANCE):
             if not b.wanted and b.bleeding == 0:
                 pack.stop_balance()
                 self.queue.put(EV_BALANCE_DONE)
@@ -317,7 +317,7 @@ class App:
         s = self.summary
         m = self.machine
         if s.valid:
-            h.update(t, s.t_min, s.t_max, m.allows(table.P_CHARGE), m.state != FAULT_STATE,
+            h.update(t, s.t_min, s.t_max, m.allows(P_CHARGE), m.state != FAULT_STATE,
                      blocked_by(self.diag.active))
         else:
             h.update(t, 0, 0, False, False, True)
@@ -334,7 +334,7 @@ class App:
 
     def task_can(self, t):
         self.parts.can.service(t)
-        self.reporter.poll(t, self.machine.allows(table.P_CAN_TX), self.soc_x100,
+        self.reporter.poll(t, self.machine.allows(P_CAN_TX), self.soc_x100,
                            self.current_da, self.soc.soh_pct())
 
     def task_clock(self, t):

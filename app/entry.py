@@ -7,6 +7,11 @@
 import gc
 import sys
 
+# What only building the App reads: fsm.table's transition rows, permissions and
+# fail-safe pairs (the machine binds what it reads while running: fsm.machine).
+# Forgotten once the App exists, its tuples with it (-1.5 KB as .mpy).
+BUILD_ONLY = ("fsm.table",)
+
 
 def unload(names):
     """Forget the modules `names`: out of sys.modules and off their package, so
@@ -42,6 +47,7 @@ def finish(prepared):
     from bms import diagnosis as D
     from drivers import clock
     app = application(cfg, parts, ring, setting_units=setting_units)
+    unload(BUILD_ONLY)
     t = clock.ticks_ms()
     app.start(t)
     if refused is not None:

@@ -17,18 +17,18 @@
 # the EventLog has a known wall clock (drivers/wall_clock.py).
 
 from bms import diagnosis as D
-from fsm import table
+from fsm.table import EVENTS
 
-EV_TICK = table.EVENTS.index("tick")
-EV_PACK_READY = table.EVENTS.index("pack_ready")
-EV_CONNECT = table.EVENTS.index("connect")
-EV_DISCONNECT = table.EVENTS.index("disconnect")
-EV_BALANCE_NEEDED = table.EVENTS.index("balance_needed")
-EV_BALANCE_DONE = table.EVENTS.index("balance_done")
-EV_FAULT = table.EVENTS.index("fault")
-EV_FAULT_CLEARED = table.EVENTS.index("fault_cleared")
-EV_RESET = table.EVENTS.index("reset")
-EV_SHUTDOWN = table.EVENTS.index("shutdown")
+EV_TICK = EVENTS.index("tick")
+EV_PACK_READY = EVENTS.index("pack_ready")
+EV_CONNECT = EVENTS.index("connect")
+EV_DISCONNECT = EVENTS.index("disconnect")
+EV_BALANCE_NEEDED = EVENTS.index("balance_needed")
+EV_BALANCE_DONE = EVENTS.index("balance_done")
+EV_FAULT = EVENTS.index("fault")
+EV_FAULT_CLEARED = EVENTS.index("fault_cleared")
+EV_RESET = EVENTS.index("reset")
+EV_SHUTDOWN = EVENTS.index("shutdown")
 
 # A fault event's fields: one dict, refilled for each dispatch. The machine, its
 # guards, actions and log read it during the dispatch and keep nothing of it (the
@@ -66,7 +66,7 @@ class EventQueue:
         return True
 
     def dispatch_all(self, machine, t_ms):
-        names = table.EVENTS
+        names = EVENTS
         while self.count:
             k = self.head
             event = self.events[k]

@@ -18,7 +18,7 @@
 # The store only needs load(buf) -> bool and save(payload, t_ms, force) -> bool.
 
 from bms import diagnosis as D
-from fsm import table
+from fsm.table import STATES
 
 VERSION = 1
 HISTORY = 4
@@ -30,7 +30,7 @@ _MASK_BYTES = 8  # up to 64 diagnosis rows
 _HIST0 = 32
 SIZE = _HIST0 + HISTORY * _ENTRY
 
-_FAULT = table.state_index("Fault")
+_FAULT = STATES.index("Fault")
 
 
 def _put32(buf, pos, v):

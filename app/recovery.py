@@ -14,10 +14,10 @@
 
 from bms import diagnosis as D
 from bms.ticks import ticks_diff
-from fsm import table
+from fsm.table import STATES
 
 DAY_MS = 86400000
-_FAULT = table.state_index("Fault")
+_FAULT = STATES.index("Fault")
 
 
 class Recovery:

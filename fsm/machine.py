@@ -9,16 +9,20 @@
 #   fail-safe path: contactors open, `internal` latched, fsm.table.FAIL_SAFE state.
 
 from bms import diagnosis
-from fsm import table
+# What the machine reads while it runs, bound here; the rest of fsm.table (the
+# transition rows, permissions, fail-safe pairs) only while it is built, through
+# an import inside __init__: nothing running keeps fsm.table itself, so a board
+# forgets it once the App is made (app.entry.BUILD_ONLY), and its tuples with it.
+from fsm.table import EVENT_FIELDS, EVENTS, NUMBER, P_CONTACTORS, STATES
 from fsm.actions import ACTIONS
 from fsm.guards import GUARDS
 from states import balance, fault, init, precharge, run, shutdown
 
 # Same order as table.STATES.
 STATE_MODULES = (init, precharge, run, balance, fault, shutdown)
-FAULT = table.state_index("Fault")
+FAULT = STATES.index("Fault")
 NO_DEST = 255                      # _dest of a row without destination (internal)
-_EVENT_COUNT = len(table.EVENTS)
+_EVENT_COUNT = len(EVENTS)
 
 _INF = float("inf")
 _NINF = -_INF
@@ -50,7 +54,7 @@ def field_problem(spec, fields):
         if name not in fields:
             return "missing field %s" % name
         v = fields[name]
-        if kind == table.NUMBER:
+        if kind == NUMBER:
             if not _is_number(v):
                 return "%s must be a finite number, not %r" % (name, v)
         elif not isinstance(v, str):
@@ -71,23 +75,24 @@ class Machine:
     def __init__(self, ctx, log=None, transitions=None, guards=None):
         """`transitions` and `guards` default to fsm.table.TRANSITIONS and
         fsm.guards.GUARDS; tests pass variants (a guard that raises, say)."""
+        from fsm import table
         self.ctx = ctx
         self.log = log
-        self.state = table.state_index(table.INITIAL)
+        self.state = STATES.index(table.INITIAL)
         self.rejected = 0    # events not acted on: unknown, malformed or no row
         self.malformed = 0   # ... of which fields did not match EVENT_FIELDS
         self.denied = 0      # events whose rows' guards all failed
         self.exceptions = 0  # exceptions caught in guards, actions, entries, ticks
-        self._event_index = dict((table.EVENTS[i], i) for i in range(len(table.EVENTS)))
+        self._event_index = dict((EVENTS[i], i) for i in range(len(EVENTS)))
         self._enter = tuple(m.enter for m in STATE_MODULES)
         self._exit = tuple(getattr(m, "exit", _nothing) for m in STATE_MODULES)
-        perms = [None] * len(table.STATES)
+        perms = [None] * len(STATES)
         for row in table.PERMISSIONS:
-            perms[table.state_index(row[0])] = row[1:]
+            perms[STATES.index(row[0])] = row[1:]
         self._perms = tuple(perms)
-        safe = [None] * len(table.STATES)
+        safe = [None] * len(STATES)
         for source, dest in table.FAIL_SAFE:
-            safe[table.state_index(source)] = table.state_index(dest)
+            safe[STATES.index(source)] = STATES.index(dest)
         self._fail_safe_state = tuple(safe)
         self._index(table.TRANSITIONS if transitions is None else transitions,
                     GUARDS if guards is None else guards)
@@ -101,9 +106,9 @@ class Machine:
         (None: none), its destination _dest[r] (NO_DEST: an internal transition)."""
         if len(rows) >= NO_DEST:
             raise ValueError("fsm: %d transition rows, at most %d" % (len(rows), NO_DEST - 1))
-        keys = [table.state_index(row[0]) * _EVENT_COUNT + table.EVENTS.index(row[1])
+        keys = [STATES.index(row[0]) * _EVENT_COUNT + EVENTS.index(row[1])
                 for row in rows]
-        start = bytearray(len(table.STATES) * _EVENT_COUNT + 1)
+        start = bytearray(len(STATES) * _EVENT_COUNT + 1)
         for key in keys:
             start[key + 1] += 1
         for k in range(1, len(start)):
@@ -118,12 +123,12 @@ class Machine:
         for r in range(len(rows)):
             source, _event, guard, action, to = rows[r]
             if action == "on_tick":
-                fns[2 * r + 1] = self._tick_action(STATE_MODULES[table.state_index(source)])
+                fns[2 * r + 1] = self._tick_action(STATE_MODULES[STATES.index(source)])
             elif action is not None:
                 fns[2 * r + 1] = ACTIONS[action]
             if guard is not None:
                 fns[2 * r] = guards[guard]
-            dest[r] = table.state_index(to) if to is not None else NO_DEST
+            dest[r] = STATES.index(to) if to is not None else NO_DEST
         self._order = bytes(order)
         self._start = bytes(start)
         self._fns = tuple(fns)
@@ -143,7 +148,7 @@ class Machine:
 
     @property
     def state_name(self):
-        return table.STATES[self.state]
+        return STATES[self.state]
 
     @property
     def faults(self):
@@ -156,7 +161,7 @@ class Machine:
         return self._perms[self.state][permission]
 
     def _contactors_permitted(self):
-        return self._perms[self.state][table.P_CONTACTORS]
+        return self._perms[self.state][P_CONTACTORS]
 
     def dispatch(self, event, t_ms, fields=None):
         """Feed one event. Returns True when the machine acted on it (a row fired,
@@ -168,7 +173,7 @@ class Machine:
         ev = self._event_index.get(event)
         if ev is None:
             return self._reject(t_ms, event, "unknown_event", None)
-        problem = field_problem(table.EVENT_FIELDS[ev][1], fields)
+        problem = field_problem(EVENT_FIELDS[ev][1], fields)
         if problem is not None:
             self.malformed += 1
             return self._reject(t_ms, event, "malformed", problem)
@@ -194,13 +199,13 @@ class Machine:
             return True
         self.denied += 1
         if log is not None:
-            log.rejected(t_ms, event, table.STATES[self.state], "guard")
+            log.rejected(t_ms, event, STATES[self.state], "guard")
         return False
 
     def _reject(self, t_ms, event, reason, detail):
         self.rejected += 1
         if self.log is not None:
-            self.log.rejected(t_ms, event, table.STATES[self.state], reason, detail)
+            self.log.rejected(t_ms, event, STATES[self.state], reason, detail)
         return False
 
     def _fire(self, event, t_ms, fields, action, dest):
@@ -218,7 +223,7 @@ class Machine:
             self._fail_safe(t_ms, event, source, "action", e)
             return
         if dest is not None and self.log is not None:
-            self.log.transition(t_ms, event, table.STATES[source], table.STATES[dest])
+            self.log.transition(t_ms, event, STATES[source], STATES[dest])
 
     def _fail_safe(self, t_ms, event, source, where, error):
         """A guard, action, entry or tick raised: open everything, latch an internal
@@ -237,4 +242,4 @@ class Machine:
         if self.log is not None:
             self.log.error(t_ms, event, "%s: %r" % (where, error))
             if source != dest:
-                self.log.transition(t_ms, event, table.STATES[source], table.STATES[dest])
+                self.log.transition(t_ms, event, STATES[source], STATES[dest])

@@ -188,6 +188,7 @@ def build(n, clock):
     boot = None                       # as app.entry.start(): nothing keeps app.boot
     entry.unload(forget)
     app = entry.application(cfg, parts, ring, clock.ms, time.ticks_us, setting_units)
+    entry.unload(entry.BUILD_ONLY)    # as app.entry.finish()
     gc.collect()
     pack = parts.pack
     pack.discovered = True            # discovered (the canned boards do not answer probes)
