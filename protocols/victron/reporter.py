@@ -18,6 +18,29 @@ from protocols.victron import alarms
 
 _T_NONE_HI = 0x3FFFFFFF  # PackSummary's "no valid sensor" extremes
 
+# The fields this scheduler writes, as indices into protocols.victron.FIELDS (found
+# once, at import: module globals, not ~20 attributes, keep the reporter's own
+# attribute table, allocated as the App is built, under 400 bytes).
+_F_CVL = V.field("cvl")
+_F_CCL = V.field("ccl")
+_F_DCL = V.field("dcl")
+_F_DVL = V.field("dvl")
+_F_SOC = V.field("soc")
+_F_SOH = V.field("soh")
+_F_SOC_HI = V.field("soc_hires")
+_F_VOLT = V.field("voltage")
+_F_CURR = V.field("current")
+_F_TEMP = V.field("temperature")
+_F_MOK = V.field("modules_ok")
+_F_MCH = V.field("modules_blocking_charge")
+_F_MDIS = V.field("modules_blocking_discharge")
+_F_MOFF = V.field("modules_offline")
+_F_VMIN = V.field("cell_v_min")
+_F_VMAX = V.field("cell_v_max")
+_F_TMIN = V.field("cell_t_min")
+_F_TMAX = V.field("cell_t_max")
+_F_CAP_AVAIL = V.field("capacity_available")
+
 
 def _write_name(buf, letter, idx, per):
     """ "M01C03" (module 1, cell 3) when per > 0, else "C0012"; zero padded."""
@@ -66,14 +89,7 @@ class Reporter:
         self.ids = fs.ids
         self.bufs = fs.bufs
         self.n = len(fs.ids)
-        self._f = f = V.field
-        self.f_cvl, self.f_ccl, self.f_dcl, self.f_dvl = f("cvl"), f("ccl"), f("dcl"), f("dvl")
-        self.f_soc, self.f_soh, self.f_soc_hi = f("soc"), f("soh"), f("soc_hires")
-        self.f_volt, self.f_curr, self.f_temp = f("voltage"), f("current"), f("temperature")
-        self.f_mok, self.f_mch = f("modules_ok"), f("modules_blocking_charge")
-        self.f_mdis, self.f_moff = f("modules_blocking_discharge"), f("modules_offline")
-        self.f_vmin, self.f_vmax = f("cell_v_min"), f("cell_v_max")
-        self.f_tmin, self.f_tmax = f("cell_t_min"), f("cell_t_max")
+        f = V.field
         self.b_alarms = fs.buf(0x35A)
         self.b_names = (fs.buf(0x374), fs.buf(0x375), fs.buf(0x376), fs.buf(0x377))
         # The cell or sensor each name frame holds (-2: none yet): a name is rewritten
@@ -90,10 +106,9 @@ class Reporter:
         fs.put(f("model"), V.MODEL)
         fs.put(f("firmware_major"), V.FIRMWARE[0])
         fs.put(f("firmware_minor"), V.FIRMWARE[1])
-        self.f_cap_avail = f("capacity_available")
-        fs.put(self.f_cap_avail, installed * cfg["soh_pct"] // 100)
+        fs.put(_F_CAP_AVAIL, installed * cfg["soh_pct"] // 100)
         fs.put(f("capacity_installed"), installed)
-        fs.put(self.f_soh, cfg["soh_pct"])
+        fs.put(_F_SOH, cfg["soh_pct"])
         # Until the first valid measurement: SoC 0 and zero measurements.
         self.soc_x100 = 0
         alarms.encode(self.b_alarms, active, limits.reasons, held)
@@ -160,26 +175,26 @@ class Reporter:
         s = self.summary
         if soh_pct is not None and soh_pct != self.soh and 1 <= soh_pct <= 100:
             self.soh = soh_pct
-            fs.put(self.f_soh, soh_pct)
-            fs.put(self.f_cap_avail, self.installed_ah * soh_pct // 100)
-        fs.put(self.f_cvl, lim.cvl_dv)
-        fs.put(self.f_ccl, lim.ccl_da)
-        fs.put(self.f_dcl, lim.dcl_da)
-        fs.put(self.f_dvl, lim.dvl_dv)
+            fs.put(_F_SOH, soh_pct)
+            fs.put(_F_CAP_AVAIL, self.installed_ah * soh_pct // 100)
+        fs.put(_F_CVL, lim.cvl_dv)
+        fs.put(_F_CCL, lim.ccl_da)
+        fs.put(_F_DCL, lim.dcl_da)
+        fs.put(_F_DVL, lim.dvl_dv)
         alarms.encode(self.b_alarms, self.active, lim.reasons, self.held)
         if soc_x100 is None:
             soc_x100 = lim.soc_estimate_x100(s)
         if soc_x100 is not None and 0 <= soc_x100 <= 10000:
             self.soc_x100 = soc_x100
-        fs.put(self.f_soc, (self.soc_x100 + 50) // 100)
-        fs.put(self.f_soc_hi, self.soc_x100)
-        fs.put(self.f_curr, current_da if current_da is not None else 0)
+        fs.put(_F_SOC, (self.soc_x100 + 50) // 100)
+        fs.put(_F_SOC_HI, self.soc_x100)
+        fs.put(_F_CURR, current_da if current_da is not None else 0)
         valid = s.valid
         if valid:
             # Stale data keeps the last valid measurements (with the alarm set).
-            fs.put(self.f_volt, (s.v_pack + 5) // 10)
-            fs.put(self.f_vmin, s.v_min)
-            fs.put(self.f_vmax, s.v_max)
+            fs.put(_F_VOLT, (s.v_pack + 5) // 10)
+            fs.put(_F_VMIN, s.v_min)
+            fs.put(_F_VMAX, s.v_max)
             if self._named_v_min != s.i_min:
                 self._named_v_min = s.i_min
                 _write_name(self.b_names[0], 0x43, s.i_min, self.cells_per_module)
@@ -187,10 +202,10 @@ class Reporter:
                 self._named_v_max = s.i_max
                 _write_name(self.b_names[1], 0x43, s.i_max, self.cells_per_module)
             if s.t_max < _T_NONE_HI and s.t_min > -_T_NONE_HI:
-                fs.put(self.f_temp, s.t_max)
+                fs.put(_F_TEMP, s.t_max)
                 # 0.1 degC -> K, rounded: (t + 2731.5) / 10
-                fs.put(self.f_tmin, (2 * s.t_min + 5473) // 20)
-                fs.put(self.f_tmax, (2 * s.t_max + 5473) // 20)
+                fs.put(_F_TMIN, (2 * s.t_min + 5473) // 20)
+                fs.put(_F_TMAX, (2 * s.t_max + 5473) // 20)
                 if self._named_t_min != s.j_min:
                     self._named_t_min = s.j_min
                     _write_name(self.b_names[2], 0x54, s.j_min, self.temps_per_module)
@@ -203,10 +218,10 @@ class Reporter:
             if self.active[i]:
                 fault = True
                 break
-        fs.put(self.f_mok, m if valid and not fault else 0)
-        fs.put(self.f_mch, 0 if lim.ccl_da > 0 else m)
-        fs.put(self.f_mdis, 0 if lim.dcl_da > 0 else m)
-        fs.put(self.f_moff, 0 if valid else m)
+        fs.put(_F_MOK, m if valid and not fault else 0)
+        fs.put(_F_MCH, 0 if lim.ccl_da > 0 else m)
+        fs.put(_F_MDIS, 0 if lim.dcl_da > 0 else m)
+        fs.put(_F_MOFF, 0 if valid else m)
 
     def silent_ms(self, t_ms):
         """How long since the last cycle started."""
