@@ -31,11 +31,12 @@ BULK = 0
 ABSORPTION = 1
 FLOAT = 2
 
-# (name, config key of the per-cell CVL target, what it means)
+# (name, config key of the per-cell CVL target); what each means is a comment here
+# and docs/charging.md, not a column a board would hold in RAM.
 PHASES = (
-    ("bulk", "charge_cell_v", "charging at the current the limits allow"),
-    ("absorption", "charge_cell_v", "constant voltage: the highest cell held at charge_cell_v"),
-    ("float", "float_cell_v", "full and balanced: the highest cell held at float_cell_v"),
+    ("bulk", "charge_cell_v"),         # charging at the current the limits allow
+    ("absorption", "charge_cell_v"),   # constant voltage: the highest cell held at charge_cell_v
+    ("float", "float_cell_v"),         # full and balanced: the highest cell held at float_cell_v
 )
 
 # Conditions, evaluated each update from plain inputs.
