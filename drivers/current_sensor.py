@@ -5,7 +5,7 @@
 #
 # It owns three diagnosis rows: over_current_charge / over_current_discharge (the
 # table debounces them) and current_sensor: the chip does not answer (I2C_ERROR on
-# FAIL_READS reads in a row), its converter sits at full scale (railed), or no new
+# _FAIL_READS reads in a row), its converter sits at full scale (railed), or no new
 # conversion for current_stale_ms. current_sensor is a fault, so the state machine
 # opens the contactors: with the current unknown and the pack connected nothing could
 # see an over-current, and Fault permits neither charge nor discharge, so the limits
@@ -35,7 +35,7 @@ F_STALE = const(3)        # no new conversion for current_stale_ms
 F_WRONG_CHIP = const(4)   # something else answers at the address
 FAULT_NAMES = ("ok", "i2c_error", "railed", "no_conversion", "wrong_chip")
 
-FAIL_READS = const(3)     # consecutive failed transactions before an I2C fault
+_FAIL_READS = const(3)    # consecutive failed transactions before an I2C fault
 # Start-up grace: a sensor may answer late at boot (its supply rail comes up after the
 # MCU's, the first conversion is not ready yet). Until its first good reading, and for
 # at most this long after start(), silence (no answer, no conversion) is not reported
@@ -44,7 +44,7 @@ FAIL_READS = const(3)     # consecutive failed transactions before an I2C fault
 # ready). Silent past the grace: the current_sensor fault as ever. An answer that is
 # wrong (another chip, a railed output) is reported at once.
 START_GRACE_MS = const(5000)
-RING = const(16)          # recent readings kept for the zero calibration
+_RING = const(16)         # recent readings kept for the zero calibration
 SMALL = 1 << 29           # keep code * num below this (MicroPython small int on 32 bit)
 # A hall transducer's output stays within its specified span (zero +/- current_max_a x
 # sensitivity: 0.5..4.5 V for the default +/-200 A at 10 mV/A) or saturates a little
@@ -133,7 +133,7 @@ class CurrentSensor:
         self._started = False
         self._t_start = 0
         self._due = None
-        self._ring = [0] * RING
+        self._ring = [0] * _RING
         self._ring_i = 0
         self._ring_n = 0
 
@@ -215,15 +215,15 @@ class CurrentSensor:
             self.fault = F_NONE
         ring = self._ring
         ring[self._ring_i] = raw
-        self._ring_i = (self._ring_i + 1) % RING
-        if self._ring_n < RING:
+        self._ring_i = (self._ring_i + 1) % _RING
+        if self._ring_n < _RING:
             self._ring_n += 1
         return True
 
     def _judge(self, t_ms):
         if self.fault == F_WRONG_CHIP:
             return
-        if self._fails >= FAIL_READS:
+        if self._fails >= _FAIL_READS:
             self.fault = F_I2C
         elif self.fault == F_RAILED:
             pass  # only a reading within range clears it
@@ -247,7 +247,7 @@ class CurrentSensor:
 
     # --- zero-offset calibration -------------------------------------------------------
     def calibrate_zero(self, contactors_open):
-        """Take the mean of the last RING good readings as the zero offset, store it in
+        """Take the mean of the last _RING good readings as the zero offset, store it in
         the configuration (current_offset_ma) and return it. Refused unless the caller
         knows the contactors are open: with them closed, real current would be stored
         as offset and every later reading would be off by it."""
@@ -257,14 +257,14 @@ class CurrentSensor:
         if self.fault != F_NONE:
             raise CalibrationError("zero calibration refused: the current sensor is faulted (%s)"
                                    % FAULT_NAMES[self.fault])
-        if self._ring_n < RING:
+        if self._ring_n < _RING:
             raise CalibrationError("zero calibration refused: %d of %d fresh readings so far; "
-                                   "retry in %d ms" % (self._ring_n, RING,
-                                                       (RING - self._ring_n) * self.sample_ms))
+                                   "retry in %d ms" % (self._ring_n, _RING,
+                                                       (_RING - self._ring_n) * self.sample_ms))
         total = 0
         for v in self._ring:
             total += v
-        offset = (2 * total + RING) // (2 * RING)  # mean, rounded
+        offset = (2 * total + _RING) // (2 * _RING)  # mean, rounded
         # The schema is loaded for the moment it checks the value: a board drops it
         # after boot (app.boot), and calibration is a rare operator action.
         from bms import config as C

@@ -33,8 +33,8 @@ if C.TEMP_INVALID != TEMP_INVALID:
 
 ADC_WAIT_MS = const(2)     # conversion of 9 channels is ~60 us after a ~500 us reference
                            # start-up (datasheet); 2 ms of ticks_ms is at least 1 ms
-REDISCOVER_MS = const(2000)  # spacing of discovery / re-addressing attempts
-STEP_MS = const(20)        # step(): reading boards stops once a call has used this long
+_REDISCOVER_MS = const(2000)  # spacing of discovery / re-addressing attempts
+_STEP_MS = const(20)        # step(): reading boards stops once a call has used this long
 
 _READ_COUNT = const(19)    # DEVICE_STATUS, GPAI, VCELL1..6, TEMPERATURE1/2
 # R.DEVICE_STATUS and P.CTX_BOARD as this module's constants: the per-board read
@@ -231,7 +231,7 @@ class TeslaBus(Pack):
         self._fail_all()
         self.diag.latch(self.i_internal, t_ms, 0)
 
-    def step(self, t_ms, budget_ms=STEP_MS):
+    def step(self, t_ms, budget_ms=_STEP_MS):
         """The same cycle in pieces, for a cooperative main loop: call it often (every
         pass); a cycle starts at most once per poll_ms, and one call does the start
         (broadcasts, ADC wait) or reads boards until budget_ms has passed (plus at most
@@ -347,7 +347,7 @@ class TeslaBus(Pack):
         each frame at
         most timeout + 1 ms (reply wire time) + a grace timeout for a late reply + the
         resync (timeout + QUIET_MS) + a 1 ms not-ready pause; plus the ADC wait.
-        Recovery that finds a reset board (at most every REDISCOVER_MS) and discover()
+        Recovery that finds a reset board (at most every _REDISCOVER_MS) and discover()
         are outside this bound (docs/tesla-bus.md)."""
         frames = 3 + 4 * self.expected + 4 + 1 + self.retry_budget
         return frames * (3 * self.link.timeout_ms + QUIET_MS + 2) + ADC_WAIT_MS
@@ -365,7 +365,7 @@ class TeslaBus(Pack):
         board can be read this cycle."""
         if not self.discovered:
             if not self._discovered_once or \
-                    ticks_diff(t_ms, self._last_discovery) >= REDISCOVER_MS:
+                    ticks_diff(t_ms, self._last_discovery) >= _REDISCOVER_MS:
                 self._discover(t_ms)
             if not self.discovered:
                 self._fail_all()
@@ -392,7 +392,7 @@ class TeslaBus(Pack):
         if self._want_clear:
             self._clear()
         if (self._lost or self.status.any_cfg_bad()) and (not self._recovered_once or
-                                                    ticks_diff(t_ms, self._last_recover) >= REDISCOVER_MS):
+                                                    ticks_diff(t_ms, self._last_recover) >= _REDISCOVER_MS):
             self._recover(t_ms)
 
     def _write(self, addr, reg, value):

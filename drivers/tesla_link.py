@@ -22,13 +22,13 @@ from protocols.tesla import frame as F
 from protocols.tesla.registers import BROADCAST
 
 QUIET_MS = const(2)        # after a bad frame, the line must be silent this long
-E_GARBAGE = const(10)      # stats index: bytes that arrived between frames
-STATS = const(11)          # protocols.tesla ERROR_COUNT + garbage
-RX_SIZE = const(64)        # room for a late foreign reply followed by ours
+_E_GARBAGE = const(10)     # stats index: bytes that arrived between frames
+_STATS = const(11)         # protocols.tesla ERROR_COUNT + garbage
+_RX_SIZE = const(64)       # room for a late foreign reply followed by ours
 VIEWS = const(24)          # reads start below this in every reply the bus master asks
                            # for (at most 20 registers: 24 bytes); a view per offset
-                           # up to RX_SIZE would hold ~0.7 KB more of a board's heap
-FLUSH_MAX = const(256)     # bytes one flush may discard
+                           # up to _RX_SIZE would hold ~0.7 KB more of a board's heap
+_FLUSH_MAX = const(256)    # bytes one flush may discard
 _SKIP_MAX = const(3)       # foreign frames one exchange may skip
 # Counters wrap at 2**30: past that a 32-bit port would make every increment a big
 # int (an allocation); at 440 bytes a cycle, 4 cycles a second, tx+rx reach it in a week.
@@ -43,7 +43,7 @@ class TeslaLink:
         self.tx = bytearray(4)
         txv = memoryview(self.tx)
         self._txv = (None, None, None, txv[:3], txv[:4])
-        self.rx = bytearray(RX_SIZE)
+        self.rx = bytearray(_RX_SIZE)
         rxv = memoryview(self.rx)
         self._rxv = tuple(rxv[i:] for i in range(VIEWS))
         self._junk = bytearray(32)
@@ -55,7 +55,7 @@ class TeslaLink:
         self.got = 0              # bytes the last exchange received
         self.budget = 0           # retries left (set_budget; read only for others)
         self._start = 0
-        self.stats = [0] * STATS  # failed frames by cause, garbage bytes
+        self.stats = [0] * _STATS  # failed frames by cause, garbage bytes
         self.tx_bytes = 0
         self.rx_bytes = 0
         self.frames = 0
@@ -231,13 +231,13 @@ class TeslaLink:
         request. Never asks a machine.UART for more than is waiting, so never blocks."""
         while got < self.need:
             n = self.uart.any()
-            if n and got < RX_SIZE:
+            if n and got < _RX_SIZE:
                 if got >= VIEWS:
                     n = self._read_beyond(got, n)
                 elif self._nonblocking:
                     n = self.uart.readinto(self._rxv[got])
                 else:
-                    n = self.uart.readinto(self._rxv[got], n if n < RX_SIZE - got else RX_SIZE - got)
+                    n = self.uart.readinto(self._rxv[got], n if n < _RX_SIZE - got else _RX_SIZE - got)
                 if n:
                     got += n
                     continue
@@ -254,7 +254,7 @@ class TeslaLink:
         """Receive at rx[got] for got >= VIEWS (foreign frames ahead of the reply,
         or a request for more registers than the bus master asks): through _junk,
         at most what fits rx, and never more than is waiting on a machine.UART."""
-        room = RX_SIZE - got
+        room = _RX_SIZE - got
         if room > 32:
             room = 32
         if self._nonblocking or n > room:
@@ -269,9 +269,9 @@ class TeslaLink:
 
     def _flush(self):
         """Discard whatever arrived between frames (counted as garbage); at most
-        FLUSH_MAX bytes, so a babbling line cannot hold the cycle."""
+        _FLUSH_MAX bytes, so a babbling line cannot hold the cycle."""
         dropped = 0
-        while dropped < FLUSH_MAX:
+        while dropped < _FLUSH_MAX:
             avail = self.uart.any()
             if not avail:
                 break
@@ -281,7 +281,7 @@ class TeslaLink:
                 n = self.uart.readinto(self._junk, avail if avail < 32 else 32)
             if not n:
                 break
-            self.stats[E_GARBAGE] = (self.stats[E_GARBAGE] + n) & WRAP
+            self.stats[_E_GARBAGE] = (self.stats[_E_GARBAGE] + n) & WRAP
             self.rx_bytes = (self.rx_bytes + n) & WRAP
             dropped += n
 

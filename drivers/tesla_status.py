@@ -25,9 +25,9 @@ ALERT_BITS = (R.AL_OT1 | R.AL_OT2 | R.AL_SLEEP | R.AL_TSD | R.AL_FORCE | R.AL_EC
 LINK_ALERT_BITS = R.AL_AR
 
 # flags[i] bits: what _report needs without walking five arrays
-F_FAULT = const(1)       # board fault (hardware COV/CUV, FORCE, internal, thresholds)
-F_ALERT = const(2)       # board alert
-F_HELD = const(4)        # some status byte is set: read again until it clears
+_F_FAULT = const(1)      # board fault (hardware COV/CUV, FORCE, internal, thresholds)
+_F_ALERT = const(2)      # board alert
+_F_HELD = const(4)       # some status byte is set: read again until it clears
 
 
 class TeslaStatus:
@@ -80,19 +80,19 @@ class TeslaStatus:
     def summarise(self, i):
         f = 0
         if self.fault_bits[i] & FAULT_BITS or self.cov[i] or self.cuv[i] or self.cfg_bad[i]:
-            f = F_FAULT
+            f = _F_FAULT
         if self.alerts[i] & ALERT_BITS:
-            f |= F_ALERT
+            f |= _F_ALERT
         if self.alerts[i] or self.fault_bits[i] or self.cov[i] or self.cuv[i]:
-            f |= F_HELD
+            f |= _F_HELD
         self.flags[i] = f
 
     def first_fault(self):
         """Address of the first board with a fault, or 0."""
-        return P.first_with(self.flags, self.count, F_FAULT)
+        return P.first_with(self.flags, self.count, _F_FAULT)
 
     def first_alert(self):
-        return P.first_with(self.flags, self.count, F_ALERT)
+        return P.first_with(self.flags, self.count, _F_ALERT)
 
     def any_cfg_bad(self):
         return P.first_with(self.cfg_bad, self.count, 1) != 0
