@@ -485,6 +485,8 @@ class SocEstimator:
         self.soc_u = self.pack_usable_u(summary.v_min, summary.v_max)
         self.shown = self.soc_u
         self._ocv_replace = True
+        if self.rules & R_EARLY_CAP:
+            LV.start_span(self, summary)
         LV.start(self, summary, self.soc_u)
         self.origin = ORIGIN_OCV
         self.from_ocv = True

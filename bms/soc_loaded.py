@@ -116,6 +116,20 @@ def start(est, s, u):
     est._r_valid = False
 
 
+def start_span(est, s):
+    """A start from OCV (no record): the configured capacity is the cells' own; an
+    imbalanced pack can use only the span its lowest and highest cell leave, the
+    window less the SoC between them (the highest cell is full while the lowest
+    still holds that much, the lowest empty while the highest does): the capacity
+    to count with until something measures it (docs/soc.md rule 9)."""
+    window = est.f_x100 - est.e_x100
+    spread = O.soc_x100(est.curve, s.v_max) - O.soc_x100(est.curve, s.v_min)
+    if spread > 0:
+        cap = est.cap_as * (window - spread) // window
+        if L.plausible(est, cap):
+            est.set_capacity(cap)
+
+
 def from_start(est, u):
     """A measured point at u (an anchor, or a rested reading before the first one)
     after a start from OCV: the charge counted since the start point over the SoC
