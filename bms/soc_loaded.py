@@ -39,9 +39,12 @@
 #   it), never stacked on an earlier reading of the same span (they follow one
 #   another). Used for counting (not SOH; saved: bms/soc_record.py), refused outside
 #   soc_learn's 50-125 % of nominal; the first anchor-to-anchor learn (rule 7)
-#   replaces it. These
-#   run once per anchor or bound reading and may allocate on a 32-bit board (their
-#   products outgrow a small int), as soc_learn.capacity does.
+#   replaces it.
+# start span (docs/soc.md rule 9, with R_EARLY_CAP): a start from OCV counts with the
+#   configured capacity less the SoC spread between the lowest and highest cell
+#   (the span an imbalanced pack leaves), until the early capacity measures it.
+# These run once per start, anchor or bound reading and may allocate on a 32-bit
+#   board (their products outgrow a small int), as soc_learn.capacity does.
 
 from bms import ocv as O
 from bms import soc_learn as L
