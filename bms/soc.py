@@ -481,10 +481,12 @@ class SocEstimator:
 
     # --- start --------------------------------------------------------------------------
     def start_from_ocv(self, summary):
-        """No valid record: take the SoC the average cell voltage gives, and say so."""
+        """No valid record: the SoC the lowest and highest cell give (rule 9), flagged."""
         self.soc_u = self.pack_usable_u(summary.v_min, summary.v_max)
         self.shown = self.soc_u
         self._ocv_replace = True
+        if self.rules & R_EARLY_CAP:
+            LV.start_span(self, summary)    # an imbalanced pack uses less (rule 9)
         LV.start(self, summary, self.soc_u)
         self.origin = ORIGIN_OCV
         self.from_ocv = True

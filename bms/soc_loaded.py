@@ -39,9 +39,12 @@
 #   it), never stacked on an earlier reading of the same span (they follow one
 #   another). Used for counting (not SOH; saved: bms/soc_record.py), refused outside
 #   soc_learn's 50-125 % of nominal; the first anchor-to-anchor learn (rule 7)
-#   replaces it. These
-#   run once per anchor or bound reading and may allocate on a 32-bit board (their
-#   products outgrow a small int), as soc_learn.capacity does.
+#   replaces it.
+# start span (docs/soc.md rule 9, with R_EARLY_CAP): a start from OCV counts with the
+#   configured capacity less the SoC spread between the lowest and highest cell
+#   (the span an imbalanced pack leaves), until the early capacity measures it.
+# These run once per start, anchor or bound reading and may allocate on a 32-bit
+#   board (their products outgrow a small int), as soc_learn.capacity does.
 
 from bms import ocv as O
 from bms import soc_learn as L
@@ -114,6 +117,20 @@ def start(est, s, u):
     est.start_ok = True
     est.q_since_u = 0           # no anchor yet: the count since this reading
     est._r_valid = False
+
+
+def start_span(est, s):
+    """A start from OCV (no record): the configured capacity is the cells' own; an
+    imbalanced pack can use only the span its lowest and highest cell leave, the
+    window less the SoC between them (the highest cell is full while the lowest
+    still holds that much, the lowest empty while the highest does): the capacity
+    to count with until something measures it (docs/soc.md rule 9)."""
+    window = est.f_x100 - est.e_x100
+    spread = O.soc_x100(est.curve, s.v_max) - O.soc_x100(est.curve, s.v_min)
+    if spread > 0:
+        cap = est.cap_as * (window - spread) // window
+        if L.plausible(est, cap):
+            est.set_capacity(cap)
 
 
 def from_start(est, u):

@@ -71,6 +71,10 @@ def restore(est, buf):
         est.cap_sig_pm = est._b_sig = sig   # a bound reading (b) must be surer
         est.early_capacity = 1
     # else: keep the capacity the configuration gives (it may have been changed)
+    if 0 < cap_as != est.cap_as:
+        # the count since the anchor is in units of the capacity it was counted with
+        # (the start's span, rule 9, is not saved): the same charge in this one's
+        q_since_u = q_since_u * cap_as // est.cap_as
     est.offset_ma = max(-est.offset_max_ma, min(est.offset_max_ma, offset_ma))
     est.soc_u = soc_u
     est.shown = shown

@@ -1,7 +1,8 @@
 # bms.soc_loaded (docs/soc.md rule 3b): the resistance learned from a current ramp,
 # the loaded-voltage bound (pulls an estimate outside it to its edge, leaves one
 # inside alone, waits for R, stops once the capacity is learned, never shows a rise
-# while discharging), the early capacity from a start from OCV to the full anchor,
+# while discharging), the start's capacity from the span an imbalanced pack leaves,
+# the early capacity from a start from OCV to the full anchor,
 # the switches, and no allocation per update with the bound active.
 
 from bms import config
@@ -175,6 +176,52 @@ def test_early_capacity_from_a_start_from_ocv_to_the_full_anchor():
     off, cell2 = make(u=50000, cap_pct=90, rules=S.R_ALL & ~S.R_EARLY_CAP)
     full_charge(off, cell2)
     assert off.cap_as == nominal and off.early_capacity == 0
+
+
+def test_a_start_from_ocv_counts_with_the_span_an_imbalanced_pack_leaves():
+    # docs/soc.md rule 9: the lowest cell rests at 40 % of the table, the highest at
+    # 46 %; the highest is full while the lowest still holds 6 %, and the lowest is
+    # empty while the highest does: the pack's usable span is the window less 6 %,
+    # and counting with the configured capacity (the cells' own) would run fast
+    # (`pybms bench soc` seed 22: 2.4 % ahead before the first anchor).
+    lo, hi = 4000, 4600
+    est = S.SocEstimator(config.make(), SERIES)
+    nominal = est.cap_as
+    window = est.f_x100 - est.e_x100
+    s = Summary(ocv_mv(lo))
+    s.set(ocv_mv(lo), ocv_mv(hi))
+    est.update(1000, 0, True, s)
+    assert est.origin == S.ORIGIN_OCV
+    assert est.cap_as == nominal * (window - (hi - lo)) // window, (est.cap_as, nominal)
+    # take out what the lowest cell holds above the cut-off (the cells' capacity
+    # is nominal / window): the pack is empty, and so is the count
+    q_as = (lo - est.e_x100) * (nominal * 10000 // window) // 10000
+    off = S.SocEstimator(config.make(), SERIES, rules=S.R_ALL & ~S.R_EARLY_CAP)
+    off.update(1000, 0, True, s)
+    assert off.cap_as == nominal and off.soc_u == est.soc_u
+    # as sure as the configured capacity (not a measurement), not reported as SOH
+    assert est.cap_sig_pm == off.cap_sig_pm and est.learned_as == 0
+    run = [1000]
+
+    def discharge(n):                           # 50 A for 10 s each
+        for _ in range(n):
+            run[0] += 10000
+            est.update(run[0], -50000, True, s)
+            off.update(run[0], -50000, True, s)
+    n = q_as // 500
+    discharge(10)
+    if MICROPYTHON:                             # counting with it allocates nothing
+        used = allocated_by(lambda: discharge(n - 20))
+        assert used == 0, "update allocated %d bytes" % used
+    else:
+        discharge(n - 20)
+    discharge(10)
+    assert -100 < est.soc_u < 100, est.soc_u       # within 0.1 %
+    assert off.soc_u > 2000, off.soc_u             # the configured capacity: > 2 % left
+    # a balanced pack leaves the whole window
+    even = S.SocEstimator(config.make(), SERIES)
+    even.update(1000, 0, True, Summary(ocv_mv(lo)))
+    assert even.cap_as == nominal
 
 
 def test_early_capacity_counts_from_the_newest_rested_reading():

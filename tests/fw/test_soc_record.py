@@ -112,3 +112,19 @@ def test_an_early_capacity_survives_a_reboot_in_the_same_record_layout():
     small = config.make({"module_capacity_ah": 100})
     back = S.SocEstimator(small, SERIES)
     assert R.restore(back, buf) and back.cap_as != early and back.cap_sig_pm == 100
+
+
+def test_the_count_since_the_anchor_keeps_its_charge_when_the_capacity_is_not_restored():
+    # A start from OCV counts with the span the cells leave (rule 9), which is not
+    # saved: after a reboot the configured capacity counts, and the charge counted
+    # since the anchor (capacity learning, rule 7) must stay the same charge.
+    r = Run(cell_mv=3800)
+    est = r.est
+    est.set_capacity(est.cap_as * 97 // 100)
+    est.q_since_u = -40000
+    buf = R.pack(est, bytearray(R.SIZE))
+    back = S.SocEstimator(r.cfg, SERIES)
+    assert R.restore(back, buf) and back.cap_as != est.cap_as
+    d = back.q_since_u * back.cap_as - est.q_since_u * est.cap_as
+    assert -back.cap_as <= d <= back.cap_as, (back.q_since_u, est.q_since_u)   # one unit
+    assert back.soc_u == est.soc_u              # the SoC is a share: unchanged
