@@ -1,8 +1,8 @@
 # Plausibility of a module board's measurement reply beyond its CRC-8: what a frame
 # that passed the CRC by chance (two bit errors 127 bits apart, some bursts of 9+
-# bits) must still get through before its values may reach the pack. Native code on
-# a board (one call per reply, ~3000 instructions on a Cortex-M0); plain Python on
-# CPython. Never allocates.
+# bits) must still get through before its values may reach the pack. judge() is
+# native code on a board (one call per reply, ~3000 instructions on a Cortex-M0);
+# plain Python on CPython. Nothing here allocates.
 #
 # The reply to a read of DEVICE_STATUS..TEMPERATURE2 is
 #   [addr, reg, count, STATUS, GPAI hi, lo, VCELL1 hi, lo .. VCELL6 hi, lo, TS1 hi, lo, TS2 hi, lo, crc]
@@ -148,73 +148,53 @@ def judge(rx, payload, volts, ctx) -> int:
     return CLEAN
 
 
-@micropython.viper
-def same_payload(rx, held) -> bool:
-    """The payload in rx (offset 3) equals held byte for byte: a second read repeated it."""
-    r = ptr8(rx)
-    h = ptr8(held)
-    k = 0
-    while k < PAYLOAD:
-        if r[k + 3] != h[k]:
-            return False
-        k += 1
-    return True
-
-
-@micropython.viper
-def keep_payload(rx, dest):
-    """Copy the payload in rx (offset 3) into dest (19 bytes)."""
-    r = ptr8(rx)
-    d = ptr8(dest)
-    k = 0
-    while k < PAYLOAD:
-        d[k] = r[k + 3]
-        k += 1
-
-
-@micropython.viper
-def first_at_least(buf, n: int, level: int) -> int:
+# Once per cycle over every board: bytecode that first looks at C speed (max()
+# and any() over a bytearray allocate nothing) and walks the boards only when
+# something is set, which a healthy bus never has. As native code these three
+# would hold ~0.8 KB of a .mpy board's heap (an RP2040 loads native code into its
+# GC heap; docs/architecture.md) for no time saved.
+def first_at_least(buf, n, level):
     """1 + the index of the first of buf[0:n] >= level, or 0 (a board number)."""
-    b = ptr8(buf)
+    if n <= 0 or max(buf) < level:
+        return 0
     i = 0
     while i < n:
-        if int(b[i]) >= level:
+        if buf[i] >= level:
             return i + 1
         i += 1
     return 0
 
 
-@micropython.viper
-def first_with(buf, n: int, mask: int) -> int:
+def first_with(buf, n, mask):
     """1 + the index of the first of buf[0:n] with a bit of mask set, or 0."""
-    b = ptr8(buf)
+    if n <= 0 or not any(buf):
+        return 0
     i = 0
     while i < n:
-        if int(b[i]) & mask:
+        if buf[i] & mask:
             return i + 1
         i += 1
     return 0
 
 
-@micropython.viper
-def next_sequence(seq, marks, n: int, hold: int):
+def next_sequence(seq, marks, n, hold):
     """The bus master's per-board sequence state, one step per cycle. seq[i] bit 0
     says which of two register counts board i is asked for; the bits above count the
     clean cycles it keeps the extra one. A board marked (it failed an exchange, so a
     reply may still be in flight) switches to the other count and holds it `hold`
     cycles; a board on the extra count returns to the normal one after that. Clears
     the marks."""
-    s = ptr8(seq)
-    m = ptr8(marks)
+    if n <= 0 or (not any(marks) and max(seq) <= 1):
+        return                  # nothing marked, nothing counting down
     i = 0
     while i < n:
-        v = int(s[i])
-        if m[i]:
+        v = seq[i]
+        if marks[i]:
             v = ((v & 1) ^ 1) | (hold << 1)
-            m[i] = 0
+            marks[i] = 0
         elif v > 1:
             v -= 2
             if v == 1:
                 v = 0
-        s[i] = v
+        seq[i] = v
         i += 1

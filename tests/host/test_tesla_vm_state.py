@@ -28,6 +28,7 @@ POLL_PATH = {
         "TeslaLink._foreign_length", "TeslaLink._fill",
         "TeslaLink._flush", "TeslaLink._resync"),
     "drivers/tesla_discovery.py": ("TeslaDiscovery.clear_flags",),
+    "protocols/tesla/plausible.py": ("first_at_least", "first_with", "next_sequence"),
     "bms/diagnosis.py": ("Diagnosis.report", "Diagnosis.latch"),
 }
 
