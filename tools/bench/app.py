@@ -153,8 +153,10 @@ def _where(path, extra=()):
 
 
 def _run(exe, path, heap_kb, args, timeout=300):
+    """The workload at a heap of heap_kb KB (a float: the search refines below 1 KB)."""
     cwd, micropypath = _where(path, (WORKLOAD_DIR,))
-    return subprocess.run([exe, "-X", "heapsize=%dK" % heap_kb, "-m", "app_workload"] +
+    return subprocess.run([exe, "-X", "heapsize=%d" % int(heap_kb * 1024), "-m",
+                           "app_workload"] +
                           [str(a) for a in args],
                           cwd=cwd, env=dict(os.environ, MICROPYPATH=micropypath),
                           capture_output=True, text=True, timeout=timeout)
@@ -169,9 +171,15 @@ def _runs(exe, path, heap_kb, modules, passes=300):
     return r.returncode == 0 and m is not None and m.group(2) == "Run"
 
 
+STEP_KB = 0.25   # the finest step of the smallest-heap search
+
+
 def min_heap_kb(exe, path, modules, lo=16, hi=1024):
-    """Smallest heap (KB, to 1 KB) that runs the application: start, precharge,
-    Run and steady passes."""
+    """Smallest heap (KB, to STEP_KB) that runs the application: start, precharge,
+    Run and steady passes. A binary search to 1 KB, then down in STEP_KB steps for
+    as long as every step runs: a heap a little smaller than one that fails can
+    run again (the layout moves with it), and a lucky one below a failure is not
+    the application's need."""
     if not _runs(exe, path, hi, modules):
         return None
     while hi - lo > 1:
@@ -180,7 +188,10 @@ def min_heap_kb(exe, path, modules, lo=16, hi=1024):
             hi = mid
         else:
             lo = mid
-    return hi
+    h = float(hi)
+    while h - STEP_KB > lo and _runs(exe, path, h - STEP_KB, modules):
+        h -= STEP_KB
+    return h
 
 
 def details(exe, path, modules):
@@ -310,8 +321,9 @@ def run(args):
         for n in (16, 62):
             h = heaps[(name, n)]
             x = extra[(name, n)] = native[n] if name == ".mpy" else 0
+            # KB to 0.1, rounded up
             need[(name, n)] = None if h is None or x is None else \
-                -(-(h * 1024 - det[(name, n)]["base"] + x) // 1024)
+                -(-(int(h * 1024) - det[(name, n)]["base"] + x) * 10 // 1024) / 10
 
     print("32-bit MicroPython, whole application (16 / 62 modules); held and peak are")
     print("bytes above the workload's own (its bytecode and the canned boards: 'bench')")
