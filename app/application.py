@@ -57,9 +57,10 @@ class App:
         # The App's largest blocks first, while the heap is least cut up by the
         # boot's drops: the summary's and the balancer's per-cell arrays (744 B each
         # with 62 modules), then the SoC estimator, whose attribute table grows in
-        # steps to ~780 B as __init__ sets ~90 fields (each step leaves the last
-        # table behind). Made later, they failed first at the smallest heaps (pybms
-        # bench app, 62 modules: .mpy 171 -> 169 KB, frozen 64 -> 62 KB).
+        # steps to ~780 B as __init__ sets ~90 fields (each step needs the next,
+        # larger table while the last is still held). Made later, they failed first
+        # at the smallest heaps (pybms bench app, 62 modules: .mpy 171 -> 169 KB,
+        # frozen 64 -> 62 KB).
         self.summary = PackSummary(strings, cells, p.pack.temp_count())
         self.balancer = Balancer(cfg, cells, cells // modules, p.pack.temp_count() // modules)
         self.soc = SocEstimator(cfg, cells // strings)

@@ -8,21 +8,23 @@
 from protocols import victron as _board
 from protocols.victron import (  # noqa: F401  (re-exported for codec users)
     A, DLC, F_BITS, F_DIV, F_HIGH, F_ID, F_KIND, F_LOW, F_NAME, F_OFFSET, F_START, F_UNIT,
-    FLAG_UNSUPPORTED, FLAGS, PERIODIC, S, U, RangeError, check_text, put_bits, raw_of)
+    FLAG_UNSUPPORTED, FLAGS, PERIODIC, S, U, RangeError, check_text, flag_start, put_bits,
+    raw_of)
 
 
 def _flag_rows():
-    """The 0x35A rows the board's table leaves out, by its layout rule: FLAGS[k] at
-    bits 2k (alarm_<flag>) and 32 + 2k (warning_<flag>), values 0..2."""
+    """The 0x35A rows the board's table leaves out, by its layout rule
+    (protocols.victron.flag_start): alarm_<flag> and warning_<flag>, values 0..2."""
     rows = []
-    for prefix, base in (("alarm_", 0), ("warning_", 32)):
+    for prefix, warning in (("alarm_", False), ("warning_", True)):
         for k in range(len(FLAGS)):
-            rows.append((0x35A, prefix + FLAGS[k], base + 2 * k, 2, U, 1, 0, "", 0, 2))
+            rows.append((0x35A, prefix + FLAGS[k], flag_start(k, warning), 2, U, 1, 0, "",
+                         0, 2))
     return tuple(rows)
 
 
-# Every field pyBMS sends, in the board's table order with 0x35A's rows in frame
-# order (0x351, 0x35A, 0x355, ...): what the DBC, the docs and the decoders read.
+# Every field pyBMS sends, by frame id as the board's table orders them, 0x35A's
+# rows between 0x356 and 0x35E: what the DBC, the docs and the decoders read.
 FIELDS = tuple(f for f in _board.FIELDS if f[F_ID] < 0x35A) + _flag_rows() + \
     tuple(f for f in _board.FIELDS if f[F_ID] > 0x35A)
 
@@ -30,10 +32,8 @@ FIELDS = tuple(f for f in _board.FIELDS if f[F_ID] < 0x35A) + _flag_rows() + \
 def field(name):
     """Index of a field in this module's FIELDS; KeyError if unknown. (Not an index
     into the board's table: protocols.victron.field gives those.)"""
-    for i in range(len(FIELDS)):
-        if FIELDS[i][F_NAME] == name:
-            return i
-    raise KeyError(name)
+    return _board.field(name, FIELDS)
+
 
 # (frame_id, short name: the DBC message name, what it carries)
 FRAME_NAMES = (

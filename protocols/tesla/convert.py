@@ -1,7 +1,8 @@
 # Raw register values -> integer engineering units (mV, 0.1 degC), plus the codes
 # of the boards' hardware protection thresholds (the inverses, values as a board
-# reports them, are protocols.tesla.encode: the BMS never needs them). Integer arithmetic only: floats
-# are heap objects on MicroPython and a poll cycle converts 9 values per board.
+# reports them, are protocols.tesla.encode: the BMS never needs them). Integer
+# arithmetic only: floats are heap objects on MicroPython and a poll cycle converts
+# 9 values per board.
 # Every intermediate product stays below 2**30 (small ints on 32-bit ports).
 
 # An open or shorted thermistor has no temperature. The wire format owns this code and

@@ -35,12 +35,18 @@ FLAG_UNSUPPORTED = 0
 FLAG_ACTIVE = 1
 FLAG_OK = 2
 
+
+def flag_start(k, warning):
+    """Start bit of FLAGS[k]'s 2-bit pair in 0x35A: 2k as an alarm, 32 + 2k as a
+    warning (the alarm map writes by it, the host codec makes its rows from it)."""
+    return 2 * k + (32 if warning else 0)
+
 _K = const(-273.15)  # 0x373 temperatures travel in kelvin; engineering value is degC
 
 # (frame_id, name, start_bit, bits, kind, div, offset, unit, low, high)
 # The 0x35A frame's 26 2-bit fields are not rows here: the layout rule says where
-# each flag goes (FLAGS[k] at bits 2k as an alarm, 32 + 2k as a warning),
-# protocols.victron.alarms writes them by that rule, and the host codec
+# each flag goes (flag_start), protocols.victron.alarms writes them by that rule,
+# and the host codec
 # (tools/victron_codec.FIELDS) adds their rows from FLAGS for the tools; as rows
 # here their names and tuples would hold ~2 KB of a board's heap for nothing it reads.
 #   engineering value = raw / div + offset; raw = round((value - offset) * div)
@@ -101,11 +107,12 @@ class RangeError(ValueError):
     """A value outside its field's range (never wrapped into the frame)."""
 
 
-def field(name):
-    """Index of a field in FIELDS (for the fast path); KeyError if unknown. A scan:
-    callers look fields up once, at construction, and a dict would cost RAM."""
-    for i in range(len(FIELDS)):
-        if FIELDS[i][F_NAME] == name:
+def field(name, fields=FIELDS):
+    """Index of a field in FIELDS (for the fast path), or in another table of its
+    rows (the host codec's); KeyError if unknown. A scan: callers look fields up
+    once, at construction, and a dict would cost RAM."""
+    for i in range(len(fields)):
+        if fields[i][F_NAME] == name:
             return i
     raise KeyError(name)
 

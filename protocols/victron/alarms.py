@@ -7,7 +7,7 @@
 
 from bms import diagnosis as D
 from bms import limits as L
-from protocols.victron import FLAGS, FLAG_ACTIVE, FLAG_OK
+from protocols.victron import FLAGS, FLAG_ACTIVE, FLAG_OK, flag_start
 
 LIMITS_PREFIX = "limits:"
 
@@ -69,9 +69,11 @@ def resolve(source):
     return "diag", i, ALARM if D.ROWS[i][D.SEVERITY] == D.FAULT else WARNING
 
 
-def _place(flag, half):
-    k = FLAGS.index(flag)
-    return (k >> 2) + (4 if half == WARNING else 0), (k & 3) * 2
+def place(flag, half):
+    """(byte, shift) of a flag's 2-bit pair in the 0x35A frame, for half ALARM or
+    WARNING (protocols.victron.flag_start)."""
+    start = flag_start(FLAGS.index(flag), half == WARNING)
+    return start >> 3, start & 7
 
 
 def _build():
@@ -84,7 +86,7 @@ def _build():
     healthy = bytearray(8)
     for source, flag in MAP:
         kind, ref, half = resolve(source)
-        byte, shift = _place(flag, half)
+        byte, shift = place(flag, half)
         healthy[byte] |= FLAG_OK << shift
         if kind == "diag":
             diag_rows.extend(bytes((ref, byte, shift)))

@@ -155,9 +155,8 @@ def _where(path, extra=()):
 def _run(exe, path, heap_kb, args, timeout=300):
     """The workload at a heap of heap_kb KB (a float: the search refines below 1 KB)."""
     cwd, micropypath = _where(path, (WORKLOAD_DIR,))
-    return subprocess.run([exe, "-X", "heapsize=%d" % int(heap_kb * 1024), "-m",
-                           "app_workload"] +
-                          [str(a) for a in args],
+    return subprocess.run([exe, "-X", "heapsize=%d" % int(heap_kb * 1024), "-m", "app_workload"]
+                          + [str(a) for a in args],
                           cwd=cwd, env=dict(os.environ, MICROPYPATH=micropypath),
                           capture_output=True, text=True, timeout=timeout)
 

@@ -70,7 +70,7 @@ def alarm_place(diag_id):
     for source, flag in A.MAP:
         if source == diag_id:
             kind, _ref, half = A.resolve(source)
-            byte, shift = A._place(flag, half)
+            byte, shift = A.place(flag, half)
             return byte, shift, flag
     return None
 
